@@ -1,0 +1,200 @@
+// Diagnostics: stable codes, one message table, one renderer.
+// Messages read "X must be Y, not Z", name the user's DSL source location, and end with a hint.
+import type { Shape, SourceLoc } from './ir/index.js';
+import { shapeText } from './ir/index.js';
+
+export type Severity = 'error' | 'warning';
+
+export interface Related {
+  readonly label: string;
+  readonly loc: SourceLoc | null;
+}
+
+export interface Diagnostic {
+  readonly code: string;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly loc: SourceLoc | null;
+  readonly hint?: string;
+  /** Further locations: both drivers of a signal, every step of a combinational loop. */
+  readonly related?: readonly Related[];
+}
+
+/** Every code splitfuse can report, with a one-line title (docs/diagnostics.md lists them). */
+export const CODES = {
+  E001: 'illegal width',
+  E002: 'width mismatch',
+  E003: 'signedness mismatch',
+  E004: 'undriven signal',
+  E005: 'multiple drivers',
+  E006: 'combinational loop',
+  E007: 'unknown port on instance',
+  E008: 'unconnected instance input',
+  E009: 'name clash',
+  E010: 'reserved name or Verilog keyword',
+  E011: 'constant does not fit',
+  E012: 'bit range out of bounds',
+  E013: 'condition must be one bit',
+  E014: 'memory address width',
+  E015: 'bad memory contents',
+  E016: 'invalid name',
+  E017: 'signal cannot be assigned',
+  E018: 'illegal memory depth',
+  E019: 'illegal shift amount',
+  E020: 'value from another module',
+  E021: 'unknown module',
+  E022: 'illegal reset value',
+  E100: 'unknown block',
+  E101: 'bad parameter',
+  E102: 'bad command-line usage',
+  E103: 'missing external tool',
+} as const;
+
+export type Code = keyof typeof CODES;
+
+export function locText(loc: SourceLoc | null): string {
+  return loc ? `${loc.file}:${loc.line}` : 'unknown location';
+}
+
+/** Render one diagnostic: `E002: Width of 'acc' must be 32, not 33 (gen/mac.ts:41). Hint: ....` */
+export function renderDiagnostic(d: Diagnostic): string {
+  const where = d.loc ? ` (${locText(d.loc)})` : '';
+  const hint = d.hint ? ` Hint: ${d.hint}.` : '';
+  const prefix = d.severity === 'warning' ? `warning ${d.code}` : d.code;
+  const lines = [`${prefix}: ${d.message}${where}.${hint}`];
+  for (const r of d.related ?? []) lines.push(`  ${r.label}: ${locText(r.loc)}`);
+  return lines.join('\n');
+}
+
+export function renderDiagnostics(ds: readonly Diagnostic[]): string {
+  const errors = ds.filter((d) => d.severity === 'error').length;
+  const body = ds.map(renderDiagnostic).join('\n');
+  return errors > 0 ? `${body}\n${errors} error${errors === 1 ? '' : 's'}` : body;
+}
+
+/** Thrown by the library when diagnostics contain errors; the CLI prints `.message` and exits 2. */
+export class DiagnosticError extends Error {
+  readonly diagnostics: readonly Diagnostic[];
+  constructor(diagnostics: readonly Diagnostic[]) {
+    super(renderDiagnostics(diagnostics));
+    this.name = 'DiagnosticError';
+    this.diagnostics = diagnostics;
+  }
+}
+
+export const hasErrors = (ds: readonly Diagnostic[]): boolean => ds.some((d) => d.severity === 'error');
+
+function diag(code: Code, message: string, loc: SourceLoc | null, hint?: string, related?: Related[]): Diagnostic {
+  return { code, severity: 'error', message, loc, ...(hint ? { hint } : {}), ...(related ? { related } : {}) };
+}
+
+// ---- The message table. Every message text of the HDL layer lives below. ----
+
+export const msg = {
+  illegalWidth: (what: string, found: number | string, loc: SourceLoc | null, max: number) =>
+    diag(
+      'E001',
+      `Width of ${what} must be an integer in 1..${max}, not ${typeof found === 'string' ? `'${found}'` : found}`,
+      loc,
+      Number(found) > max ? `truncate or slice the operands first (e.g. .trunc(${max}))` : 'widths are whole numbers of bits',
+    ),
+  /** Assignment or connection of a value of the wrong shape; returns null when the shapes agree. */
+  assignShape: (target: string, expected: Shape, found: Shape, loc: SourceLoc | null): Diagnostic | null => {
+    if (expected.width !== found.width) {
+      const hint =
+        found.width > expected.width
+          ? `use .trunc(${expected.width}) or widen '${target}'`
+          : `use .${expected.signed ? 'sext' : 'zext'}(${expected.width}) or narrow '${target}'`;
+      return diag('E002', `Width of '${target}' must be ${expected.width}, not ${found.width}`, loc, hint);
+    }
+    if (expected.signed !== found.signed) {
+      return diag(
+        'E003',
+        `Signedness of '${target}' must be ${expected.signed ? 'signed' : 'unsigned'}, not ${found.signed ? 'signed' : 'unsigned'}`,
+        loc,
+        `use .${expected.signed ? 'asSigned' : 'asUnsigned'}() to reinterpret the bits`,
+      );
+    }
+    return null;
+  },
+  undriven: (kind: string, name: string, loc: SourceLoc | null) =>
+    diag('E004', `${kind} '${name}' must be driven, not left undriven`, loc, `assign it with .set(...)`),
+  latch: (kind: string, name: string, loc: SourceLoc | null) =>
+    diag(
+      'E004',
+      `${kind} '${name}' must be driven in every case, not only under a condition`,
+      loc,
+      `give it a default with an unconditional .set(...) before the when() block`,
+    ),
+  multipleDrivers: (name: string, count: number, locs: (SourceLoc | null)[]) =>
+    diag(
+      'E005',
+      `'${name}' must have one driver, not ${count}`,
+      locs[1] ?? null,
+      'drive it once; use when()/otherwise() to choose between values',
+      locs.map((loc, i) => ({ label: i === 0 ? 'first driver' : i === 1 ? 'second driver' : `driver ${i + 1}`, loc })),
+    ),
+  combLoop: (path: { name: string; loc: SourceLoc | null }[]) =>
+    diag(
+      'E006',
+      `Combinational logic must be acyclic, not a loop through ${path.length - 1} signal${path.length === 2 ? '' : 's'}`,
+      path[0]?.loc ?? null,
+      'break the loop with a register',
+      path.map((p) => ({ label: p.name, loc: p.loc })),
+    ),
+  unknownPort: (inst: string, mod: string, port: string, known: string[], loc: SourceLoc | null) =>
+    diag(
+      'E007',
+      `Port '${port}' of instance '${inst}' must be a port of module '${mod}', not an unknown name`,
+      loc,
+      known.length ? `module '${mod}' has ports ${known.map((k) => `'${k}'`).join(', ')}` : `module '${mod}' has no ports`,
+    ),
+  unconnected: (inst: string, port: string, loc: SourceLoc | null) =>
+    diag('E008', `Input '${port}' of instance '${inst}' must be connected, not left open`, loc, `pass ${port}: <value> to m.instance()`),
+  nameClash: (name: string, first: SourceLoc | null, second: SourceLoc | null) =>
+    diag('E009', `Name '${name}' must be unique in its module, not declared twice`, second, 'rename one of them', [
+      { label: 'first declaration', loc: first },
+      { label: 'second declaration', loc: second },
+    ]),
+  reservedName: (name: string, why: string, loc: SourceLoc | null) =>
+    diag('E010', `Name '${name}' must be an ordinary identifier, not ${why}`, loc, `choose another name, e.g. '${name}_q'`),
+  constantFits: (value: bigint, shape: Shape, loc: SourceLoc | null) =>
+    diag('E011', `Constant must fit in ${shapeText(shape)}, not ${value}`, loc, 'widen the target or use a smaller constant'),
+  bitRange: (what: string, expected: string, found: string, loc: SourceLoc | null) =>
+    diag('E012', `${what} must be ${expected}, not ${found}`, loc, 'check the bit indices against the operand width'),
+  oneBit: (what: string, found: Shape, loc: SourceLoc | null) =>
+    diag('E013', `${what} must be 1 bit wide, not ${found.width}`, loc, 'reduce it with .orR() or compare it, e.g. .ne(0)'),
+  memAddr: (mem: string, expected: number, found: number, loc: SourceLoc | null) =>
+    diag(
+      'E014',
+      `Address of memory '${mem}' must be ${expected} bits wide, not ${found}`,
+      loc,
+      found > expected ? `use .trunc(${expected})` : `use .zext(${expected})`,
+    ),
+  memInit: (mem: string, expected: string, found: string, loc: SourceLoc | null) =>
+    diag('E015', `Contents of memory '${mem}' must be ${expected}, not ${found}`, loc, 'check the init array against depth and word shape'),
+  invalidName: (kind: string, name: string, loc: SourceLoc | null) =>
+    diag(
+      'E016',
+      `Name of ${kind} must be an identifier ([A-Za-z_][A-Za-z0-9_]*), not '${name}'`,
+      loc,
+      'use letters, digits and underscores, not starting with a digit',
+    ),
+  notAssignable: (name: string, why: string, loc: SourceLoc | null) =>
+    diag('E017', `'${name}' must not be assigned: it is ${why}`, loc, 'assign a wire, an output port or a register'),
+  memDepth: (mem: string, found: number, loc: SourceLoc | null) =>
+    diag('E018', `Depth of memory '${mem}' must be an integer >= 1, not ${found}`, loc, 'give the number of words'),
+  shiftAmount: (found: number, loc: SourceLoc | null) =>
+    diag('E019', `Shift amount must be a non-negative integer, not ${found}`, loc, 'shift by a constant >= 0 or by an unsigned signal'),
+  foreignValue: (inModule: string, fromModule: string, loc: SourceLoc | null) =>
+    diag(
+      'E020',
+      `Values used in module '${inModule}' must belong to it, not to module '${fromModule}'`,
+      loc,
+      'pass values between modules through ports of an instance',
+    ),
+  unknownModule: (inst: string, mod: string, loc: SourceLoc | null) =>
+    diag('E021', `Module of instance '${inst}' must be in the design, not the unknown '${mod}'`, loc, 'instantiate a ModuleDef built with defineModule()'),
+  resetValue: (reg: string, value: bigint, shape: Shape, loc: SourceLoc | null) =>
+    diag('E022', `Reset value of '${reg}' must fit in ${shapeText(shape)}, not ${value}`, loc, 'use a value within the register range'),
+};

@@ -1,0 +1,5 @@
+export * from './types.js';
+export * from './shape.js';
+export * from './bits.js';
+export * from './dump.js';
+export * from './walk.js';
