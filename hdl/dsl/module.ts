@@ -18,7 +18,7 @@ import type {
   SourceLoc,
   Wire,
 } from '../ir/index.js';
-import { addrWidth, Bool, fits, MAX_WIDTH, MIN_WIDTH, toBits } from '../ir/index.js';
+import { addrWidth, Bool, children, fits, MAX_WIDTH, MIN_WIDTH, toBits } from '../ir/index.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { msg } from '../diagnostics.js';
 import { captureLoc } from './loc.js';
@@ -117,19 +117,32 @@ export class InstanceHandle {
 export class WhenChain {
   constructor(
     private readonly builder: ModuleBuilder,
-    private readonly taken: Expr[],
+    private readonly chain: ChainInfo,
   ) {}
   elseWhen(cond: ValueLike, body: () => void): WhenChain {
-    return this.builder.whenBranch(this.taken, cond, body, captureLoc());
+    return this.builder.whenBranch(this.chain, cond, body, captureLoc());
   }
   otherwise(body: () => void): void {
-    this.builder.whenBranch(this.taken, null, body, captureLoc());
+    this.builder.whenBranch(this.chain, null, body, captureLoc());
   }
+}
+
+/** One when()/elseWhen()/otherwise() chain: the condition of each branch (null for otherwise). */
+interface ChainInfo {
+  readonly conds: (Expr | null)[];
+}
+
+/** Where an assignment sits: branch `branch` of `chain`, for each enclosing when() level. */
+interface Frame {
+  readonly chain: ChainInfo;
+  readonly branch: number;
 }
 
 interface PendingAssign {
   /** Conjunction of these 1-bit conditions guards the assignment (empty: unconditional). */
   conds: Expr[];
+  /** The when() branches the assignment sits in, outermost first. */
+  frames: Frame[];
   value: Expr;
   loc: SourceLoc;
 }
@@ -173,6 +186,7 @@ export class ModuleBuilder {
   private readonly signals = new Map<string, Signal>();
   private readonly pending = new Map<string, PendingAssign[]>();
   private readonly condStack: Expr[] = [];
+  private readonly frameStack: Frame[] = [];
 
   constructor(
     readonly name: string,
@@ -301,24 +315,28 @@ export class ModuleBuilder {
 
   /** Assignments made inside `body` apply when `cond` (1 bit) is high. */
   when(cond: ValueLike, body: () => void): WhenChain {
-    return this.whenBranch([], cond, body, captureLoc());
+    return this.whenBranch({ conds: [] }, cond, body, captureLoc());
   }
 
-  /** @internal Used by WhenChain: a branch taken when no earlier branch was and `cond` holds. */
-  whenBranch(taken: Expr[], cond: ValueLike | null, body: () => void, loc: SourceLoc): WhenChain {
-    const guards: Expr[] = taken.map((t) => ({ kind: 'unary', op: 'not', arg: t, shape: Bool, loc }) as Expr);
+  /** @internal Used by WhenChain: a branch taken when no earlier branch of the chain was and `cond` holds. */
+  whenBranch(chain: ChainInfo, cond: ValueLike | null, body: () => void, loc: SourceLoc): WhenChain {
+    const guards: Expr[] = [];
+    for (const t of chain.conds) if (t) guards.push({ kind: 'unary', op: 'not', arg: t, shape: Bool, loc });
     let c: Expr | null = null;
     if (cond !== null) {
       c = this.condition(cond, 'Condition of when()', loc);
       guards.push(c);
     }
+    chain.conds.push(c);
     this.condStack.push(...guards);
+    this.frameStack.push({ chain, branch: chain.conds.length - 1 });
     try {
       body();
     } finally {
       this.condStack.splice(this.condStack.length - guards.length, guards.length);
+      this.frameStack.pop();
     }
-    return new WhenChain(this, c ? [...taken, c] : taken);
+    return new WhenChain(this, chain);
   }
 
   /** @internal */
@@ -340,7 +358,7 @@ export class ModuleBuilder {
       v = target.shape.signed ? v.asSigned() : v.asUnsigned();
     }
     const list = this.pending.get(target.name) ?? [];
-    list.push({ conds: [...this.condStack], value: v.expr, loc });
+    list.push({ conds: [...this.condStack], frames: [...this.frameStack], value: v.expr, loc });
     this.pending.set(target.name, list);
   }
 
@@ -495,29 +513,62 @@ export class ModuleBuilder {
     return conds.reduce((acc, c) => ({ kind: 'binary', op: 'and', lhs: acc, rhs: c, shape: Bool, loc }) as Expr);
   }
 
-  /** Last-assignment-wins folding; `hold` is the value when nothing applies (registers keep their value). */
+  /**
+   * Last-assignment-wins folding; `hold` is the value when nothing applies (registers keep their value).
+   * A when()/elseWhen()/otherwise() chain folds into one priority mux chain, mux(c0, v0, mux(c1, v1, v2)),
+   * rather than one guarded mux per assignment.
+   */
   private fold(name: string, list: PendingAssign[], hold: Expr | null, kind: string, shape: Shape): Expr {
     const unconditional = list.filter((a) => a.conds.length === 0);
     if (unconditional.length > 1) {
       this.report(msg.multipleDrivers(name, unconditional.length, unconditional.map((a) => a.loc)));
     }
-    let value: Expr | null = hold;
-    for (const a of list) {
-      if (a.conds.length === 0 || value === null) {
-        if (a.conds.length > 0) {
-          // No value when no condition holds would be a latch: report it and fold onto 0.
-          this.report(msg.latch(kind, name, a.loc));
-          value = constExpr(0n, shape, a.loc);
-        } else {
-          value = a.value;
-          continue;
-        }
-      }
-      const sel = this.conj(a.conds, a.loc);
-      value = { kind: 'mux', sel, whenTrue: a.value, whenFalse: value, shape: a.value.shape, loc: a.loc };
-    }
-    return value!;
+    // Without a hold value, start from a placeholder 0: if it survives folding, some case assigns
+    // nothing, which would be a latch. Report it (the 0 then stands in).
+    const placeholder = constExpr(0n, shape, list[0]!.loc);
+    const value = this.foldLevel(list, 0, hold ?? placeholder);
+    if (hold === null && reaches(value, placeholder)) this.report(msg.latch(kind, name, list[0]!.loc));
+    return value;
   }
+
+  private foldLevel(list: PendingAssign[], depth: number, initial: Expr): Expr {
+    let value = initial;
+    let i = 0;
+    while (i < list.length) {
+      const a = list[i]!;
+      if (a.frames.length === depth) {
+        value = a.value;
+        i++;
+        continue;
+      }
+      // A run of assignments inside the same chain at this depth.
+      const chain = a.frames[depth]!.chain;
+      let j = i;
+      while (j < list.length && list[j]!.frames.length > depth && list[j]!.frames[depth]!.chain === chain) j++;
+      const run = list.slice(i, j);
+      const branchValue = (b: number): Expr => {
+        const entries = run.filter((e) => e.frames[depth]!.branch === b);
+        return entries.length ? this.foldLevel(entries, depth + 1, value) : value;
+      };
+      const last = chain.conds.length - 1;
+      let combined = chain.conds[last] === null ? branchValue(last) : value;
+      for (let b = chain.conds[last] === null ? last - 1 : last; b >= 0; b--) {
+        const v = branchValue(b);
+        if (v === combined) continue;
+        combined = { kind: 'mux', sel: chain.conds[b]!, whenTrue: v, whenFalse: combined, shape: v.shape, loc: run[0]!.loc };
+      }
+      value = combined;
+      i = j;
+    }
+    return value;
+  }
+}
+
+function reaches(e: Expr, target: Expr, seen: Set<Expr> = new Set()): boolean {
+  if (e === target) return true;
+  if (seen.has(e)) return false;
+  seen.add(e);
+  return children(e).some((c) => reaches(c, target, seen));
 }
 
 /** Build a module: `body` declares its hardware on the builder. */
