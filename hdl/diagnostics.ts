@@ -44,6 +44,7 @@ export const CODES = {
   E020: 'value from another module',
   E021: 'unknown module',
   E022: 'illegal reset value',
+  E023: 'unknown signal',
   E100: 'unknown block',
   E101: 'bad parameter',
   E102: 'bad command-line usage',
@@ -96,7 +97,11 @@ export const msg = {
       'E001',
       `Width of ${what} must be an integer in 1..${max}, not ${typeof found === 'string' ? `'${found}'` : found}`,
       loc,
-      Number(found) > max ? `truncate or slice the operands first (e.g. .trunc(${max}))` : 'widths are whole numbers of bits',
+      Number(found) > max
+        ? what.startsWith('result') || what === 'concatenation'
+          ? `truncate or slice the operands first (e.g. .trunc(${max}))`
+          : `split wider data into several signals of at most ${max} bits`
+        : 'widths are whole numbers of bits',
     ),
   /** Assignment or connection of a value of the wrong shape; returns null when the shapes agree. */
   assignShape: (target: string, expected: Shape, found: Shape, loc: SourceLoc | null): Diagnostic | null => {
@@ -180,8 +185,14 @@ export const msg = {
       loc,
       'use letters, digits and underscores, not starting with a digit',
     ),
+  /** `why` is what the signal is ("an input port") or, starting with "not", why it cannot be used. */
   notAssignable: (name: string, why: string, loc: SourceLoc | null) =>
-    diag('E017', `'${name}' must not be assigned: it is ${why}`, loc, 'assign a wire, an output port or a register'),
+    diag(
+      'E017',
+      why.startsWith('not ') ? `'${name}' must be assignable, ${why}` : `'${name}' must be an output, a wire or a register to be assigned, not ${why}`,
+      loc,
+      'assign a wire, an output port or a register',
+    ),
   memDepth: (mem: string, found: number, loc: SourceLoc | null) =>
     diag('E018', `Depth of memory '${mem}' must be an integer >= 1, not ${found}`, loc, 'give the number of words'),
   shiftAmount: (found: number, loc: SourceLoc | null) =>
@@ -195,6 +206,25 @@ export const msg = {
     ),
   unknownModule: (inst: string, mod: string, loc: SourceLoc | null) =>
     diag('E021', `Module of instance '${inst}' must be in the design, not the unknown '${mod}'`, loc, 'instantiate a ModuleDef built with defineModule()'),
+  unknownSignal: (name: string, loc: SourceLoc | null) =>
+    diag('E023', `Signal '${name}' must be declared in this module, not unknown`, loc, 'declare it with m.wire(), m.reg() or a port, or read it through an instance output'),
   resetValue: (reg: string, value: bigint, shape: Shape, loc: SourceLoc | null) =>
     diag('E022', `Reset value of '${reg}' must fit in ${shapeText(shape)}, not ${value}`, loc, 'use a value within the register range'),
+
+  // ---- command line (the CLI reports these without a source location) ----
+  unknownBlock: (name: string, known: readonly string[], closest: string | null) =>
+    diag(
+      'E100',
+      `Block must be one of ${known.join(', ')}, not '${name}'`,
+      null,
+      `${closest ? `the closest name is '${closest}'; ` : ''}'splitfuse blocks' lists every block with its parameters`,
+    ),
+  /** `param` is null when the parameter name itself is unknown; `origin` says where the value came from. */
+  badParam: (p: { block: string; param: string | null; expected: string; found: string; origin: string; hint: string }) =>
+    diag('E101', `Parameter ${p.param === null ? '' : `'${p.param}' `}of block '${p.block}' must be ${p.expected}, not ${p.found} (${p.origin})`, null, p.hint),
+  usage: (what: string, expected: string, found: string, hint: string) =>
+    diag('E102', `${what} must be ${expected}, not ${found}`, null, hint),
+  /** An external program (Verilator, ...) that a command needs; `found` says what was found instead. */
+  missingTool: (tool: string, expected: string, found: string, hint: string) =>
+    diag('E103', `${tool} must be ${expected}, not ${found}`, null, hint),
 };

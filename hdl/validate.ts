@@ -64,7 +64,8 @@ function validateModule(m: Module, modules: Map<string, Module>, out: Diagnostic
       continue;
     }
     if (t.kind !== 'output' && t.kind !== 'wire') {
-      out.push(msg.notAssignable(a.target, `a ${t.kind === 'memread' ? 'memory read port' : t.kind}`, a.loc));
+      const what = { input: 'an input port', memread: 'a memory read port', reg: 'a register (use its next value)', mem: 'a memory', instance: 'an instance' }[t.kind as 'input'];
+      out.push(msg.notAssignable(a.target, what ?? t.kind, a.loc));
       continue;
     }
     addDriver(a.target, a.loc);
@@ -165,7 +166,7 @@ function checkExpr(e: Expr, signals: Map<string, SignalInfo>, out: Diagnostic[],
       break;
     case 'ref': {
       const s = signals.get(e.name);
-      if (!s || !s.shape) out.push(msg.notAssignable(e.name, 'not a signal of this module and cannot be read', e.loc));
+      if (!s || !s.shape) out.push(msg.unknownSignal(e.name, e.loc));
       else if (!shapeEq(s.shape, e.shape)) {
         const d = msg.assignShape(e.name, s.shape, e.shape, e.loc);
         if (d) out.push(d);

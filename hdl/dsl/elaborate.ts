@@ -51,7 +51,15 @@ export function elaborate(top: ModuleDef): Elaborated {
 
   const topName = visit(top);
   const design: Design = { top: topName, modules };
-  diagnostics.push(...validateDesign(design));
+  // Validation re-checks what the builder may already have reported (it must stand alone for
+  // hand-built IR); one problem is reported once, by whichever saw it first.
+  const key = (d: Diagnostic): string => `${d.code} ${d.loc ? `${d.loc.file}:${d.loc.line}:${d.loc.col}` : ''}`;
+  const reported = new Set(diagnostics.map(key));
+  for (const d of validateDesign(design)) {
+    const k = key(d);
+    if (!reported.has(k)) diagnostics.push(d);
+    reported.add(k);
+  }
   return { design, diagnostics };
 }
 

@@ -194,7 +194,8 @@ export class ModuleBuilder {
   ) {}
 
   report(d: Diagnostic): void {
-    this.diagnostics.push(d);
+    // The same problem seen twice (e.g. a reset value that is also the power-on value) is reported once.
+    if (!this.diagnostics.some((x) => x.code === d.code && x.message === d.message && x.loc === d.loc)) this.diagnostics.push(d);
   }
 
   // ---- declarations ----
@@ -393,8 +394,10 @@ export class ModuleBuilder {
   /** Turn a number into a constant (shaped like `shape` when given) or check a Value belongs here. */
   lift(v: ValueLike, loc: SourceLoc, shape?: Shape): Value {
     if (v instanceof Value) {
-      if (v.owner !== this) this.report(msg.foreignValue(this.name, v.owner.name, loc));
-      return v;
+      if (v.owner === this) return v;
+      // Report it once here and go on with a stand-in, so no follow-on error points into the other module.
+      this.report(msg.foreignValue(this.name, v.owner.name, loc));
+      return new Value(constExpr(0n, v.shape, loc), this);
     }
     const n = typeof v === 'boolean' ? (v ? 1n : 0n) : BigInt(v);
     if (shape && fits(n, shape.width, shape.signed)) return new Value(constExpr(n, shape, loc), this);
@@ -467,8 +470,11 @@ export class ModuleBuilder {
     const regs: Reg[] = [];
     const targets = [...this.ports.filter((p) => p.dir === 'out'), ...this.wires];
     const instWires = new Set(this.instances.flatMap((i) => i.connections.flatMap((c) => (c.dir === 'out' ? [c.wire] : []))));
+    const done = new Set<string>();
     for (const t of targets) {
-      if (instWires.has(t.name)) continue;
+      // A clashing second declaration (already reported, E009) shares the first one's assignments.
+      if (instWires.has(t.name) || done.has(t.name)) continue;
+      done.add(t.name);
       const list = this.pending.get(t.name);
       const kind = this.ports.includes(t as Port) ? 'Output' : 'Wire';
       if (!list) continue; // reported by validation (E004)

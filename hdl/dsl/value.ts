@@ -111,7 +111,7 @@ export class Value {
     const loc = captureLoc();
     if (!Number.isInteger(lo) || !Number.isInteger(width) || lo < 0 || width < 1 || lo + width > this.width) {
       this.owner.report(
-        msg.bitRange('Slice', `within bits [0, ${this.width}) of a ${this.width}-bit value`, `[${lo}, ${lo + width})`, loc),
+        msg.bitRange('Slice', `within bits [0, ${this.width}) of the operand (${this.width} bits)`, `[${lo}, ${lo + width})`, loc),
       );
       return this.owner.constant(0n, sliceShape(Math.max(1, Math.min(MAX_WIDTH, Math.floor(width) || 1))), loc);
     }
@@ -160,18 +160,18 @@ export class Value {
     return new Value(e, this.owner);
   }
 
-  private checkWidth(shape: Shape, what: string, loc: SourceLoc): boolean {
-    if (shape.width > MAX_WIDTH) {
-      this.owner.report(msg.illegalWidth(what, shape.width, loc, MAX_WIDTH));
-      return false;
-    }
-    return true;
+  /** Null when the result shape is legal; else reports E001 and gives a stand-in 0 of the widest legal shape. */
+  private illegal(shape: Shape, what: string, loc: SourceLoc): Value | null {
+    if (shape.width <= MAX_WIDTH) return null;
+    this.owner.report(msg.illegalWidth(what, shape.width, loc, MAX_WIDTH));
+    return this.owner.constant(0n, { width: MAX_WIDTH, signed: shape.signed }, loc);
   }
 
   private unary(op: UnaryOp): Value {
     const loc = captureLoc();
     const shape = unaryShape(op, this.shape);
-    if (!this.checkWidth(shape, `result of ${op}`, loc)) return this;
+    const bad = this.illegal(shape, `result of ${op}`, loc);
+    if (bad) return bad;
     return this.make({ kind: 'unary', op, arg: this.expr, shape, loc });
   }
 
@@ -179,7 +179,8 @@ export class Value {
     const loc = captureLoc();
     const b = this.owner.lift(other, loc);
     const shape = binaryShape(op, this.shape, b.shape);
-    if (!this.checkWidth(shape, `result of ${op}`, loc)) return this;
+    const bad = this.illegal(shape, `result of ${op}`, loc);
+    if (bad) return bad;
     return this.make({ kind: 'binary', op, lhs: this.expr, rhs: b.expr, shape, loc });
   }
 
@@ -191,7 +192,8 @@ export class Value {
         return this;
       }
       const shape = shiftConstShape(op, this.shape, amount);
-      if (!this.checkWidth(shape, `result of ${op}`, loc)) return this;
+      const bad = this.illegal(shape, `result of ${op}`, loc);
+      if (bad) return bad;
       return this.make({ kind: 'shiftc', op, arg: this.expr, amount, shape, loc });
     }
     const b = this.owner.lift(amount, loc);
@@ -240,7 +242,7 @@ export function concatValues(parts: Value[], loc: SourceLoc): Value {
   const shape = concatShape(parts.map((p) => p.shape));
   if (shape.width > MAX_WIDTH) {
     owner.report(msg.illegalWidth('concatenation', shape.width, loc, MAX_WIDTH));
-    return parts[0]!;
+    return owner.constant(0n, { width: MAX_WIDTH, signed: false }, loc);
   }
   return new Value({ kind: 'concat', parts: parts.map((p) => p.expr), shape, loc }, owner);
 }

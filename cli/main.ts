@@ -1,0 +1,139 @@
+// The splitfuse command line: a thin layer over library functions (cli/generate.ts, cli/demo.ts, ...).
+// Every failure the user can fix is a diagnostic with a code, printed to stderr with exit code 2;
+// stack traces appear only with SPLITFUSE_DEBUG=1.
+import { Command, CommanderError } from 'commander';
+import type { Diagnostic } from '../hdl/diagnostics.js';
+import { DiagnosticError, msg, renderDiagnostics } from '../hdl/diagnostics.js';
+import { SPLITFUSE_VERSION } from '../hdl/version.js';
+import { BLOCKS } from './blocks.js';
+import { runDemo } from './demo.js';
+import { generateBlock, manifestText } from './generate.js';
+import { paramInfo, paramTypeText } from './params.js';
+
+export interface CliIO {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+const processIO: CliIO = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+/** Exit codes: 0 success, 1 internal error (a bug in splitfuse), 2 a diagnostic the user can act on. */
+export const EXIT_DIAGNOSTIC = 2;
+export const EXIT_INTERNAL = 1;
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function program(io: CliIO): Command {
+  const cli = new Command('splitfuse')
+    .description('Design and evaluate reliable quantized-NN accelerators: hardware DSL, Verilog, simulation, fault injection.')
+    .version(SPLITFUSE_VERSION, '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} })
+    .showSuggestionAfterError(false);
+
+  cli
+    .command('gen')
+    .description('generate the Verilog of a block (one file per module) and DIR/manifest.json')
+    .argument('<block>', `block to generate: ${BLOCKS.map((b) => b.name).join(', ')}`)
+    .option('--set <key=value>', 'set a block parameter (repeatable); see "splitfuse blocks"', collect, [])
+    .requiredOption('--out <dir>', 'output directory (created when missing)')
+    .option('--json', 'print the manifest as JSON instead of a summary')
+    .addHelpText('after', '\nExamples:\n  splitfuse gen mac --set width=16 --set signed=false --out out/mac\n  splitfuse gen counter --out out/counter')
+    .action((block: string, opts: { set: string[]; out: string; json?: boolean }) => {
+      const manifest = generateBlock({ block, set: opts.set, outDir: opts.out });
+      if (opts.json) {
+        io.stdout(manifestText(manifest));
+        return;
+      }
+      const params = Object.entries(manifest.params).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+      io.stdout(`${block} (${params}) -> top module ${manifest.top}\n`);
+      for (const f of [...manifest.files, 'manifest.json']) io.stdout(`  wrote ${opts.out}/${f}\n`);
+    });
+
+  cli
+    .command('blocks')
+    .description('list the blocks "splitfuse gen" can build, with their parameters')
+    .option('--json', 'print the list as JSON')
+    .action((opts: { json?: boolean }) => {
+      const blocks = BLOCKS.map((b) => ({ name: b.name, summary: b.summary, params: paramInfo(b) }));
+      if (opts.json) {
+        io.stdout(`${JSON.stringify(blocks, null, 2)}\n`);
+        return;
+      }
+      for (const b of blocks) {
+        io.stdout(`${b.name}  ${b.summary}\n`);
+        for (const p of b.params) {
+          const dflt = p.default === undefined ? '' : `, default ${String(p.default)}`;
+          io.stdout(`  --set ${`${p.name}=<${paramTypeText(p)}>`.padEnd(26)} ${p.description}${dflt}\n`);
+        }
+      }
+    });
+
+  cli
+    .command('demo')
+    .description('generate the default MAC and counter, lint them with Verilator when present, print a summary')
+    .option('--out <dir>', 'output directory', 'out/demo')
+    .action((opts: { out: string }) => {
+      runDemo({ outDir: opts.out, log: (line) => io.stdout(`${line}\n`) });
+    });
+
+  return cli;
+}
+
+/** Run the CLI on `argv` (without node and script) and return the process exit code. */
+export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
+  const cli = program(io);
+  const debug = process.env.SPLITFUSE_DEBUG === '1';
+  try {
+    await cli.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return 0; // --help, --version
+      if (err.code === 'commander.help' || err.code === 'commander.helpDisplayed') return EXIT_DIAGNOSTIC; // bare `splitfuse`
+      io.stderr(`${renderDiagnostics([usageDiagnostic(err, cli, argv)])}\n`);
+      if (debug) io.stderr(`${err.stack ?? ''}\n`);
+      return EXIT_DIAGNOSTIC;
+    }
+    if (err instanceof DiagnosticError) {
+      io.stderr(`${err.message}\n`);
+      if (debug) io.stderr(`${err.stack ?? ''}\n`);
+      return EXIT_DIAGNOSTIC;
+    }
+    const e = err instanceof Error ? err : new Error(String(err));
+    io.stderr(`splitfuse: internal error: ${e.message}\n`);
+    io.stderr(debug ? `${e.stack ?? ''}\n` : 'Set SPLITFUSE_DEBUG=1 to see the stack trace, and please report it.\n');
+    return EXIT_INTERNAL;
+  }
+}
+
+/** Turn one of commander's parse errors into an E102 diagnostic in our "must be, not" form. */
+export function usageDiagnostic(err: CommanderError, cli: Command, argv: readonly string[]): Diagnostic {
+  const sub = cli.commands.find((c) => c.name() === argv[0]);
+  const where = sub ? `'splitfuse ${sub.name()}'` : "'splitfuse'";
+  const helpHint = `run ${sub ? `'splitfuse ${sub.name()} --help'` : "'splitfuse --help'"} for usage`;
+  const quoted = /'([^']*)'/.exec(err.message)?.[1] ?? '';
+  switch (err.code) {
+    case 'commander.unknownCommand':
+      return msg.usage('Command', `one of ${cli.commands.map((c) => c.name()).join(', ')}`, `'${quoted}'`, helpHint);
+    case 'commander.unknownOption': {
+      const options = (sub ?? cli).options.map((o) => o.long ?? o.flags).concat('--help');
+      return msg.usage(`Option of ${where}`, `one of ${options.join(', ')}`, `'${quoted}'`, helpHint);
+    }
+    case 'commander.missingArgument':
+      return msg.usage(`Argument <${quoted}> of ${where}`, 'given', 'left out', helpHint);
+    case 'commander.optionMissingArgument':
+      return msg.usage(`Option '${quoted}'`, 'followed by a value', 'left without one', helpHint);
+    case 'commander.missingMandatoryOptionValue':
+      return msg.usage(`Option '${quoted}' of ${where}`, 'given', 'left out', helpHint);
+    case 'commander.excessArguments': {
+      const m = /Expected (\d+) arguments? but got (\d+)/.exec(err.message);
+      return msg.usage(`Arguments of ${where}`, `at most ${m?.[1] ?? '?'}`, m?.[2] ?? 'more', helpHint);
+    }
+    default:
+      return msg.usage(`Command line of ${where}`, 'valid', `rejected (${err.message.replace(/^error: /, '')})`, helpHint);
+  }
+}
