@@ -5,7 +5,8 @@
 // peek() at any time and reflect the current inputs and state; step() is one rising clock edge:
 // every register and memory takes its next value computed from the values before the edge.
 // The implicit reset `rst` is an ordinary top-level input named 'rst' (present when any module
-// in the design has registers or memories), as is the clock `clk`, which simulators ignore.
+// in the design has a register with a reset value, see hdl/ir/clocking.ts), as is the clock `clk`
+// (present when there are registers or memories), which simulators ignore.
 //
 // Names: a top-level port or signal by its name ('acc'); a signal inside instances by its
 // hierarchical path ('u0.acc', 'array.pe_0_1.weight'). Values are integers: peek() returns the
