@@ -8,6 +8,7 @@ import type { ModuleDef } from '../hdl/dsl/index.js';
 import type { ParamValue } from '../hdl/ir/index.js';
 import { counter } from '../gen/counter.js';
 import { defaultAccWidth, mac } from '../gen/mac.js';
+import { editDistance } from '../sim/suggest.js';
 
 /** Parameters after validation: plain values, recorded in the manifest and the Verilog header. */
 export type BlockParams = Record<string, ParamValue>;
@@ -99,16 +100,4 @@ export function closestName(name: string, known: readonly string[]): string | nu
     if (d < bestDistance) [best, bestDistance] = [k, d];
   }
   return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
-    }
-    prev = row;
-  }
-  return prev[b.length]!;
 }

@@ -1,6 +1,7 @@
 // Close-match suggestions for unknown names ("did you mean"), shared by the simulators.
 
-function editDistance(a: string, b: string): number {
+/** Levenshtein distance between two names. */
+export function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
