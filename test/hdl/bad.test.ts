@@ -90,7 +90,8 @@ describe('bad designs: golden diagnostics', () => {
   it('every HDL code and every CLI code the library reports has a case', () => {
     const covered = new Set(cases.map((c) => c.slice(0, 4).toUpperCase()));
     // E103 (missing external tool) needs a machine without the tool; it is tested where tools are run.
-    const expected = Object.keys(CODES).filter((c) => c !== 'E103');
+    // Codes from E104 on belong to later layers (model files, synthesis, ...) and are tested there.
+    const expected = Object.keys(CODES).filter((c) => c !== 'E103' && c < 'E104');
     expect(expected.filter((c) => !covered.has(c))).toEqual([]);
   });
 });
