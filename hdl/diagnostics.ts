@@ -49,6 +49,8 @@ export const CODES = {
   E101: 'bad parameter',
   E102: 'bad command-line usage',
   E103: 'missing external tool',
+  E140: 'bad accelerator configuration',
+  E141: 'unknown configuration preset or unreadable configuration file',
 } as const;
 
 export type Code = keyof typeof CODES;
@@ -227,4 +229,11 @@ export const msg = {
   /** An external program (Verilator, ...) that a command needs; `found` says what was found instead. */
   missingTool: (tool: string, expected: string, found: string, hint: string) =>
     diag('E103', `${tool} must be ${expected}, not ${found}`, null, hint),
+
+  // ---- accelerator configuration (accel/config.ts) ----
+  /** `where` names the source: "preset 'default'", "config.json", "--set rows=0". */
+  badConfig: (field: string, expected: string, found: string, where: string, hint: string) =>
+    diag('E140', `Configuration field '${field}' must be ${expected}, not ${found} (${where})`, null, hint),
+  configSource: (expected: string, found: string, hint: string) =>
+    diag('E141', `Configuration must be ${expected}, not ${found}`, null, hint),
 };

@@ -1,0 +1,191 @@
+// The accelerator configuration (DESIGN.md §5): ONE validated object that produces the hardware (gen/),
+// the compiler's target (accel/compiler) and the documentation of the instance, like Gemmini's config →
+// header. Named presets give the common sizes; a JSON file or `key=value` overrides change single fields.
+// Every problem is a coded diagnostic (E140 bad field, E141 bad preset or file) naming the field, the
+// expected and the found value, and where the value came from.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import type { Diagnostic } from '../hdl/diagnostics.js';
+import { DiagnosticError, msg } from '../hdl/diagnostics.js';
+import { closeMatches } from '../sim/suggest.js';
+
+const bits = { int8: 8, int16: 16 } as const;
+
+const schema = z
+  .strictObject({
+    name: z.string().min(1).describe('name of this configuration (used in module names and reports)'),
+    rows: z.int().min(1).max(64).describe('rows of the systolic array (PEs per column)'),
+    cols: z.int().min(1).max(64).describe('columns of the systolic array (PEs per row)'),
+    dataflow: z.enum(['ws', 'os']).describe('weight-stationary (ws) or output-stationary (os)'),
+    dtype: z.enum(['int8', 'int16']).describe('operand type of weights and activations'),
+    accWidth: z.int().min(17).max(64).describe('accumulator width in bits (default 32 for int8, 48 for int16)'),
+    doubleBuffer: z.boolean().describe('double-buffered PE weights, so loading the next tile overlaps streaming'),
+    weightBufferBytes: z.int().min(64).max(1 << 24).describe('on-chip weight buffer size in bytes'),
+    activationBufferBytes: z.int().min(64).max(1 << 24).describe('on-chip activation buffer size in bytes'),
+    accumulatorBufferBytes: z.int().min(64).max(1 << 24).describe('on-chip partial-sum buffer size in bytes'),
+    dramLatency: z.int().min(1).max(10_000).describe('DRAM read latency in cycles (request to first beat)'),
+    dramBytesPerCycle: z.int().min(1).max(64).describe('DRAM bandwidth in bytes per cycle'),
+    clockMHz: z.number().positive().max(2000).describe('clock frequency in MHz (turns cycles into time)'),
+  })
+  .superRefine((c, ctx) => {
+    const least = 2 * (bits[c.dtype] ?? 8) + 1;
+    if (Number.isInteger(c.accWidth) && c.accWidth < least) {
+      ctx.addIssue({ code: 'custom', path: ['accWidth'], message: `at least 2*operand width+1 = ${least} for ${c.dtype}`, params: { hint: `use accWidth=${c.dtype === 'int8' ? 32 : 48}` } });
+    }
+  });
+
+export type AccelConfig = z.output<typeof schema>;
+export type ConfigField = keyof AccelConfig;
+
+const KiB = 1024;
+
+/** The named presets: tiny (4×4), default (8×8), large (16×16); all INT8 weight-stationary. */
+export const PRESETS: Readonly<Record<string, AccelConfig>> = {
+  tiny: {
+    name: 'tiny', rows: 4, cols: 4, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true,
+    weightBufferBytes: 8 * KiB, activationBufferBytes: 8 * KiB, accumulatorBufferBytes: 4 * KiB,
+    dramLatency: 50, dramBytesPerCycle: 8, clockMHz: 100,
+  },
+  default: {
+    name: 'default', rows: 8, cols: 8, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true,
+    weightBufferBytes: 64 * KiB, activationBufferBytes: 32 * KiB, accumulatorBufferBytes: 16 * KiB,
+    dramLatency: 100, dramBytesPerCycle: 8, clockMHz: 200,
+  },
+  large: {
+    name: 'large', rows: 16, cols: 16, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true,
+    weightBufferBytes: 128 * KiB, activationBufferBytes: 64 * KiB, accumulatorBufferBytes: 64 * KiB,
+    dramLatency: 100, dramBytesPerCycle: 16, clockMHz: 200,
+  },
+};
+
+export const PRESET_NAMES = Object.keys(PRESETS);
+
+/** Operand width in bits of a configuration's dtype. */
+export function operandBits(config: AccelConfig): 8 | 16 {
+  return bits[config.dtype];
+}
+
+/** Field descriptions for docs and `--help`, from the schema. */
+export function configFields(): { name: string; description: string }[] {
+  return Object.entries(schema.shape).map(([name, s]) => ({ name, description: s.description ?? '' }));
+}
+
+const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : v === undefined ? 'missing' : JSON.stringify(v));
+
+/**
+ * Validate a whole configuration object; `where` says where it came from (a preset, a file).
+ * Returns the configuration or throws a DiagnosticError with one E140 per bad field.
+ */
+export function validateConfig(input: unknown, where: string, origins: ReadonlyMap<string, string> = new Map()): AccelConfig {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const fields = Object.keys(schema.shape);
+  const obj = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+  const diagnostics: Diagnostic[] = result.error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      const key = issue.keys[0] ?? '';
+      const close = closeMatches(key, fields);
+      return msg.badConfig(key, `one of ${fields.join(', ')}`, 'an unknown field', origins.get(key) ?? where, close.length ? `did you mean '${close[0]}'?` : 'remove the field');
+    }
+    const field = String(issue.path[0] ?? '');
+    const description = (schema.shape as Record<string, z.ZodType>)[field]?.description ?? '';
+    const expected = issue.code === 'custom' ? issue.message : expectation(issue);
+    const hintParam = issue.code === 'custom' ? (issue.params as { hint?: unknown } | undefined)?.hint : undefined;
+    const hint = typeof hintParam === 'string' ? hintParam : `${field} is the ${description}`;
+    return msg.badConfig(field, expected, show(obj[field]), origins.get(field) ?? where, hint);
+  });
+  throw new DiagnosticError(diagnostics);
+}
+
+function expectation(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_value':
+      return `one of ${issue.values.map((v) => String(v)).join(', ')}`;
+    case 'invalid_type':
+      return issue.expected === 'int' ? 'an integer' : `a ${issue.expected}`;
+    case 'too_small':
+      return `>= ${String(issue.minimum)}`;
+    case 'too_big':
+      return `<= ${String(issue.maximum)}`;
+    default:
+      return `valid (${issue.message})`;
+  }
+}
+
+export interface ConfigRequest {
+  /** A preset name, or the path of a JSON file holding a (partial) configuration with an optional "preset". */
+  readonly config: string;
+  /** `field=value` overrides, applied last. */
+  readonly set?: readonly string[];
+}
+
+/**
+ * Resolve `--config NAME|FILE` plus `--set field=value` overrides into a validated configuration.
+ * A file may name a "preset" to start from (default: "default") and override any field.
+ */
+export function resolveConfig(request: ConfigRequest): AccelConfig {
+  const origins = new Map<string, string>();
+  let base: Record<string, unknown>;
+  let where: string;
+  let fileFields = new Set<string>();
+  if (Object.hasOwn(PRESETS, request.config)) {
+    base = { ...PRESETS[request.config] };
+    where = `preset '${request.config}'`;
+  } else if (/[./\\]/.test(request.config)) {
+    const file = readConfigFile(request.config);
+    const presetName = file.preset ?? 'default';
+    if (typeof presetName !== 'string' || !Object.hasOwn(PRESETS, presetName)) {
+      throw new DiagnosticError([msg.badConfig('preset', `one of ${PRESET_NAMES.join(', ')}`, show(presetName), request.config, 'name a preset to start from, or leave "preset" out')]);
+    }
+    const { preset: _preset, ...fields } = file;
+    fileFields = new Set(Object.keys(fields));
+    base = { ...PRESETS[presetName], name: request.config.replace(/^.*[/\\]/, '').replace(/\.json$/, ''), ...fields };
+    where = request.config;
+  } else {
+    const close = closeMatches(request.config, PRESET_NAMES);
+    throw new DiagnosticError([
+      msg.configSource(
+        `a preset (${PRESET_NAMES.join(', ')}) or the path of a JSON file`,
+        `'${request.config}'`,
+        close.length ? `did you mean '${close[0]}'?` : 'a file path must contain a dot or a slash, e.g. ./my-accel.json',
+      ),
+    ]);
+  }
+  const problems: Diagnostic[] = [];
+  for (const set of request.set ?? []) {
+    const eq = set.indexOf('=');
+    if (eq <= 0) {
+      problems.push(msg.usage('Each --set', 'field=value', `'${set}'`, 'e.g. --set rows=4'));
+      continue;
+    }
+    const key = set.slice(0, eq);
+    const text = set.slice(eq + 1);
+    base[key] = /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text === 'true' ? true : text === 'false' ? false : text;
+    origins.set(key, `--set ${set}`);
+  }
+  if (problems.length) throw new DiagnosticError(problems);
+  // A changed dtype brings its default accumulator unless the accumulator was chosen too.
+  const chosen = (key: string): boolean => origins.has(key) || (where !== `preset '${request.config}'` && fileFields.has(key));
+  if (chosen('dtype') && !chosen('accWidth')) base.accWidth = base.dtype === 'int16' ? 48 : 32;
+  return validateConfig(base, where, origins);
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new DiagnosticError([msg.configSource(`a readable JSON file at '${file}'`, `unreadable (${code})`, `use a preset (${PRESET_NAMES.join(', ')}) or check the path`)]);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new DiagnosticError([msg.configSource(`valid JSON in '${file}'`, `malformed (${(err as Error).message})`, 'fix the JSON syntax')]);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new DiagnosticError([msg.configSource(`a JSON object in '${file}'`, Array.isArray(data) ? 'an array' : show(data), 'write {"preset": "default", "rows": 8, ...}')]);
+  }
+  return data as Record<string, unknown>;
+}
