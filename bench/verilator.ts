@@ -1,18 +1,14 @@
 // The Verilator side of the simulator benchmark (bench/sim.ts): a C++ main() that generates the
 // stimulus of bench/stimulus.ts on the fly, runs the Verilated array for N cycles, keeps the same
-// running checksum and times only its simulation loop; and its build, cached by content.
+// running checksum and times only its simulation loop.
 //
-// The build uses sim/verilator's toolchain (PATH or Docker), flags (-O3, --x-assign/--x-initial 0,
-// single-threaded) and cache directory. It cannot go through sim/verilator's buildModel() itself,
-// which always compiles the file-driven co-simulation harness (a stimulus file of 10^6 cycles of a
-// 16×16 array would be ~136 MB); so the cache entry, keyed the same way, is made here.
-import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+// It is built by sim/verilator's buildModel() with this main() in place of the file-driven
+// co-simulation harness (a stimulus file of 10^6 cycles of a 16×16 array would be ~136 MB): same
+// toolchain (PATH or Docker), flags (Verilator -O3, --x-assign/--x-initial 0, single-threaded),
+// content-hash cache and Verilator runtime reuse; C++ at -O3 (make's OPT_FAST, which also compiles
+// this main()).
 import type { VerilogFile } from '../hdl/verilog.js';
-import { defaultCacheDir, verilatorFlags } from '../sim/verilator/build.js';
-import { buildJobs, defaultToolchain, type Toolchain } from '../sim/verilator/locate.js';
+import { buildModel, type Build } from '../sim/verilator/build.js';
 import { runProgram, tail } from '../sim/verilator/run.js';
 import { CHECKSUM_BASIS, CHECKSUM_PRIME, PERIOD } from './stimulus.js';
 
@@ -102,54 +98,16 @@ ${checksum.join('\n')}
 `;
 }
 
-export interface BenchBuild {
-  readonly binary: string;
-  readonly dir: string;
-  readonly toolchain: Toolchain;
-  readonly flags: readonly string[];
-  readonly cached: boolean;
-  readonly buildSeconds: number;
-}
-
-/** Build (or reuse) the Verilated benchmark for the emitted Verilog `files` of the array. */
-export async function buildBench(files: readonly VerilogFile[], spec: BenchHarnessSpec, log: (line: string) => void): Promise<BenchBuild> {
-  const toolchain = await defaultToolchain();
-  const flags = [...verilatorFlags(spec.topModule, { trace: false, cxxOptimize: CXX_OPTIMIZE }), '-CFLAGS', CXX_OPTIMIZE];
-  const harness = benchHarnessCpp(spec);
-  const sources = files.map((f) => ({ fileName: f.fileName, text: f.text }));
-  const hash = createHash('sha256')
-    .update(JSON.stringify({ format: 'bench-1', versionLine: toolchain.versionLine, kind: toolchain.kind, flags, harness, sources }))
-    .digest('hex');
-  const cacheDir = defaultCacheDir();
-  const dir = path.join(cacheDir, `bench-${hash}`);
-  const binary = path.join(dir, 'sim');
-  const meta = path.join(dir, 'build.json');
-  if (existsSync(binary) && existsSync(meta)) {
-    const { buildSeconds } = JSON.parse(await readFile(meta, 'utf8')) as { buildSeconds: number };
-    return { binary, dir, toolchain, flags, cached: true, buildSeconds };
-  }
-  await mkdir(cacheDir, { recursive: true });
-  const work = await mkdtemp(path.join(cacheDir, `bench-${hash.slice(0, 16)}.tmp-${process.pid}-`));
-  try {
-    for (const s of sources) await writeFile(path.join(work, s.fileName), s.text);
-    await writeFile(path.join(work, 'bench.cpp'), harness);
-    const argv = ['verilator', ...flags, '-j', String(buildJobs()), '--Mdir', 'obj_dir', '-o', 'sim', ...sources.map((s) => s.fileName), 'bench.cpp'];
-    log(`verilator: building ${spec.topModule} for the benchmark (${toolchain.version}, ${CXX_OPTIMIZE}) ...`);
-    const cmd = toolchain.invocation(argv, work, []);
-    const r = await runProgram(cmd.file, cmd.args, { cwd: work, timeoutMs: 60 * 60 * 1000 });
-    await writeFile(path.join(work, 'build.log'), `$ ${argv.join(' ')}\n${r.stdout}\n${r.stderr}`);
-    if (r.code !== 0) throw new Error(`Verilator build of the benchmark must succeed, not exit with ${r.code ?? 'a signal'}:\n${tail(r.stderr || r.stdout)}`);
-    await rename(path.join(work, 'obj_dir', 'sim'), path.join(work, 'sim'));
-    await rm(path.join(work, 'obj_dir'), { recursive: true, force: true });
-    await writeFile(path.join(work, 'build.json'), JSON.stringify({ hash, version: toolchain.versionLine, flags, buildSeconds: r.seconds }, null, 2));
-    await rm(dir, { recursive: true, force: true });
-    await rename(work, dir);
-    log(`verilator: built in ${r.seconds.toFixed(1)} s (cached in ${path.relative(process.cwd(), dir)})`);
-    return { binary, dir, toolchain, flags, cached: false, buildSeconds: r.seconds };
-  } catch (err) {
-    await rm(work, { recursive: true, force: true });
-    throw err;
-  }
+/** Build (or reuse from the cache) the Verilated benchmark for the emitted Verilog `files` of the array. */
+export function buildBench(files: readonly VerilogFile[], spec: BenchHarnessSpec, log: (line: string) => void): Promise<Build> {
+  return buildModel({
+    sources: files.map((f) => ({ fileName: f.fileName, text: f.text })),
+    // Only the top module matters: the ports are the business of benchHarnessCpp, not of a stimulus file.
+    harness: { topModule: spec.topModule, clock: 'clk', inputs: [], outputs: [] },
+    mainCpp: benchHarnessCpp(spec),
+    cxxOptimize: CXX_OPTIMIZE,
+    log,
+  });
 }
 
 export interface BenchRun {
@@ -159,7 +117,7 @@ export interface BenchRun {
 }
 
 /** Run the built benchmark; the time is the harness's own measurement of its simulation loop. */
-export async function runBench(build: BenchBuild, cycles: number, seed: number): Promise<BenchRun> {
+export async function runBench(build: Build, cycles: number, seed: number): Promise<BenchRun> {
   const cmd = build.toolchain.invocation([build.binary, String(cycles), String(seed)], build.dir, [build.dir]);
   const r = await runProgram(cmd.file, cmd.args, { cwd: build.dir });
   if (r.code !== 0) throw new Error(`Verilated benchmark ${build.binary} must run to the end, not exit with ${r.code ?? 'a signal'}:\n${tail(r.stderr + r.stdout)}`);

@@ -8,6 +8,8 @@ import type { ModuleDef } from '../hdl/dsl/index.js';
 import type { ParamValue } from '../hdl/ir/index.js';
 import { counter } from '../gen/counter.js';
 import { defaultAccWidth, mac } from '../gen/mac.js';
+import { systolicArray } from '../gen/array.js';
+import { pe } from '../gen/pe.js';
 import { editDistance } from '../sim/suggest.js';
 
 /** Parameters after validation: plain values, recorded in the manifest and the Verilog header. */
@@ -78,7 +80,61 @@ const macBlock = defineBlock({
   build: mac,
 });
 
-export const BLOCKS: readonly BlockDef[] = [counterBlock, macBlock];
+/** Parameters shared by the PE and the array (gen/pe.ts): dtype, signedness, accumulator, dataflow. */
+const peParams = {
+  dtype: z.enum(['int8', 'int16']).default('int8').describe('operand type: int8 or int16'),
+  signed: z.boolean().default(true).describe("signedness: true for two's-complement operands and partial sums"),
+  accWidth: z
+    .int()
+    .min(MIN_ACC_WIDTH)
+    .max(128)
+    .optional()
+    .describe('partial-sum width in bits, at least 2*width+1 (default: 32 for int8, 48 for int16)'),
+  dataflow: z.enum(['ws', 'os']).default('ws').describe('weight-stationary (ws) or output-stationary (os)'),
+  doubleBuffer: z.boolean().default(false).describe('ws only: shadow weights loaded while the active ones compute, swapped by a swap bit'),
+};
+
+/** Cross-field checks of peParams (accWidth vs dtype, doubleBuffer vs dataflow), run even when other fields are bad. */
+function checkPeParams(p: unknown, ctx: z.RefinementCtx): void {
+  const { dtype, accWidth, dataflow, doubleBuffer } = p as { dtype: unknown; accWidth: unknown; dataflow: unknown; doubleBuffer: unknown };
+  if ((dtype === 'int8' || dtype === 'int16') && typeof accWidth === 'number' && Number.isInteger(accWidth) && accWidth >= MIN_ACC_WIDTH && accWidth <= 128) {
+    const width = dtype === 'int8' ? 8 : 16;
+    if (accWidth < 2 * width + 1) expectation(ctx, 'accWidth', `at least 2*width+1 = ${2 * width + 1}`, `use --set accWidth=${defaultAccWidth(width)} or --set dtype=int8`);
+  }
+  if (dataflow === 'os' && doubleBuffer === true) expectation(ctx, 'doubleBuffer', "false with dataflow 'os'", 'double-buffered weights exist only in the weight-stationary PE; use --set dataflow=ws');
+}
+
+/** gen/pe.ts options from validated peParams. */
+function peOptions(p: { dtype: 'int8' | 'int16'; signed: boolean; accWidth?: number | undefined; dataflow: 'ws' | 'os'; doubleBuffer: boolean }) {
+  const width = p.dtype === 'int8' ? 8 : 16;
+  return { width, signed: p.signed, accWidth: p.accWidth ?? defaultAccWidth(width), dataflow: p.dataflow, doubleBuffer: p.doubleBuffer } as const;
+}
+
+const peBlock = defineBlock({
+  name: 'pe',
+  summary: 'systolic-array processing element: MAC plus the registers passing operands to its neighbours (gen/pe.ts)',
+  params: z
+    .strictObject(peParams)
+    .superRefine(checkPeParams, { when: () => true })
+    .transform((p) => ({ ...p, accWidth: peOptions(p).accWidth })),
+  build: (p) => pe(peOptions(p)),
+});
+
+const arrayBlock = defineBlock({
+  name: 'array',
+  summary: 'R×C systolic array of PEs with input skew, output de-skew, valid pipeline (gen/array.ts)',
+  params: z
+    .strictObject({
+      rows: z.int().min(1).max(64).default(4).describe('PE rows R (ws: length of an activation vector)'),
+      cols: z.int().min(1).max(64).default(4).describe('PE columns C (length of an output vector)'),
+      ...peParams,
+    })
+    .superRefine(checkPeParams, { when: () => true })
+    .transform((p) => ({ ...p, accWidth: peOptions(p).accWidth })),
+  build: (p) => systolicArray({ rows: p.rows, cols: p.cols, ...peOptions(p) }),
+});
+
+export const BLOCKS: readonly BlockDef[] = [counterBlock, macBlock, peBlock, arrayBlock];
 
 export function blockNames(): string[] {
   return BLOCKS.map((b) => b.name);

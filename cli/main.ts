@@ -6,27 +6,35 @@ import type { Diagnostic } from '../hdl/diagnostics.js';
 import { DiagnosticError, msg, renderDiagnostics } from '../hdl/diagnostics.js';
 import { SPLITFUSE_VERSION } from '../hdl/version.js';
 import { BLOCKS } from './blocks.js';
+import { cosimCommand } from './cosim.js';
 import { runDemo } from './demo.js';
+import { gemmCommand, type GemmCommandOptions } from './gemm.js';
 import { generateBlock, manifestText } from './generate.js';
 import { paramInfo, paramTypeText } from './params.js';
+import { simCommand } from './sim.js';
+import { synthCommand } from './synth.js';
 
 export interface CliIO {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** A terminal for progress bars; absent when stderr is not a TTY or under CI (and in tests). */
+  readonly progressStream?: NodeJS.WriteStream;
 }
 
 const processIO: CliIO = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  ...(process.stderr.isTTY && !process.env.CI ? { progressStream: process.stderr } : {}),
 };
 
-/** Exit codes: 0 success, 1 internal error (a bug in splitfuse), 2 a diagnostic the user can act on. */
+/** Exit codes: 0 success, 1 internal error (a bug in splitfuse) or a cosim mismatch, 2 a diagnostic the user can act on. */
 export const EXIT_DIAGNOSTIC = 2;
 export const EXIT_INTERNAL = 1;
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-function program(io: CliIO): Command {
+/** `status.exitCode` is what main() returns after a command ran without throwing (cosim: 1 on a mismatch). */
+function program(io: CliIO, status: { exitCode: number }): Command {
   const cli = new Command('splitfuse')
     .description('Design and evaluate reliable quantized-NN accelerators: hardware DSL, Verilog, simulation, fault injection.')
     .version(SPLITFUSE_VERSION, '-V, --version')
@@ -80,16 +88,75 @@ function program(io: CliIO): Command {
       runDemo({ outDir: opts.out, log: (line) => io.stdout(`${line}\n`) });
     });
 
+  cli
+    .command('sim')
+    .description('simulate a block with the compiled simulator on seeded random stimulus; print speed and final outputs')
+    .argument('<block>', `block to simulate: ${BLOCKS.map((b) => b.name).join(', ')}`)
+    .option('--set <key=value>', 'set a block parameter (repeatable); see "splitfuse blocks"', collect, [])
+    .option('--cycles <n>', 'clock cycles to simulate', '1000')
+    .option('--seed <s>', 'seed of the random stimulus (reset is high in cycle 0)', '1')
+    .option('--vcd <file>', 'write a VCD of every port and register')
+    .option('--json', 'print {block, params, cycles, seed, outputs, cyclesPerSec, vcd} as JSON')
+    .addHelpText('after', '\nExamples:\n  splitfuse sim mac --set width=16 --cycles 100000\n  splitfuse sim counter --cycles 50 --vcd counter.vcd')
+    .action((block: string, opts: { set: string[]; cycles: string; seed: string; vcd?: string; json?: boolean }) => {
+      simCommand(block, opts, io);
+    });
+
+  cli
+    .command('cosim')
+    .description('co-simulate a block in Verilator and the compiled simulator; exit 1 on any mismatch')
+    .argument('<block>', `block to co-simulate: ${BLOCKS.map((b) => b.name).join(', ')}`)
+    .option('--set <key=value>', 'set a block parameter (repeatable); see "splitfuse blocks"', collect, [])
+    .option('--cycles <n>', 'clock cycles to compare', '1000')
+    .option('--seed <s>', 'seed of the random stimulus (reset is high in cycle 0)', '1')
+    .option('--registers', "also compare every register every cycle (from Verilator's VCD trace)")
+    .option('--json', 'print {block, cycles, mismatches, simulator, firstMismatch, ...} as JSON')
+    .addHelpText('after', '\nExamples:\n  splitfuse cosim mac --set width=16 --cycles 10000\n  splitfuse cosim counter --registers --json')
+    .action(async (target: string, opts: { set: string[]; cycles: string; seed: string; registers?: boolean; json?: boolean }) => {
+      status.exitCode = await cosimCommand(target, opts, io);
+    });
+
+  cli
+    .command('synth')
+    .description('synthesize a block for an FPGA with Yosys and print its LUT/FF/DSP/BRAM use and cell types')
+    .argument('<block>', `block to synthesize: ${BLOCKS.map((b) => b.name).join(', ')}`)
+    .option('--set <key=value>', 'set a block parameter (repeatable); see "splitfuse blocks"', collect, [])
+    .requiredOption('--target <family>', 'FPGA family: xc7, ice40, ecp5 or gowin')
+    .option('--json', 'print {block, params, target, top, lut, ff, dsp, bram, ..., cells, yosys} as JSON')
+    .addHelpText('after', '\nExamples:\n  splitfuse synth mac --target xc7\n  splitfuse synth mac --set width=16 --target ice40 --json')
+    .action(async (block: string, opts: { set: string[]; target: string; json?: boolean }) => {
+      await synthCommand(block, opts, io);
+    });
+
+  cli
+    .command('gemm')
+    .description('run a seeded random C = A·B on a generated systolic array; print cycles, the formula, utilisation, bit-exactness (exit 1 if not exact)')
+    .requiredOption('--rows <R>', 'array rows')
+    .requiredOption('--cols <C>', 'array columns')
+    .requiredOption('--m <M>', 'rows of A and C')
+    .requiredOption('--k <K>', 'columns of A, rows of B')
+    .requiredOption('--n <N>', 'columns of B and C')
+    .option('--dtype <type>', 'operand type: int8 or int16', 'int8')
+    .option('--dataflow <df>', 'ws (weight-stationary) or os (output-stationary)', 'ws')
+    .option('--double-buffer', 'ws: double-buffered weights (loading overlaps streaming)')
+    .option('--seed <s>', 'seed of the random matrices', '1')
+    .option('--json', 'print {shape, array, cycles, predictedCycles, utilization, bitExact, ...} as JSON')
+    .addHelpText('after', '\nExamples:\n  splitfuse gemm --rows 8 --cols 8 --m 64 --k 64 --n 64 --double-buffer\n  splitfuse gemm --rows 4 --cols 4 --m 10 --k 9 --n 9 --dataflow os --json')
+    .action((opts: GemmCommandOptions) => {
+      status.exitCode = gemmCommand(opts, io);
+    });
+
   return cli;
 }
 
 /** Run the CLI on `argv` (without node and script) and return the process exit code. */
 export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
-  const cli = program(io);
+  const status = { exitCode: 0 };
+  const cli = program(io, status);
   const debug = process.env.SPLITFUSE_DEBUG === '1';
   try {
     await cli.parseAsync([...argv], { from: 'user' });
-    return 0;
+    return status.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.exitCode === 0) return 0; // --help, --version

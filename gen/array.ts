@@ -10,9 +10,12 @@
 //
 // Ports
 //   act_0 .. act_{R-1}       in   activation vector x (operand shape), one new vector per cycle
+//   valid                    in   this cycle's x is a real vector (travels with it to out_valid)
 //   weight_0 .. weight_{C-1} in   one row of W entering the top of the columns
 //   loadWeight               in   shift the weights down the columns at this edge
+//   swap                     in   doubleBuffer only: this cycle's x is the first to use the new weights
 //   out_0 .. out_{C-1}       out  y = x·W (partial-sum shape), all C elements of one vector together
+//   out_valid                out  high exactly in the cycles out_* holds the result of a valid x
 //
 // Timing (exact; checked against the RTL by test/gen/array.test.ts)
 //   Latency L = R + C - 1 cycles (arrayLatency()): if x is on act_* during cycle t, i.e. poked
@@ -24,14 +27,40 @@
 //   (one psum_q per row). Column j's sum leaves PE (R-1, j) after the edge ending cycle t+R-1+j;
 //   the output de-skew delays column j by C-1-j more cycles, so every column lands at t+R+C-2's
 //   edge, the first edge after which all C outputs are valid together.
-//   Registers: R(R-1)/2 skew (operand width) + C(C-1)/2 de-skew (partial-sum width) + 3 per PE.
+//   out_valid is `valid` delayed by L registers (a shift register beside the data path with the
+//   same latency), so it is high after the edge ending cycle t+L-1 exactly when valid was high in
+//   cycle t: drivers collect results by watching it.
+//   Registers: R(R-1)/2 skew (operand width) + C(C-1)/2 de-skew (partial-sum width) + L valid
+//   + 3 per PE (doubleBuffer: 5 per PE instead of 3, plus C(C-1)/2 weight skew, C-1 load skew
+//   and R-1 swap skew).
 //
 // Weight loading
 //   While loadWeight is high, every PE's weight register takes the one above it (row 0 takes
 //   weight_j), so loading is a shift down the columns: present the rows of W bottom row first,
 //   W[R-1] in the first loading cycle and W[0] in the R-th, and after those R edges PE (i, j)
 //   holds W[i][j]. The weights are not double-buffered: vector t uses the weight in PE (i, j)
-//   during cycle t+i+j, so loading must not overlap vectors still in flight (from t to t+L-1).
+//   during cycle t+i+j, so loading must not overlap vectors still in flight: if the last vector
+//   of the old weights is poked in cycle t, the first loading cycle may be t+R+C-2 (PE (R-1, C-1)
+//   computes with its old weight in that cycle, the loading edge at its end changes it), and the
+//   first vector of the new weights follows R cycles later.
+//
+// Double-buffered weights (doubleBuffer: true; Gemmini's WS double buffering)
+//   Every PE has a shadow weight register; loadWeight and weight_j shift the shadow registers
+//   down the columns exactly as above, but skewed: column j shifts at the edge ending cycle s+j
+//   for loadWeight poked in cycle s (weight_j and loadWeight are delayed by j registers). The
+//   active weights are untouched by loading. A vector poked in cycle t with swap high is the
+//   first to use the new weights: swap travels with the activations (skewed by row, one register
+//   per PE along the row), reaches PE (i, j) in cycle t+i+j together with x[i], and there both
+//   computes with the shadow weight and copies it into the active register. So every vector
+//   computes with one consistent weight set, and loading tile n+1 overlaps streaming tile n.
+//   Rules, for a tile loaded in cycles s .. s+R-1 (bottom row first) and swapped in by the
+//   vector of cycle t:
+//     t >= s + R          the shadows of column j are complete after the edge ending s+R-1+j;
+//     s_next >= t + R - 1 the next load's first edge into column j ends cycle s_next+j, and
+//                         must not precede PE (R-1, j) reading its shadow in cycle t+R-1+j.
+//   Hence swaps may be max(M, 2R-1) cycles apart for tiles of M vectors: loading each tile in
+//   the R cycles just before its first vector streams tiles back to back once M >= 2R-1.
+//   The latency L is unchanged.
 //
 // ── Output-stationary (dataflow 'os') ──────────────────────────────────────────────────────────────
 // PE (i, j) accumulates y_i[j] for R vectors x_0 .. x_{R-1} at once, over any K: in cycle k of a
@@ -42,6 +71,7 @@
 //   weight_0 .. weight_{C-1} in   row k of W
 //   last                     in   this cycle's k is the last of the tile; the next cycle starts a new tile
 //   out_0 .. out_{C-1}       out  one row y_i of the tile's R×C result at a time
+//   out_valid                out  high exactly in the R cycles out_* holds a row of a result
 //
 // Timing (exact; checked by test/gen/array.test.ts)
 //   If the tile's last k is poked in cycle t (before the edge ending cycle t), y_i (all C columns
@@ -56,13 +86,17 @@
 //   apart: otherwise a tile's sums enter the output chain before the previous tile's rows have
 //   passed. Pad a tile with K < R to K = R with zero operands (a zero product changes no sum).
 //   After reset every PE starts a fresh sum.
-//   Registers: R(R-1)/2 act skew + C(C-1)/2 weight skew + R-1 last skew + C(C-1)/2 de-skew + 7 per PE.
+//   out_valid: a valid bit rides the output chain beside every injected sum (gen/pe.ts), and
+//   column 0's is de-skewed with it, so out_valid is high exactly when a row is on out_*: the R
+//   rows of a tile come out on R consecutive cycles, y_{R-1} first, y_0 last.
+//   Registers: R(R-1)/2 act skew + C(C-1)/2 weight skew + R-1 last skew + C(C-1)/2 de-skew
+//   + C-1 valid de-skew + 9 per PE (2 of them valid bits, used only in column 0).
 //
 // Partial sums wrap modulo 2^accWidth; with the defaults (32 bits for INT8, 48 for INT16) no sum
 // of up to 2^(accWidth-2*width-1) products can overflow (e.g. 2^15 rows of INT8), so y is exact.
 import { Bool, defineModule, type ModuleBuilder, type ModuleDef, type Value, type ValueLike } from '../hdl/dsl/index.js';
 import type { ParamValue } from '../hdl/ir/index.js';
-import { chain, InstanceGrid } from './chain.js';
+import { chain, InstanceGrid, type ChainLink } from './chain.js';
 import { operandTag, pe, peShapes, resolvePeOptions, type PeConfig, type PeOptions } from './pe.js';
 
 export interface ArrayOptions extends PeOptions {
@@ -99,10 +133,10 @@ export function osOutputDelay(options: { rows: number; cols: number }, row: numb
   return 2 * options.rows + options.cols - 1 - row;
 }
 
-/** `array_ws_r<R>c<C>_<i|u><width>_acc<accWidth>`, e.g. `array_ws_r16c16_i8_acc32`. */
+/** `array_ws_r<R>c<C>_<i|u><width>_acc<accWidth>[_db]`, e.g. `array_ws_r16c16_i8_acc32`. */
 export function arrayModuleName(options: ArrayOptions): string {
   const c = resolveArrayOptions(options);
-  return `array_${c.dataflow}_r${c.rows}c${c.cols}_${operandTag(c)}_acc${c.accWidth}`;
+  return `array_${c.dataflow}_r${c.rows}c${c.cols}_${operandTag(c)}_acc${c.accWidth}${c.doubleBuffer ? '_db' : ''}`;
 }
 
 /** Port names, for drivers and tests. */
@@ -111,62 +145,102 @@ export const arrayPorts = {
   weight: (col: number): string => `weight_${col}`,
   /** 'ws' only. */
   loadWeight: 'loadWeight',
+  /** 'ws' only. */
+  valid: 'valid',
+  /** 'ws' with doubleBuffer only. */
+  swap: 'swap',
   /** 'os' only. */
   last: 'last',
   out: (col: number): string => `out_${col}`,
+  outValid: 'out_valid',
 } as const;
 
 /** The systolic array described in this file's header. */
 export function systolicArray(options: ArrayOptions): ModuleDef {
   const config = resolveArrayOptions(options);
   const { rows, cols, dataflow } = config;
-  const { operand, psum } = peShapes(config);
   const peDef = pe(config);
   const name = arrayModuleName(config);
   const params: Record<string, ParamValue> = { ...peDef.module.params, rows, cols };
   if (dataflow === 'ws') params.latency = arrayLatency(config);
   else params.firstRowDelay = osOutputDelay(config, rows - 1);
   return defineModule({ name, generator: 'array', params }, (m) => {
+    const { operand } = peShapes(config);
     const act = Array.from({ length: rows }, (_, i) => m.input(arrayPorts.act(i), operand));
     const weight = Array.from({ length: cols }, (_, j) => m.input(arrayPorts.weight(j), operand));
     // Input skew: row i enters i cycles late, so that it meets the partial sums coming down.
     const skewedAct = act.map((x, i) => delayLine(m, `actSkew_${i}`, x, i));
-    // The weight-loading control is broadcast to every PE ('ws'); 'os' streams a `last` flag instead.
-    const loadWeight = dataflow === 'ws' ? m.input(arrayPorts.loadWeight, Bool) : null;
-    const pes = new InstanceGrid(m, {
-      rows,
-      cols,
-      module: () => peDef,
-      name: (i, j) => `pe_${i}_${j}`,
-      inputs: (): Record<string, ValueLike> => (loadWeight ? { loadWeight } : {}),
-    });
-    const topPsum = { from: 'psumOut', to: 'psumIn', edge: () => m.constant(0, psum) };
-
-    if (dataflow === 'ws') {
-      chain(pes, 'right', { from: 'actOut', to: 'actIn', edge: (i) => skewedAct[i]! });
-      chain(pes, 'down', topPsum, { from: 'weightOut', to: 'weightIn', edge: (j) => weight[j]! });
-    } else {
-      // The weights stream too, column j skewed by j; `last` travels with the activations.
-      const last = m.input(arrayPorts.last, Bool);
-      const skewedWeight = weight.map((w, j) => delayLine(m, `weightSkew_${j}`, w, j));
-      // One delay line serves every row: row i taps it after i stages.
-      const lastTaps = [last];
-      delayLine(m, 'lastSkew', last, rows - 1, (stage) => lastTaps.push(stage));
-      chain(
-        pes,
-        'right',
-        { from: 'actOut', to: 'actIn', edge: (i) => skewedAct[i]! },
-        { from: 'lastOut', to: 'lastIn', edge: (i) => lastTaps[i]! },
-      );
-      chain(pes, 'down', topPsum, { from: 'weightOut', to: 'weightIn', edge: (j) => skewedWeight[j]! });
-    }
-    pes.instantiate();
-
-    // Output de-skew: column j finishes j cycles after column 0, so delay it by C-1-j.
-    pes.exits('down', 'psumOut').forEach((y, j) => {
-      m.output(arrayPorts.out(j), delayLine(m, `outDeskew_${j}`, y, cols - 1 - j));
-    });
+    if (dataflow === 'ws') weightStationaryGrid(m, config, skewedAct, weight, peDef);
+    else outputStationaryGrid(m, config, skewedAct, weight, peDef);
   });
+}
+
+function weightStationaryGrid(m: ModuleBuilder, config: ArrayConfig, skewedAct: Value[], weight: Value[], peDef: ModuleDef): void {
+  const { rows, cols, doubleBuffer } = config;
+  const valid = m.input(arrayPorts.valid, Bool);
+  const loadWeight = m.input(arrayPorts.loadWeight, Bool);
+  // Double buffering skews loading by column (tap j of one delay line) so that a column's shadows
+  // change no earlier than its last reader needs them; without it loadWeight is broadcast.
+  const loadTaps = [loadWeight];
+  let columnWeight = weight;
+  const actLinks: ChainLink[] = [{ from: 'actOut', to: 'actIn', edge: (i) => skewedAct[i]! }];
+  if (doubleBuffer) {
+    delayLine(m, 'loadSkew', loadWeight, cols - 1, (stage) => loadTaps.push(stage));
+    columnWeight = weight.map((w, j) => delayLine(m, `weightSkew_${j}`, w, j));
+    const swap = m.input(arrayPorts.swap, Bool);
+    const swapTaps = [swap];
+    delayLine(m, 'swapSkew', swap, rows - 1, (stage) => swapTaps.push(stage));
+    actLinks.push({ from: 'swapOut', to: 'swapIn', edge: (i) => swapTaps[i]! });
+  }
+  const pes = new InstanceGrid(m, {
+    rows,
+    cols,
+    module: () => peDef,
+    name: (i, j) => `pe_${i}_${j}`,
+    inputs: (_, j): Record<string, ValueLike> => ({ loadWeight: doubleBuffer ? loadTaps[j]! : loadWeight }),
+  });
+  chain(pes, 'right', ...actLinks);
+  chain(pes, 'down', topPsum(m, config), { from: 'weightOut', to: 'weightIn', edge: (j) => columnWeight[j]! });
+  pes.instantiate();
+  deskewOutputs(m, pes, 'psumOut', (y, j) => m.output(arrayPorts.out(j), y));
+  // The valid bit takes exactly the latency of the data (header, "Timing").
+  m.output(arrayPorts.outValid, delayLine(m, 'validPipe', valid, arrayLatency(config)));
+}
+
+function outputStationaryGrid(m: ModuleBuilder, config: ArrayConfig, skewedAct: Value[], weight: Value[], peDef: ModuleDef): void {
+  const { rows, cols } = config;
+  // The weights stream too, column j skewed by j; `last` travels with the activations.
+  const last = m.input(arrayPorts.last, Bool);
+  const skewedWeight = weight.map((w, j) => delayLine(m, `weightSkew_${j}`, w, j));
+  // One delay line serves every row: row i taps it after i stages.
+  const lastTaps = [last];
+  delayLine(m, 'lastSkew', last, rows - 1, (stage) => lastTaps.push(stage));
+  const pes = new InstanceGrid(m, { rows, cols, module: () => peDef, name: (i, j) => `pe_${i}_${j}` });
+  chain(
+    pes,
+    'right',
+    { from: 'actOut', to: 'actIn', edge: (i) => skewedAct[i]! },
+    { from: 'lastOut', to: 'lastIn', edge: (i) => lastTaps[i]! },
+  );
+  chain(pes, 'down', topPsum(m, config), { from: 'weightOut', to: 'weightIn', edge: (j) => skewedWeight[j]! }, {
+    from: 'psumValidOut',
+    to: 'psumValidIn',
+    edge: () => m.constant(0, Bool),
+  });
+  pes.instantiate();
+  deskewOutputs(m, pes, 'psumOut', (y, j) => m.output(arrayPorts.out(j), y));
+  // Column 0's valid bit left the array with column 0's sum; it takes column 0's de-skew.
+  m.output(arrayPorts.outValid, delayLine(m, 'validDeskew', pes.exits('down', 'psumValidOut')[0]!, cols - 1));
+}
+
+/** Partial sums enter the top of every column as zero. */
+function topPsum(m: ModuleBuilder, config: ArrayConfig): ChainLink {
+  return { from: 'psumOut', to: 'psumIn', edge: () => m.constant(0, peShapes(config).psum) };
+}
+
+/** Output de-skew: column j finishes j cycles after column 0, so delay it by C-1-j. */
+function deskewOutputs(m: ModuleBuilder, pes: InstanceGrid, port: string, emit: (y: Value, col: number) => void): void {
+  pes.exits('down', port).forEach((y, j) => emit(delayLine(m, `outDeskew_${j}`, y, pes.cols - 1 - j), j));
 }
 
 /**

@@ -16,6 +16,17 @@
 //        actOut  weightOut            ▼
 //                                  psumOut
 //
+// Double-buffered weight-stationary (dataflow 'ws', doubleBuffer; Gemmini's two weight registers
+// with a `propagate` bit, here a `swap` bit that travels right with the activations): the column
+// shift chain loads a shadow register while the active weight keeps computing; a vector that
+// arrives with swapIn high is the first to use the shadow weight, which it also copies into the
+// active register:
+//
+//   shadow_q <= weightIn                    when loadWeight      (weightOut = shadow_q)
+//   active    = swapIn ? shadow_q : weight_q
+//   weight_q <= shadow_q                    when swapIn
+//   psum_q   <= psumIn + actIn * active;    act_q <= actIn; swap_q <= swapIn (swapOut = swap_q)
+//
 // Output-stationary (dataflow 'os'): both operands stream through, activations right and weights
 // down, and the PE accumulates its own output element; a `last` flag travels right with the
 // activations and marks the final product of an output (Gemmini's OS mode, without its double
@@ -26,6 +37,8 @@
 //   acc_q    <= sum
 //   out_q    <= lastIn ? sum : psumIn  (inject the finished sum, else shift the chain down)
 //   outHold_q <= out_q;  psumOut = outHold_q
+//   outValid_q <= lastIn | psumValidIn; outValidHold_q <= outValid_q; psumValidOut = outValidHold_q
+//                                      (a valid bit rides the output chain next to each sum)
 //   act_q <= actIn; weight_q <= weightIn; last_q <= lastIn
 //
 // Why two chain registers per PE: the PEs of a column finish one row per cycle from the top down,
@@ -33,7 +46,7 @@
 // neighbour's result. At half a row per cycle the finished sums queue up behind each other.
 //
 // Every output is a register in both dataflows, so there is no combinational path between cells.
-import { Bool, defineModule, mux, SInt, UInt, type ModuleDef } from '../hdl/dsl/index.js';
+import { Bool, defineModule, mux, SInt, UInt, type ModuleDef, type Value } from '../hdl/dsl/index.js';
 import type { Shape } from '../hdl/ir/index.js';
 import { wrappingAdd } from './arith.js';
 import { defaultAccWidth } from './mac.js';
@@ -53,6 +66,11 @@ export interface PeOptions {
   accWidth?: number;
   /** Weight-stationary (default) or output-stationary. */
   dataflow?: Dataflow;
+  /**
+   * 'ws' only: a shadow weight register per PE, loaded while the active weights compute and
+   * swapped in by the `swap` bit that travels with the activations (default false).
+   */
+  doubleBuffer?: boolean;
 }
 
 /** PE options with every default filled in and checked. */
@@ -61,6 +79,7 @@ export interface PeConfig {
   readonly signed: boolean;
   readonly accWidth: number;
   readonly dataflow: Dataflow;
+  readonly doubleBuffer: boolean;
 }
 
 /** Fill in the defaults and check the options; throws a RangeError naming the bad option. */
@@ -75,7 +94,10 @@ export function resolvePeOptions(options: PeOptions): PeConfig {
   }
   const dataflow = options.dataflow ?? 'ws';
   if (dataflow !== 'ws' && dataflow !== 'os') throw new RangeError(`PE dataflow must be 'ws' or 'os', not '${String(dataflow)}'`);
-  return { width, signed, accWidth, dataflow };
+  const doubleBuffer = options.doubleBuffer ?? false;
+  if (typeof doubleBuffer !== 'boolean') throw new RangeError(`PE doubleBuffer must be true or false, not ${String(doubleBuffer)}`);
+  if (doubleBuffer && dataflow !== 'ws') throw new RangeError(`PE doubleBuffer must be false for dataflow 'os', not true (only weight-stationary PEs hold weights)`);
+  return { width, signed, accWidth, dataflow, doubleBuffer };
 }
 
 /** Shape of one operand and of one partial sum. */
@@ -90,21 +112,31 @@ export function operandTag(config: PeConfig): string {
 }
 
 /**
- * A PE. Module name `pe_<ws|os>_<i|u><width>_acc<accWidth>`, e.g. `pe_ws_i8_acc32`.
+ * A PE. Module name `pe_<ws|os>_<i|u><width>_acc<accWidth>[_db]`, e.g. `pe_ws_i8_acc32`.
  * Ports (both dataflows): actIn/actOut, weightIn/weightOut (operand shape), psumIn/psumOut
- * (partial-sum shape); 'ws' adds loadWeight, 'os' adds lastIn/lastOut.
+ * (partial-sum shape); 'ws' adds loadWeight (and swapIn/swapOut with doubleBuffer), 'os' adds
+ * lastIn/lastOut and psumValidIn/psumValidOut.
  */
 export function pe(options: PeOptions): ModuleDef {
   const config = resolvePeOptions(options);
-  return config.dataflow === 'ws' ? weightStationaryPe(config) : outputStationaryPe(config);
+  if (config.dataflow === 'os') return outputStationaryPe(config);
+  return config.doubleBuffer ? doubleBufferedPe(config) : weightStationaryPe(config);
 }
 
 function peName(config: PeConfig): string {
-  return `pe_${config.dataflow}_${operandTag(config)}_acc${config.accWidth}`;
+  return `pe_${config.dataflow}_${operandTag(config)}_acc${config.accWidth}${config.doubleBuffer ? '_db' : ''}`;
 }
 
 function params(config: PeConfig): Record<string, string | number | boolean> {
-  return { width: config.width, signed: config.signed, accWidth: config.accWidth, dataflow: config.dataflow };
+  const base = { width: config.width, signed: config.signed, accWidth: config.accWidth, dataflow: config.dataflow };
+  return config.doubleBuffer ? { ...base, doubleBuffer: true } : base;
+}
+
+/** The product actIn * weight extended to the partial-sum width and added to psumIn, modulo 2^accWidth. */
+function macStep(config: PeConfig, base: Value, actIn: Value, weight: Value): Value {
+  const product = actIn.mul(weight);
+  const addend = config.signed ? product.sext(config.accWidth) : product.zext(config.accWidth);
+  return wrappingAdd(base, addend);
 }
 
 function weightStationaryPe(config: PeConfig): ModuleDef {
@@ -125,13 +157,43 @@ function weightStationaryPe(config: PeConfig): ModuleDef {
 
     // The product is exact (2*width bits); extend it to the partial-sum width, add and wrap
     // (wrappingAdd keeps within the 128-bit width limit at accWidth 128).
-    const product = actIn.mul(weightReg);
-    const addend = config.signed ? product.sext(config.accWidth) : product.zext(config.accWidth);
     const psumReg = m.reg('psum_q', psum, { reset: 0 });
-    psumReg.set(wrappingAdd(psumIn, addend));
+    psumReg.set(macStep(config, psumIn, actIn, weightReg));
 
     m.output('actOut', actReg);
     m.output('weightOut', weightReg);
+    m.output('psumOut', psumReg);
+  });
+}
+
+function doubleBufferedPe(config: PeConfig): ModuleDef {
+  const { operand, psum } = peShapes(config);
+  return defineModule({ name: peName(config), generator: 'pe', params: params(config) }, (m) => {
+    const actIn = m.input('actIn', operand);
+    const weightIn = m.input('weightIn', operand);
+    const loadWeight = m.input('loadWeight', Bool);
+    const swapIn = m.input('swapIn', Bool);
+    const psumIn = m.input('psumIn', psum);
+
+    // The shadow weights of a column form the loading shift register; the active weight is
+    // untouched until the vector carrying swap passes, so loading overlaps computing.
+    const shadowReg = m.reg('shadow_q', operand, { reset: 0, enable: loadWeight });
+    shadowReg.set(weightIn);
+    const weightReg = m.reg('weight_q', operand, { reset: 0, enable: swapIn });
+    weightReg.set(shadowReg);
+    // The swapping vector itself already computes with the new weight.
+    const active = m.wire('activeWeight', mux(swapIn, shadowReg, weightReg));
+
+    const actReg = m.reg('act_q', operand, { reset: 0 });
+    actReg.set(actIn);
+    const swapReg = m.reg('swap_q', Bool, { reset: 0 });
+    swapReg.set(swapIn);
+    const psumReg = m.reg('psum_q', psum, { reset: 0 });
+    psumReg.set(macStep(config, psumIn, actIn, active));
+
+    m.output('actOut', actReg);
+    m.output('swapOut', swapReg);
+    m.output('weightOut', shadowReg);
     m.output('psumOut', psumReg);
   });
 }
@@ -147,16 +209,21 @@ function outputStationaryPe(config: PeConfig): ModuleDef {
     const freshReg = m.reg('fresh_q', Bool, { reset: 1 });
     freshReg.set(lastIn);
     const accReg = m.reg('acc_q', psum, { reset: 0 });
-    const product = actIn.mul(weightIn);
-    const addend = config.signed ? product.sext(config.accWidth) : product.zext(config.accWidth);
     const base = mux(freshReg, m.constant(0, psum), accReg);
-    const sum = m.wire('sum', wrappingAdd(base, addend));
+    const sum = m.wire('sum', macStep(config, base, actIn, weightIn));
     accReg.set(sum);
 
     const outReg = m.reg('out_q', psum, { reset: 0 });
     outReg.set(mux(lastIn, sum, psumIn));
     const outHoldReg = m.reg('outHold_q', psum, { reset: 0 });
     outHoldReg.set(outReg);
+    // The valid bit moves in lockstep with the sum it marks, so out_valid needs no formula.
+    const psumValidIn = m.input('psumValidIn', Bool);
+    const outValidReg = m.reg('outValid_q', Bool, { reset: 0 });
+    outValidReg.set(lastIn.or(psumValidIn));
+    const outValidHoldReg = m.reg('outValidHold_q', Bool, { reset: 0 });
+    outValidHoldReg.set(outValidReg);
+    m.output('psumValidOut', outValidHoldReg);
 
     for (const [name, input] of [['act', actIn], ['weight', weightIn], ['last', lastIn]] as const) {
       const passReg = m.reg(`${name}_q`, input.shape, { reset: 0 });

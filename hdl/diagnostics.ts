@@ -49,6 +49,15 @@ export const CODES = {
   E101: 'bad parameter',
   E102: 'bad command-line usage',
   E103: 'missing external tool',
+  E104: 'output file cannot be written',
+  E120: 'Yosys run failed',
+  E121: 'unknown synthesis target',
+  E122: 'top module not found by Yosys',
+  E123: 'unusable Yosys input files',
+  E124: 'unreadable synthesis statistics',
+  E125: 'bad GEMM shape',
+  E126: 'bad GEMM array option',
+  E127: 'GEMM operand out of range',
   E140: 'bad accelerator configuration',
   E141: 'unknown configuration preset or unreadable configuration file',
 } as const;
@@ -229,6 +238,33 @@ export const msg = {
   /** An external program (Verilator, ...) that a command needs; `found` says what was found instead. */
   missingTool: (tool: string, expected: string, found: string, hint: string) =>
     diag('E103', `${tool} must be ${expected}, not ${found}`, null, hint),
+  /** A file a command was asked to write (`--vcd FILE`, ...); `error` is the system's reason (ENOENT, ...). */
+  unwritableFile: (what: string, file: string, error: string) =>
+    diag('E104', `${what} '${file}' must be writable, not failing with ${error}`, null, 'check that the directory exists and that you may write there'),
+
+  // ---- FPGA synthesis (fpga/) ----
+  /** `lines`: the log lines around the first ERROR (fpga/yosys.ts relevantLogLines). */
+  yosysFailed: (status: number, error: string, lines: readonly string[]) =>
+    diag(
+      'E120',
+      `Yosys run must exit with status 0, not ${status} (${error})`,
+      null,
+      `fix what the ERROR names; the log around it:\n${lines.map((l) => `    | ${l}`).join('\n')}\n  (end of log excerpt)`,
+    ),
+  unknownTarget: (found: string, targets: readonly string[], closest: string | null) =>
+    diag('E121', `Synthesis target must be one of ${targets.join(', ')}, not '${found}'`, null, `${closest ? `the closest name is '${closest}'; ` : ''}use --target ${targets.join('|')}`),
+  yosysTop: (top: string, error: string) =>
+    diag('E122', `Top module '${top}' must be defined in the Verilog given to Yosys, not missing (${error})`, null, 'name the top module of the files (for a block, the module "splitfuse gen" prints)'),
+  yosysInput: (expected: string, found: string, hint: string) => diag('E123', `Yosys input files must be ${expected}, not ${found}`, null, hint),
+  synthStats: (expected: string, found: string, hint: string) => diag('E124', `Synthesis statistics must be ${expected}, not ${found}`, null, hint),
+
+  // ---- GEMM driver (accel/gemm.ts); `where` names the source: "--m 0", "runGemm" ----
+  gemmShape: (what: string, expected: string, found: string, where: string, hint: string) =>
+    diag('E125', `${what} must be ${expected}, not ${found} (${where})`, null, hint),
+  gemmArray: (option: string, expected: string, found: string, where: string, hint: string) =>
+    diag('E126', `GEMM array option '${option}' must be ${expected}, not ${found} (${where})`, null, hint),
+  gemmOperand: (what: string, expected: string, found: string, where: string, hint: string) =>
+    diag('E127', `${what} must be ${expected}, not ${found} (${where})`, null, hint),
 
   // ---- accelerator configuration (accel/config.ts) ----
   /** `where` names the source: "preset 'default'", "config.json", "--set rows=0". */

@@ -189,6 +189,13 @@ export class ExprEmitter {
     return renderAs(this.bits(e), false, this.read);
   }
 
+  /** The bit pattern of a root expression that is emitted as one literal (a constant after wiring), else null. */
+  constantValue(e: Expr): bigint | null {
+    const bits = this.bits(e);
+    const p = bits[0]!;
+    return bits.length === 1 && p.kind === 'const' ? p.value : null;
+  }
+
   private need(e: Expr, bits: number): void {
     if (bits > (this.demand.get(e) ?? 0)) this.demand.set(e, bits);
   }
@@ -297,12 +304,18 @@ export class ExprEmitter {
         // Shift amounts are unsigned numbers of any width; Verilog shifts by >= the width give 0
         // (<<, >>) or all copies of the sign bit (>>> of a signed value), as the IR defines.
         // A constant amount is clamped to the width (the same result): Verilator rejects constant
-        // shift amounts of 2^32 and more.
+        // shift amounts of 2^32 and more. An amount wider than 32 bits is clamped in the text too,
+        // `(|amt[W-1:k]) ? limit : amt[k-1:0]` with 2^k > limit (the same result, since any amount
+        // >= limit gives it): Verilator rejects a shift by a wider value that it folds to a constant
+        // ("Value too wide for 32-bits expected in this context", "Shifting of by over 32-bit number").
         const amount = (limit: number): string => {
           const bits = this.operand(rhs, rhs.shape.width);
           const p = bits[0]!;
-          if (bits.length > 1 || p.kind !== 'const') return renderAs(bits, false, r);
-          return shiftAmount(p.value < BigInt(limit) ? Number(p.value) : limit);
+          if (bits.length === 1 && p.kind === 'const') return shiftAmount(p.value < BigInt(limit) ? Number(p.value) : limit);
+          if (rhs.shape.width <= 32) return renderAs(bits, false, r);
+          const k = Math.max(1, limit.toString(2).length);
+          const high = render(restrict(bits, k, rhs.shape.width - k), r);
+          return `((|${high}) ? ${shiftAmount(limit)} : ${render(restrict(bits, 0, k), r)})`;
         };
         switch (e.op) {
           case 'add':

@@ -152,6 +152,14 @@ function memoryBlocks(mem: Memory, ex: ExprEmitter): string[] {
   // the address constant at 2^aw - 1 (e.g. a wire driven by a constant, or a port tied off by a parent).
   const inRange = (addr: string): string => `${addr} <= ${literal(BigInt(mem.depth - 1), aw)}`;
   const word = (v: bigint): string => literal(v, mem.shape.width);
+  // A constant address past the last word is never written and reads 0 (its guard is constant
+  // false); it indexes the array as the last word, since Verilator -Wall reports SELRANGE on the
+  // dead select even behind the false guard.
+  const access = (addrExpr: Expr, addr: string, outOfRange: string): { index: string; note: string } => {
+    const c = ex.constantValue(addrExpr);
+    if (!guarded || c === null || c < BigInt(mem.depth)) return { index: addr, note: '' };
+    return { index: literal(BigInt(mem.depth - 1), aw), note: ` // address ${c} >= depth ${mem.depth}: ${outOfRange}` };
+  };
   const i2 = INDENT + INDENT;
   const lines: string[] = [];
 
@@ -179,15 +187,17 @@ function memoryBlocks(mem: Memory, ex: ExprEmitter): string[] {
       const addr = ex.unsignedText(w.addr);
       const en = ex.text(w.enable);
       const cond = guarded ? `${en} && (${inRange(addr)})` : en;
-      lines.push(`${i2}if (${cond}) ${mem.name}[${addr}] <= ${ex.text(w.data)};`);
+      const { index, note } = access(w.addr, addr, 'never written');
+      lines.push(`${i2}if (${cond}) ${mem.name}[${index}] <= ${ex.text(w.data)};${note}`);
     }
     lines.push(`${INDENT}end`);
   }
 
   for (const rp of mem.readPorts) {
     const addr = ex.unsignedText(rp.addr);
-    const value = guarded ? `(${inRange(addr)}) ? ${mem.name}[${addr}] : ${word(0n)}` : `${mem.name}[${addr}]`;
-    const load = `${rp.name} <= ${value};`;
+    const { index, note } = access(rp.addr, addr, 'reads 0');
+    const value = guarded ? `(${inRange(addr)}) ? ${mem.name}[${index}] : ${word(0n)}` : `${mem.name}[${addr}]`;
+    const load = `${rp.name} <= ${value};${note}`;
     lines.push(`${INDENT}always @(posedge clk)`);
     lines.push(`${i2}${rp.enable ? `if (${ex.text(rp.enable)}) ${load}` : load}`);
   }

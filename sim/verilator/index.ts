@@ -10,5 +10,5 @@ export { decodeOutputs, encodeStimulus, harnessCpp } from './harness.js';
 export type { HarnessPort, HarnessSpec } from './harness.js';
 export { prefixModules, registersOf, wrapDesigns } from './wrapper.js';
 export type { TracedRegister, WrappedDesign, WrappedPort, Wrapper } from './wrapper.js';
-export { randomInputs, type Stimulus } from './stimulus.js';
+export { randomInputs, randomInputStream, type Stimulus } from './stimulus.js';
 export { sampleVcd } from './vcd.js';

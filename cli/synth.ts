@@ -1,0 +1,71 @@
+// `splitfuse synth`: synthesize a block of cli/blocks.ts for an FPGA family with Yosys (fpga/synth.ts)
+// and print its LUT/FF/DSP/BRAM use and every cell type.
+import { classifyCell } from '../fpga/cells.js';
+import { synthesize, type SynthResult } from '../fpga/synth.js';
+import { parseTarget, TARGET_NAMES } from '../fpga/targets.js';
+import type { YosysEngine } from '../fpga/yosys.js';
+import type { BlockParams } from './blocks.js';
+import { elaborateBlock } from './generate.js';
+import type { CliIO } from './main.js';
+
+/** A synthesis result with the block and parameters it came from. */
+export interface SynthReport extends SynthResult {
+  readonly block: string;
+  readonly params: BlockParams;
+}
+
+export interface SynthBlockOptions {
+  readonly block: string;
+  /** `key=value` strings, as given to --set. */
+  readonly set?: readonly string[];
+  /** xc7, ice40, ecp5 or gowin; anything else is E121. */
+  readonly target: string;
+  readonly engine?: YosysEngine;
+}
+
+/** Validate the target (E121) and the block's parameters (E100–E102), then synthesize the block. */
+export async function synthBlock(options: SynthBlockOptions): Promise<SynthReport> {
+  // The target first: a typo there should not wait for elaboration.
+  const target = parseTarget(options.target);
+  const { block, params, design } = elaborateBlock(options.block, options.set ?? []);
+  const result = await synthesize(design, { target, ...(options.engine ? { engine: options.engine } : {}) });
+  return { block: block.name, params, ...result };
+}
+
+/** The options of `splitfuse synth <block>` as commander parses them. */
+export interface SynthCommandOptions {
+  readonly set: string[];
+  readonly target: string;
+  readonly json?: boolean;
+}
+
+/** Run `splitfuse synth <block>`: print the report, or its JSON with --json. */
+export async function synthCommand(block: string, opts: SynthCommandOptions, io: CliIO): Promise<void> {
+  const report = await synthBlock({ block, set: opts.set, target: opts.target });
+  io.stdout(opts.json ? synthReportJson(report) : synthReportText(report));
+}
+
+/**
+ * `splitfuse synth --json`: {block, params, target, top, lut, ff, dsp, bram, lutram, carry, mux, io,
+ * other, cells: {cellType: count}, yosys}, one field per line.
+ */
+export function synthReportJson(report: SynthReport): string {
+  const { block, params, target, top, lut, ff, dsp, bram, lutram, carry, mux, io, other, cells, yosys } = report;
+  return `${JSON.stringify({ block, params, target, top, lut, ff, dsp, bram, lutram, carry, mux, io, other, cells, yosys }, null, 2)}\n`;
+}
+
+/** The human report: what was synthesized, the four headline resources, the others, the cell table. */
+export function synthReportText(report: SynthReport): string {
+  const params = Object.entries(report.params).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+  const types = Object.keys(report.cells);
+  const typeWidth = Math.max(9, ...types.map((t) => t.length));
+  const lines = [
+    `${report.block} (${params}) -> ${report.top} on ${report.target} (${TARGET_NAMES[report.target]}), ${report.yosys}`,
+    `  LUT ${report.lut}  FF ${report.ff}  DSP ${report.dsp}  BRAM ${report.bram}`,
+    `  also: LUT-RAM/SRL ${report.lutram}  carry ${report.carry}  wide mux ${report.mux}  I/O ${report.io}  other ${report.other}`,
+    '',
+    `  ${'cell type'.padEnd(typeWidth)}  ${'count'.padStart(6)}  resource`,
+    ...types.map((t) => `  ${t.padEnd(typeWidth)}  ${String(report.cells[t]).padStart(6)}  ${classifyCell(report.target, t)}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}

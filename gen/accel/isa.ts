@@ -1,0 +1,144 @@
+// The accelerator's instruction set: the contract between the compiler (accel/compiler.ts), which
+// writes programs, and the controller (gen/accel/controller.ts), which executes them. Both use the
+// field table below; nothing else knows the bit layout.
+//
+// A program is a list of 96-bit instructions in the instruction memory plus three tables, all loaded
+// by $readmemh / pokeMem before reset is released:
+//   pixmem  16-bit entries: the base address, in the source activation buffer, of one GEMM output
+//           pixel (conv: oy*stride*W + ox*stride; fc: 0). The compiler orders the pixels (for a 2×2
+//           pool, the four pixels of a window are consecutive).
+//   offmem  17-bit entries, one per reduction index k: bit 16 = valid, bits 15..0 = the offset added
+//           to the pixel base (conv: ci*H*W + ky*W + kx; fc: k). Invalid entries (K padded up to a
+//           multiple of R) feed a zero activation.
+//   pmem    69-bit entries, one per output channel of each layer: bias (bits 68..37, int32), dyadic
+//           multiplier b (bits 36..6, uint31), shift c (bits 5..0) — see accel/quant.ts.
+//
+// Engines. The controller issues instructions in order; LOAD/STORE go to the DMA engine, GEMM to the
+// GEMM engine, POST to the post-processing engine. An instruction waits until its engine is idle, then
+// starts it and the controller moves on, so engines overlap. WAIT blocks until every engine in its
+// mask is idle; HALT waits for all engines and raises `done`. Data hazards between engines are the
+// compiler's business: it places WAITs.
+//
+// Semantics (R×C array, B = DRAM bytes per word; all addresses are word/byte indices, not bytes of a
+// packed image unless stated):
+//   LOAD  buf, dram, addr, count   DRAM → buffer. buf = WBUF: `count` weight rows, row r (C int8, one per
+//                                  array column) taken from DRAM words dram + r*ceil(C/B) ..., byte j of
+//                                  the row at byte j mod B of word j div B; written to wbuf row addr + r.
+//                                  buf = ABUF0/ABUF1: `count` bytes packed B per word from word `dram`,
+//                                  written to bytes addr .. addr+count-1 of that activation buffer.
+//   STORE buf, dram, addr, count   ABUF0/ABUF1 bytes addr .. addr+count-1 → DRAM, packed B per word from
+//                                  word `dram` (the last word zero-padded).
+//   GEMM  src, bank, mCount, kTiles, wRow, pixAddr, offAddr
+//         for m < mCount, j < C:  acc[bank][m][j] = Σ_{k < kTiles·R} a(m, k) · wbuf[wRow + k][j]
+//         a(m, k) = offmem[offAddr+k].valid ? abuf[src][pixmem[pixAddr+m] + offmem[offAddr+k].off] : 0
+//         (operands signed, sums wrapping at the accumulator width).
+//   POST  bank, mCount, nValid, chan, dst, dstBase, plane, pool, relu, interval
+//         for j < nValid: {bias, b, c} = pmem[chan + j];
+//         v(m, j) = requantize(acc[bank][m][j] + bias, {b, c}, relu) (accel/quant.ts);
+//         pool = 0: abuf[dst][dstBase + j*plane + m] = v(m, j)
+//         pool = 1: abuf[dst][dstBase + j*plane + q] = max(v(4q..4q+3, j))   (mCount a multiple of 4)
+//         `interval` is the number of cycles between two accumulator rows entering the lanes, chosen
+//         by the compiler so that the single activation-buffer write port keeps up (>= 1).
+//   WAIT  mask                     bit 0 DMA, bit 1 GEMM, bit 2 POST.
+//   HALT
+
+export const INSTRUCTION_BITS = 96;
+export const PIX_BITS = 16;
+export const OFF_BITS = 17;
+export const OFF_VALID = 1 << 16;
+export const PARAM_BITS = 69;
+
+export const OP = { HALT: 0, LOAD: 1, STORE: 2, GEMM: 3, POST: 4, WAIT: 5 } as const;
+export type OpName = keyof typeof OP;
+
+export const BUF = { WBUF: 0, ABUF0: 1, ABUF1: 2 } as const;
+export const WAIT_MASK = { DMA: 1, GEMM: 2, POST: 4 } as const;
+
+/** A field: lowest bit and width. */
+export interface Field {
+  readonly lo: number;
+  readonly width: number;
+}
+
+const f = (lo: number, width: number): Field => ({ lo, width });
+
+/** The bit layout of every instruction (op is bits 3..0 in all of them). */
+export const FIELDS = {
+  op: f(0, 4),
+  LOAD: { buf: f(4, 2), dram: f(6, 26), addr: f(32, 24), count: f(56, 24) },
+  STORE: { buf: f(4, 2), dram: f(6, 26), addr: f(32, 24), count: f(56, 24) },
+  GEMM: { src: f(4, 1), bank: f(5, 1), mCount: f(6, 16), kTiles: f(22, 12), wRow: f(34, 24), pixAddr: f(58, 16), offAddr: f(74, 16) },
+  POST: {
+    bank: f(4, 1),
+    pool: f(5, 1),
+    relu: f(6, 1),
+    nValid: f(7, 8),
+    chan: f(15, 12),
+    dst: f(27, 1),
+    dstBase: f(28, 24),
+    plane: f(52, 16),
+    mCount: f(68, 16),
+    interval: f(84, 8),
+  },
+  WAIT: { mask: f(4, 3) },
+  HALT: {},
+} as const;
+
+export type Instruction =
+  | { op: 'HALT' }
+  | { op: 'WAIT'; mask: number }
+  | { op: 'LOAD' | 'STORE'; buf: number; dram: number; addr: number; count: number }
+  | { op: 'GEMM'; src: number; bank: number; mCount: number; kTiles: number; wRow: number; pixAddr: number; offAddr: number }
+  | {
+      op: 'POST';
+      bank: number;
+      pool: number;
+      relu: number;
+      nValid: number;
+      chan: number;
+      dst: number;
+      dstBase: number;
+      plane: number;
+      mCount: number;
+      interval: number;
+    };
+
+/** Encode an instruction; throws a RangeError naming the field when a value does not fit. */
+export function encode(ins: Instruction): bigint {
+  let word = BigInt(OP[ins.op]);
+  const fields = FIELDS[ins.op] as Record<string, Field>;
+  for (const [name, field] of Object.entries(fields)) {
+    const value = (ins as unknown as Record<string, number>)[name];
+    if (value === undefined || !Number.isInteger(value) || value < 0 || value >= 2 ** field.width) {
+      throw new RangeError(`${ins.op}.${name} must be an integer in 0..${2 ** field.width - 1}, not ${String(value)}`);
+    }
+    word |= BigInt(value) << BigInt(field.lo);
+  }
+  return word;
+}
+
+/** Decode an instruction word (the inverse of encode). */
+export function decode(word: bigint): Instruction {
+  const get = (field: Field): number => Number((word >> BigInt(field.lo)) & ((1n << BigInt(field.width)) - 1n));
+  const code = get(FIELDS.op);
+  const op = (Object.keys(OP) as OpName[]).find((name) => OP[name] === code);
+  if (!op) throw new RangeError(`opcode ${code} is not one of ${Object.values(OP).join(', ')}`);
+  const out: Record<string, number | string> = { op };
+  for (const [name, field] of Object.entries(FIELDS[op] as Record<string, Field>)) out[name] = get(field);
+  return out as unknown as Instruction;
+}
+
+/** A pmem entry: bias (int32), b (uint31), c (uint6). */
+export function encodeParam(bias: number, b: number, c: number): bigint {
+  if (!Number.isInteger(bias) || bias < -(2 ** 31) || bias >= 2 ** 31) throw new RangeError(`bias must be an int32, not ${bias}`);
+  if (!Number.isInteger(b) || b < 0 || b >= 2 ** 31) throw new RangeError(`b must be a uint31, not ${b}`);
+  if (!Number.isInteger(c) || c < 0 || c >= 64) throw new RangeError(`c must be in 0..63, not ${c}`);
+  return ((BigInt.asUintN(32, BigInt(bias)) << 37n) | (BigInt(b) << 6n) | BigInt(c));
+}
+
+/** An offmem entry: a valid offset, or the invalid (zero-activation) entry. */
+export function encodeOffset(offset: number | null): number {
+  if (offset === null) return 0;
+  if (!Number.isInteger(offset) || offset < 0 || offset >= 2 ** 16) throw new RangeError(`offset must be in 0..65535, not ${offset}`);
+  return OFF_VALID | offset;
+}

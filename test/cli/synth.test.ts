@@ -1,0 +1,71 @@
+// `splitfuse synth`: the command through main() with captured output, synthesizing with the real Yosys.
+import { describe, expect, it } from 'vitest';
+import { main, type CliIO } from '../../cli/main.js';
+import { synthBlock, synthReportText } from '../../cli/synth.js';
+
+const SYNTH_TIMEOUT = 90_000;
+
+async function run(argv: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIO = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) };
+  const status = await main(argv, io);
+  return { status, stdout, stderr };
+}
+
+describe('splitfuse synth', () => {
+  it('--json prints the resources and the cell table of an INT8 MAC on xc7', async () => {
+    const r = await run(['synth', 'mac', '--target', 'xc7', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const json = JSON.parse(r.stdout) as Record<string, unknown> & { cells: Record<string, number> };
+    expect(Object.keys(json)).toEqual(
+      expect.arrayContaining(['block', 'params', 'target', 'top', 'lut', 'ff', 'dsp', 'bram', 'cells', 'yosys']),
+    );
+    expect(json).toMatchObject({ block: 'mac', target: 'xc7', top: 'mac_s8_acc32', dsp: 1, bram: 0 });
+    expect(json.params).toEqual({ width: 8, signed: true, accWidth: 32 });
+    expect(json.cells.DSP48E1).toBe(1);
+    expect(json.lut).toBe(Object.entries(json.cells).filter(([t]) => /^LUT[1-6]$/.test(t)).reduce((a, [, n]) => a + n, 0));
+  }, SYNTH_TIMEOUT);
+
+  it('prints LUT/FF/DSP/BRAM and one row per cell type', async () => {
+    const r = await run(['synth', 'counter', '--set', 'width=10', '--target', 'ice40']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^counter \(width=10\) -> counter_w10 on ice40 \(Lattice iCE40 UP\), Yosys \d+\.\d+/);
+    expect(lines[1]).toMatch(/^ {2}LUT \d+ {2}FF 10 {2}DSP 0 {2}BRAM 0$/);
+    // Every flip-flop type row says 'ff' and the rows add up to the FF count.
+    const ffRows = lines.map((l) => /^ {2}(SB_DFF\w*)\s+(\d+)\s+ff$/.exec(l)).filter((m) => m !== null);
+    expect(ffRows.reduce((a, m) => a + Number(m[2]), 0)).toBe(10);
+    expect(r.stdout).toMatch(/^ {2}SB_LUT4\s+\d+\s+lut$/m);
+  }, SYNTH_TIMEOUT);
+
+  it('the text report lists the cells in the order of the result', async () => {
+    const report = await synthBlock({ block: 'counter', set: ['width=3'], target: 'gowin' });
+    const rows = synthReportText(report).split('\n').slice(5).filter((l) => l !== '').map((l) => l.trim().split(/\s+/)[0]);
+    expect(rows).toEqual(Object.keys(report.cells));
+    expect(rows).toEqual([...rows].sort());
+  }, SYNTH_TIMEOUT);
+
+  it('E121: a bad target lists the valid targets (checked before any synthesis)', async () => {
+    const r = await run(['synth', 'mac', '--target', 'xc9']);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      "E121: Synthesis target must be one of xc7, ice40, ecp5, gowin, not 'xc9'. Hint: the closest name is 'xc7'; use --target xc7|ice40|ecp5|gowin.\n1 error\n",
+    );
+  });
+
+  it('E102 without --target, E101 for a bad parameter, E100 for an unknown block', async () => {
+    const noTarget = await run(['synth', 'mac']);
+    expect(noTarget.status).toBe(2);
+    expect(noTarget.stderr).toMatch(/^E102: Option '--target <family>' of 'splitfuse synth' must be given, not left out/);
+    const badParam = await run(['synth', 'mac', '--set', 'width=12', '--target', 'xc7']);
+    expect(badParam.status).toBe(2);
+    expect(badParam.stderr).toMatch(/^E101: Parameter 'width' of block 'mac' must be one of 8, 16, not 12/);
+    const badBlock = await run(['synth', 'maq', '--target', 'xc7']);
+    expect(badBlock.status).toBe(2);
+    expect(badBlock.stderr).toMatch(/^E100: Block must be one of .*, not 'maq'/);
+  });
+});
