@@ -18,7 +18,8 @@ export const DYADIC_C_MAX = 63;
  * (half away from zero, as Math.round for positives), c = 31 − e. When rounding gives b = 2^31,
  * b becomes 2^30 and c decreases by one (the same value). Relative error <= 2^-31.
  * Throws RangeError when scale is not a finite positive number or c falls outside [1, 63]
- * (scales >= 2^30 or < 2^-32 are not representable).
+ * (scales >= 2^30 or < 2^-33 are not representable; c = 63 is reached at 2^-33, since m·2^-32 with
+ * m = 0.5 still has c = 31 − (−32) = 63).
  */
 export function dyadicOf(scale: number): Dyadic {
   if (!Number.isFinite(scale) || scale <= 0) throw new RangeError(`scale must be a finite positive number, not ${scale}`);

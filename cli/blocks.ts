@@ -11,6 +11,8 @@ import { defaultAccWidth, mac } from '../gen/mac.js';
 import { systolicArray } from '../gen/array.js';
 import { pe } from '../gen/pe.js';
 import { editDistance } from '../sim/suggest.js';
+import { defineBlock, expectation } from './blocks/define.js';
+import { UNIT_BLOCKS } from './blocks/units.js';
 
 /** Parameters after validation: plain values, recorded in the manifest and the Verilog header. */
 export type BlockParams = Record<string, ParamValue>;
@@ -27,11 +29,6 @@ export interface BlockDef<S extends z.ZodType<BlockParams> = z.ZodType<BlockPara
   build(params: z.output<S>): ModuleDef;
 }
 
-/** Identity, so that each entry's `build` is checked against its own schema. */
-function defineBlock<S extends z.ZodType<BlockParams>>(block: BlockDef<S>): BlockDef<S> {
-  return block;
-}
-
 const counterBlock = defineBlock({
   name: 'counter',
   summary: 'up-counter with enable: count increments while en is high, wraps, resets to 0',
@@ -41,36 +38,35 @@ const counterBlock = defineBlock({
   build: counter,
 });
 
-/** Custom zod issues carry the expectation as their message and a hint in params. */
-function expectation(ctx: z.RefinementCtx, path: string, expected: string, hint: string): void {
-  ctx.addIssue({ code: 'custom', path: [path], message: expected, params: { hint } });
-}
-
-/** The smallest accumulator any MAC takes: 2*8+1 bits. */
+/** The smallest accumulator of a PE (INT8 or INT16 operands): 2*8+1 bits. */
 const MIN_ACC_WIDTH = 17;
+
+/** The smallest MAC accumulator: 2*4+1 bits (INT4 operands). */
+const MIN_MAC_ACC_WIDTH = 9;
 
 const macBlock = defineBlock({
   name: 'mac',
-  summary: 'multiply-accumulate unit: acc <= clear ? 0 : en ? acc + a*b : acc',
+  summary: 'multiply-accumulate unit: acc <= clear ? 0 : en ? acc + a*b : acc (optionally with a product pipeline register)',
   params: z
     .strictObject({
-      width: z.literal([8, 16]).default(8).describe('operand width in bits'),
+      width: z.literal([4, 8, 16]).default(8).describe('operand width in bits'),
       signed: z.boolean().default(true).describe('signedness: true for two\'s-complement operands and accumulator, false for unsigned'),
       accWidth: z
         .int()
-        .min(MIN_ACC_WIDTH)
+        .min(MIN_MAC_ACC_WIDTH)
         .max(128)
         .optional()
-        .describe('accumulator width in bits, at least 2*width+1 (default: 32 for width 8, 48 for width 16)'),
+        .describe('accumulator width in bits, at least 2*width+1 (default: 16 for width 4, 32 for width 8, 48 for width 16)'),
+      pipeline: z.boolean().default(false).describe('register the product (with clear and en) one cycle before accumulating: latency 2 instead of 1'),
     })
     .superRefine(
       (p, ctx) => {
         // Runs even when other parameters are bad (so one run reports everything), hence the guards;
         // values outside the schema's own bounds were reported by the schema.
         const { width, accWidth } = p as { width: unknown; accWidth: unknown };
-        if ((width !== 8 && width !== 16) || typeof accWidth !== 'number' || !Number.isInteger(accWidth)) return;
+        if ((width !== 4 && width !== 8 && width !== 16) || typeof accWidth !== 'number' || !Number.isInteger(accWidth)) return;
         const least = 2 * width + 1;
-        if (accWidth >= MIN_ACC_WIDTH && accWidth <= 128 && accWidth < least) {
+        if (accWidth >= MIN_MAC_ACC_WIDTH && accWidth <= 128 && accWidth < least) {
           expectation(ctx, 'accWidth', `at least 2*width+1 = ${least}`, `use --set accWidth=${defaultAccWidth(width)} or a narrower width`);
         }
       },
@@ -134,7 +130,7 @@ const arrayBlock = defineBlock({
   build: (p) => systolicArray({ rows: p.rows, cols: p.cols, ...peOptions(p) }),
 });
 
-export const BLOCKS: readonly BlockDef[] = [counterBlock, macBlock, peBlock, arrayBlock];
+export const BLOCKS: readonly BlockDef[] = [counterBlock, macBlock, peBlock, arrayBlock, ...UNIT_BLOCKS];
 
 export function blockNames(): string[] {
   return BLOCKS.map((b) => b.name);

@@ -3,7 +3,7 @@
 import { classifyCell } from '../fpga/cells.js';
 import { synthesize, type SynthResult } from '../fpga/synth.js';
 import { parseTarget, TARGET_NAMES } from '../fpga/targets.js';
-import type { YosysEngine } from '../fpga/yosys.js';
+import { resolveEngine, type YosysEngine } from '../fpga/yosys.js';
 import type { BlockParams } from './blocks.js';
 import { elaborateBlock } from './generate.js';
 import type { CliIO } from './main.js';
@@ -21,6 +21,8 @@ export interface SynthBlockOptions {
   /** xc7, ice40, ecp5 or gowin; anything else is E121. */
   readonly target: string;
   readonly engine?: YosysEngine;
+  /** Told once, before Yosys starts (a big design takes minutes in WebAssembly Yosys). */
+  readonly log?: (line: string) => void;
 }
 
 /** Validate the target (E121) and the block's parameters (E100–E102), then synthesize the block. */
@@ -28,7 +30,9 @@ export async function synthBlock(options: SynthBlockOptions): Promise<SynthRepor
   // The target first: a typo there should not wait for elaboration.
   const target = parseTarget(options.target);
   const { block, params, design } = elaborateBlock(options.block, options.set ?? []);
-  const result = await synthesize(design, { target, ...(options.engine ? { engine: options.engine } : {}) });
+  const engine = resolveEngine(options.engine);
+  options.log?.(`synthesizing ${design.top} for ${target} with ${engine === 'wasm' ? 'WebAssembly Yosys (@yowasp/yosys)' : 'the system Yosys'} ...`);
+  const result = await synthesize(design, { target, engine });
   return { block: block.name, params, ...result };
 }
 
@@ -39,9 +43,9 @@ export interface SynthCommandOptions {
   readonly json?: boolean;
 }
 
-/** Run `splitfuse synth <block>`: print the report, or its JSON with --json. */
+/** Run `splitfuse synth <block>`: print the report, or its JSON with --json (progress on stderr without --json). */
 export async function synthCommand(block: string, opts: SynthCommandOptions, io: CliIO): Promise<void> {
-  const report = await synthBlock({ block, set: opts.set, target: opts.target });
+  const report = await synthBlock({ block, set: opts.set, target: opts.target, ...(opts.json ? {} : { log: (line: string) => io.stderr(`${line}\n`) }) });
   io.stdout(opts.json ? synthReportJson(report) : synthReportText(report));
 }
 

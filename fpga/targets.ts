@@ -1,6 +1,6 @@
 // The FPGA families `synthesize` maps to, each with the Yosys synthesis command that does it.
 import { DiagnosticError, msg } from '../hdl/diagnostics.js';
-import { closestName } from '../cli/blocks.js';
+import { closeMatches } from '../sim/suggest.js';
 
 export const SYNTH_TARGETS = ['xc7', 'ice40', 'ecp5', 'gowin'] as const;
 
@@ -18,7 +18,7 @@ export const TARGET_NAMES: Readonly<Record<SynthTarget, string>> = {
 /** `target` as a SynthTarget, or a DiagnosticError (E121) listing the valid targets. */
 export function parseTarget(target: string): SynthTarget {
   if ((SYNTH_TARGETS as readonly string[]).includes(target)) return target as SynthTarget;
-  throw new DiagnosticError([msg.unknownTarget(target, SYNTH_TARGETS, closestName(target, SYNTH_TARGETS))]);
+  throw new DiagnosticError([msg.unknownTarget(target, SYNTH_TARGETS, closeMatches(target, SYNTH_TARGETS, 1)[0] ?? null)]);
 }
 
 /**

@@ -50,6 +50,16 @@ export const CODES = {
   E102: 'bad command-line usage',
   E103: 'missing external tool',
   E104: 'output file cannot be written',
+  E110: 'unreadable or truncated model file',
+  E111: 'not a splitfuse model file (wrong magic)',
+  E112: 'unsupported model format version',
+  E113: 'model file checksum mismatch',
+  E114: 'malformed model header',
+  E115: 'bad model tensor reference',
+  E116: 'inconsistent model layer shapes',
+  E117: 'model parameter out of range',
+  E118: 'golden-model input does not match the model',
+  E119: 'accumulator overflow in the golden model',
   E120: 'Yosys run failed',
   E121: 'unknown synthesis target',
   E122: 'top module not found by Yosys',
@@ -241,6 +251,14 @@ export const msg = {
   /** A file a command was asked to write (`--vcd FILE`, ...); `error` is the system's reason (ENOENT, ...). */
   unwritableFile: (what: string, file: string, error: string) =>
     diag('E104', `${what} '${file}' must be writable, not failing with ${error}`, null, 'check that the directory exists and that you may write there'),
+
+  // ---- quantized model files (accel/model.ts) and the golden model (accel/golden.ts); `file` names the file ----
+  modelFile: (code: 'E110' | 'E111' | 'E112' | 'E113' | 'E114' | 'E115' | 'E116' | 'E117', file: string, field: string, expected: string, found: string, hint: string) =>
+    diag(code, `Field '${field}' must be ${expected}, not ${found} (model file '${file}')`, null, hint),
+  goldenInput: (model: string, expected: string, found: string) =>
+    diag('E118', `Golden-model input must be ${expected}, not ${found} (model '${model}')`, null, 'quantize the image with accel/mnist.ts quantizeInput (q = round(x·127)) and pass input.shape values'),
+  accumulatorOverflow: (model: string, layer: string, bits: number, found: string) =>
+    diag('E119', `Accumulator of layer '${layer}' must fit in ${bits} signed bits, not ${found} (model '${model}')`, null, 'requantize with smaller weights or biases, or use a wider accumulator (accWidth)'),
 
   // ---- FPGA synthesis (fpga/) ----
   /** `lines`: the log lines around the first ERROR (fpga/yosys.ts relevantLogLines). */

@@ -59,16 +59,16 @@ export async function resourceTable(
   return entries;
 }
 
-/** One markdown table per target: block, top module, LUT, FF, DSP, BRAM, LUT-RAM, carry cells. */
+/** One markdown table per target: block, top module, LUT, FF, DSP, BRAM, LUT-RAM, carry and wide-mux cells. */
 export function resourceMarkdown(entries: readonly ResourceEntry[], targets: readonly SynthTarget[]): string {
   const out: string[] = [];
   for (const target of targets) {
     const rows = entries.filter((e) => e.result.target === target);
     if (rows.length === 0) continue;
     out.push(`#### ${target} (${TARGET_NAMES[target]})`, '');
-    out.push('| block | top module | LUT | FF | DSP | BRAM | LUT-RAM | carry |', '|---|---|--:|--:|--:|--:|--:|--:|');
+    out.push('| block | top module | LUT | FF | DSP | BRAM | LUT-RAM | carry | wide mux |', '|---|---|--:|--:|--:|--:|--:|--:|--:|');
     for (const { label, result: r } of rows) {
-      out.push(`| ${label} | \`${r.top}\` | ${r.lut} | ${r.ff} | ${r.dsp} | ${r.bram} | ${r.lutram} | ${r.carry} |`);
+      out.push(`| ${label} | \`${r.top}\` | ${r.lut} | ${r.ff} | ${r.dsp} | ${r.bram} | ${r.lutram} | ${r.carry} | ${r.mux} |`);
     }
     out.push('');
   }

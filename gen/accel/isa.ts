@@ -41,6 +41,35 @@
 //         by the compiler so that the single activation-buffer write port keeps up (>= 1).
 //   WAIT  mask                     bit 0 DMA, bit 1 GEMM, bit 2 POST.
 //   HALT
+//
+// Precisions and corner cases (settled with the hardware of gen/accel/, issue 5; the interpreter
+// accel/interpret.ts implements exactly this and throws where the hardware would compute garbage):
+//   Elements. "Byte" above means one operand element: int8 → P = B elements per DRAM word, int16 →
+//           P = floor(B/2). Element e of a word occupies bits [e·bits, (e+1)·bits) (little-endian
+//           lanes); buffers hold signed elements.
+//   pixmem  entries are activation-buffer addresses, so the RTL memory is min(16, ceil(log2(abuf
+//           elements))) bits wide; a(m, k) reads abuf[src][(pix + off) mod 2^that width].
+//   GEMM    mCount >= 1 and kTiles >= 1 (either 0: no effect); mCount <= accumulator rows per bank.
+//   POST    nValid <= C; requantize(z, {b, c}) with z = acc + bias exact (no wrap), c >= 1 as in
+//           accel/quant.ts, c = 0 meaning no rounding term (floor(z·b), clamped, ReLU). With pool the
+//           RTL takes the max of the four accumulators (+bias) and requantizes once: identical,
+//           because requantization is non-decreasing in z. The destinations of the channels must not
+//           overlap (plane >= mCount, or mCount/4 with pool, when nValid > 1): the RTL writes
+//           group-major. `interval` is only a minimum spacing of accumulator rows (0 acts as 1); the
+//           engine paces itself to the write port (one element per cycle), so 1 is always right.
+//   Faults. The controller refuses (output `fault`, no `done`) an unknown opcode, nonzero bits above
+//           the op's last field, a field whose value needs more bits than the memory it addresses
+//           (wRow/addr vs wbuf or abuf, pixAddr, offAddr, chan, dstBase, plane vs abuf), LOAD buf 3,
+//           and STORE from WBUF.
+//   Hazards (the compiler's WAITs; the hardware does not check). Engines run concurrently; an
+//           instruction must wait (WAIT on the other engine) when another engine's outstanding
+//           instruction writes what it reads or writes, or reads what it writes. Resources: wbuf,
+//           abuf0, abuf1, acc bank 0, acc bank 1, DRAM. GEMM reads wbuf and abuf[src], writes
+//           acc[bank]; POST reads acc[bank], writes abuf[dst]; LOAD writes its buffer (reads DRAM);
+//           STORE reads its buffer (writes DRAM). In particular a LOAD into ABUFx must not overlap a
+//           POST into ABUFx: they share the buffer's single write port and POST wins.
+//           (test/support/accel-programs.ts ProgramBuilder inserts exactly these WAITs.)
+//   Timing of each engine: docs/accelerator.md.
 
 export const INSTRUCTION_BITS = 96;
 export const PIX_BITS = 16;

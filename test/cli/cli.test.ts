@@ -67,7 +67,7 @@ describe('splitfuse CLI', () => {
     expect(printed).toEqual(manifest);
     expect(manifest.top).toBe('mac_u16_acc48');
     expect(manifest.files).toEqual(['mac_u16_acc48.v']);
-    expect(manifest.params).toEqual({ width: 16, signed: false, accWidth: 48 });
+    expect(manifest.params).toEqual({ width: 16, signed: false, accWidth: 48, pipeline: false });
     expect(manifest.ports.map((p: { name: string }) => p.name)).toEqual(['clk', 'rst', 'a', 'b', 'clear', 'en', 'acc']);
     expect(manifest.ports.find((p: { name: string }) => p.name === 'acc')).toEqual({ name: 'acc', direction: 'output', width: 48, signed: false });
     for (const f of manifest.files) expect(fs.existsSync(path.join(out, f))).toBe(true);
@@ -85,7 +85,7 @@ describe('splitfuse CLI', () => {
   it('bad parameter: exit 2 and E101 naming the --set', () => {
     const r = splitfuse(['gen', 'mac', '--set', 'width=12', '--out', path.join(tmp, 'bad')]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain("E101: Parameter 'width' of block 'mac' must be one of 8, 16, not 12 (--set width=12). Hint: ");
+    expect(r.stderr).toContain("E101: Parameter 'width' of block 'mac' must be one of 4, 8, 16, not 12 (--set width=12). Hint: ");
     expect(r.stderr).not.toMatch(STACK_FRAME);
   });
 
@@ -129,6 +129,7 @@ describe('splitfuse CLI', () => {
       ['width', 8],
       ['signed', true],
       ['accWidth', undefined],
+      ['pipeline', false],
     ]);
   });
 });

@@ -33,7 +33,7 @@ describe('block registry', () => {
 
   it('describes parameter types for `splitfuse blocks`', () => {
     const texts = Object.fromEntries(paramInfo(findBlock('mac')).map((p) => [p.name, paramTypeText(p)]));
-    expect(texts).toEqual({ width: '8 | 16', signed: 'true | false', accWidth: 'integer 17..128' });
+    expect(texts).toEqual({ width: '4 | 8 | 16', signed: 'true | false', accWidth: 'integer 9..128', pipeline: 'true | false' });
     expect(paramTypeText(paramInfo(findBlock('counter'))[0]!)).toBe('integer 1..128');
   });
 });
@@ -51,9 +51,10 @@ describe('--set values', () => {
 
   it('fill defaults and derived parameters', () => {
     const mac = findBlock('mac');
-    expect(resolveParams(mac, [])).toEqual({ width: 8, signed: true, accWidth: 32 });
-    expect(resolveParams(mac, ['width=16'])).toEqual({ width: 16, signed: true, accWidth: 48 });
-    expect(resolveParams(mac, ['signed=false', 'accWidth=17'])).toEqual({ width: 8, signed: false, accWidth: 17 });
+    expect(resolveParams(mac, [])).toEqual({ width: 8, signed: true, accWidth: 32, pipeline: false });
+    expect(resolveParams(mac, ['width=16'])).toEqual({ width: 16, signed: true, accWidth: 48, pipeline: false });
+    expect(resolveParams(mac, ['width=4', 'pipeline=true'])).toEqual({ width: 4, signed: true, accWidth: 16, pipeline: true });
+    expect(resolveParams(mac, ['signed=false', 'accWidth=17'])).toEqual({ width: 8, signed: false, accWidth: 17, pipeline: false });
     expect(resolveParams(findBlock('counter'), ['width=1'])).toEqual({ width: 1 });
   });
 
@@ -82,7 +83,7 @@ describe('generateBlock', () => {
     expect(JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'))).toEqual(manifest);
     expect(manifest.top).toBe('mac_s8_acc32');
     expect(manifest.generator).toBe('mac');
-    expect(manifest.params).toEqual({ width: 8, signed: true, accWidth: 32 });
+    expect(manifest.params).toEqual({ width: 8, signed: true, accWidth: 32, pipeline: false });
     expect(manifest.ports).toContainEqual({ name: 'a', direction: 'input', width: 8, signed: true });
     expect(manifest.ports).toContainEqual({ name: 'acc', direction: 'output', width: 32, signed: true });
     for (const f of manifest.files) {

@@ -23,14 +23,14 @@ describe('splitfuse synth', () => {
       expect.arrayContaining(['block', 'params', 'target', 'top', 'lut', 'ff', 'dsp', 'bram', 'cells', 'yosys']),
     );
     expect(json).toMatchObject({ block: 'mac', target: 'xc7', top: 'mac_s8_acc32', dsp: 1, bram: 0 });
-    expect(json.params).toEqual({ width: 8, signed: true, accWidth: 32 });
+    expect(json.params).toMatchObject({ width: 8, signed: true, accWidth: 32 });
     expect(json.cells.DSP48E1).toBe(1);
     expect(json.lut).toBe(Object.entries(json.cells).filter(([t]) => /^LUT[1-6]$/.test(t)).reduce((a, [, n]) => a + n, 0));
   }, SYNTH_TIMEOUT);
 
   it('prints LUT/FF/DSP/BRAM and one row per cell type', async () => {
     const r = await run(['synth', 'counter', '--set', 'width=10', '--target', 'ice40']);
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toMatch(/^synthesizing counter_w10 for ice40 with (WebAssembly Yosys \(@yowasp\/yosys\)|the system Yosys) \.\.\.\n$/);
     expect(r.status).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toMatch(/^counter \(width=10\) -> counter_w10 on ice40 \(Lattice iCE40 UP\), Yosys \d+\.\d+/);
@@ -63,7 +63,7 @@ describe('splitfuse synth', () => {
     expect(noTarget.stderr).toMatch(/^E102: Option '--target <family>' of 'splitfuse synth' must be given, not left out/);
     const badParam = await run(['synth', 'mac', '--set', 'width=12', '--target', 'xc7']);
     expect(badParam.status).toBe(2);
-    expect(badParam.stderr).toMatch(/^E101: Parameter 'width' of block 'mac' must be one of 8, 16, not 12/);
+    expect(badParam.stderr).toMatch(/^E101: Parameter 'width' of block 'mac' must be one of [0-9, ]+, not 12 \(--set width=12\)/);
     const badBlock = await run(['synth', 'maq', '--target', 'xc7']);
     expect(badBlock.status).toBe(2);
     expect(badBlock.stderr).toMatch(/^E100: Block must be one of .*, not 'maq'/);

@@ -12,7 +12,7 @@ describe('resource table', () => {
     const text = resourceMarkdown(entries, ['xc7', 'ecp5']).split('\n');
     // No heading for a target without results.
     expect(text[0]).toBe('#### ecp5 (Lattice ECP5)');
-    expect(text).toContain(`| mac | \`mac_s8_acc32\` | ${r.lut} | ${r.ff} | 1 | ${r.bram} | ${r.lutram} | ${r.carry} |`);
+    expect(text).toContain(`| mac | \`mac_s8_acc32\` | ${r.lut} | ${r.ff} | 1 | ${r.bram} | ${r.lutram} | ${r.carry} | ${r.mux} |`);
   }, 90_000);
 
   it('lists the default blocks of issue 4, arrays at 4×4 and 8×8', () => {

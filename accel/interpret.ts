@@ -1,0 +1,198 @@
+// The ISA interpreter: executes an accelerator program (gen/accel/isa.ts) functionally on JS arrays,
+// exactly per the semantics written in isa.ts, without timing. It is the oracle of the RTL tests
+// (the RTL's final DRAM must equal this bit for bit) and, for the compiler, the check of a compiled
+// program against the golden model independently of the RTL.
+//
+// It is stricter than the hardware: where the RTL wraps an address at its buffer's width or reads 0
+// (hazard-free but meaningless programs), the interpreter throws a RangeError naming the
+// instruction, the field and the bad value, so a compiler bug surfaces here first. WAIT is a no-op
+// (there is no timing); execution ends at HALT.
+import { accelGeometry, type AccelGeometry, type AccelHardwareConfig } from '../gen/accel/config.js';
+import { OFF_VALID, type Instruction } from '../gen/accel/isa.js';
+import { requantize } from './quant.js';
+
+/** A program with its tables and the initial DRAM contents. */
+export interface ProgramImage {
+  readonly program: readonly Instruction[];
+  /** pixmem entries (activation-buffer addresses). */
+  readonly pixmem: readonly number[];
+  /** offmem entries (encodeOffset: bit 16 valid, bits 15..0 offset). */
+  readonly offmem: readonly number[];
+  /** pmem entries (encodeParam). */
+  readonly pmem: readonly bigint[];
+  /** DRAM words (8·B bits each, unsigned). */
+  readonly dram: readonly bigint[];
+}
+
+/** The machine state after HALT. */
+export interface InterpretResult {
+  /** Final DRAM words. */
+  readonly dram: bigint[];
+  /** wbuf[row][col]. */
+  readonly wbuf: number[][];
+  /** abuf[b][addr] (signed elements). */
+  readonly abuf: [Int32Array, Int32Array];
+  /** acc[bank][row][col], signed accWidth-bit values. */
+  readonly acc: bigint[][][];
+  /** Instructions executed, HALT included. */
+  readonly executed: number;
+  /** R·C per activation vector streamed (what the RTL's cnt_macs counts). */
+  readonly macs: number;
+}
+
+export interface InterpretOptions {
+  /** Stop with an error after this many instructions (default 10^7): a program must HALT. */
+  readonly maxInstructions?: number;
+}
+
+/** Sizes the interpreter derives from the image (the tables are exactly as long as given). */
+function geometryOf(config: AccelHardwareConfig, image: ProgramImage): AccelGeometry {
+  const n = (x: number): number => Math.max(1, x);
+  return accelGeometry(config, {
+    imemDepth: n(image.program.length),
+    pixDepth: n(Math.min(image.pixmem.length, 1 << 16)),
+    offDepth: n(Math.min(image.offmem.length, 1 << 16)),
+    pmemDepth: n(Math.min(image.pmem.length, 1 << 12)),
+    dramWords: n(image.dram.length),
+  });
+}
+
+/** Execute `image` on a machine of this configuration (see the header). */
+export function interpret(config: AccelHardwareConfig, image: ProgramImage, options: InterpretOptions = {}): InterpretResult {
+  const g = geometryOf(config, image);
+  const { rows: R, cols: C, bits, elemsPerWord: P, wordsPerWeightRow: W } = g;
+  const dram = [...image.dram];
+  const wbuf = Array.from({ length: g.wbufDepth }, () => new Array<number>(C).fill(0));
+  const abuf: [Int32Array, Int32Array] = [new Int32Array(g.abufDepth), new Int32Array(g.abufDepth)];
+  const acc = [0, 1].map(() => Array.from({ length: g.accRows }, () => new Array<bigint>(C).fill(0n)));
+  const laneMask = (1n << BigInt(bits)) - 1n;
+  const signed = (v: bigint): number => Number(BigInt.asIntN(bits, v));
+  const lane = (word: bigint, e: number): number => signed((word >> BigInt(e * bits)) & laneMask);
+  let macs = 0;
+
+  const check = (where: string, what: string, value: number, limit: number): void => {
+    if (!Number.isInteger(value) || value < 0 || value >= limit) throw new RangeError(`${where}: ${what} must be in 0..${limit - 1}, not ${value}`);
+  };
+  const dramWord = (where: string, addr: number): bigint => {
+    check(where, 'DRAM word address', addr, dram.length);
+    return dram[addr]!;
+  };
+
+  const max = options.maxInstructions ?? 10_000_000;
+  let pc = 0;
+  for (let executed = 1; ; executed++) {
+    if (executed > max) throw new RangeError(`program must HALT within ${max} instructions`);
+    check('program', 'pc', pc, image.program.length);
+    const ins = image.program[pc]!;
+    const where = `instruction ${pc} (${ins.op})`;
+    pc++;
+    switch (ins.op) {
+      case 'HALT':
+        return { dram, wbuf, abuf, acc, executed, macs };
+      case 'WAIT':
+        break;
+      case 'LOAD': {
+        if (ins.buf === 0) {
+          for (let r = 0; r < ins.count; r++) {
+            check(where, 'wbuf row addr + r', ins.addr + r, g.wbufDepth);
+            for (let j = 0; j < C; j++) wbuf[ins.addr + r]![j] = lane(dramWord(where, ins.dram + r * W + Math.floor(j / P)), j % P);
+          }
+        } else {
+          const buf = abufOf(where, ins.buf, abuf);
+          for (let e = 0; e < ins.count; e++) {
+            check(where, 'activation address addr + e', ins.addr + e, g.abufDepth);
+            buf[ins.addr + e] = lane(dramWord(where, ins.dram + Math.floor(e / P)), e % P);
+          }
+        }
+        break;
+      }
+      case 'STORE': {
+        const buf = abufOf(where, ins.buf, abuf);
+        const words = Math.ceil(ins.count / P);
+        for (let w = 0; w < words; w++) {
+          let word = 0n;
+          for (let k = 0; k < P && w * P + k < ins.count; k++) {
+            const a = ins.addr + w * P + k;
+            check(where, 'activation address addr + e', a, g.abufDepth);
+            word |= (BigInt(buf[a]!) & laneMask) << BigInt(k * bits);
+          }
+          check(where, 'DRAM word address', ins.dram + w, dram.length);
+          dram[ins.dram + w] = word;
+        }
+        break;
+      }
+      case 'GEMM': {
+        if (ins.mCount === 0 || ins.kTiles === 0) break;
+        const src = abuf[ins.src]!;
+        const K = ins.kTiles * R;
+        check(where, 'last wbuf row wRow + kTiles·R - 1', ins.wRow + K - 1, g.wbufDepth);
+        check(where, 'last offmem entry offAddr + kTiles·R - 1', ins.offAddr + K - 1, image.offmem.length);
+        check(where, 'last pixmem entry pixAddr + mCount - 1', ins.pixAddr + ins.mCount - 1, image.pixmem.length);
+        if (ins.mCount > g.accRows) throw new RangeError(`${where}: mCount must be at most ${g.accRows} (accumulator rows), not ${ins.mCount}`);
+        macs += ins.mCount * ins.kTiles * R * C;
+        const bank = acc[ins.bank]!;
+        for (let m = 0; m < ins.mCount; m++) {
+          const pix = image.pixmem[ins.pixAddr + m]!;
+          const sums = new Array<number>(C).fill(0);
+          for (let k = 0; k < K; k++) {
+            const off = image.offmem[ins.offAddr + k]!;
+            if ((off & OFF_VALID) === 0) continue;
+            const addr = pix + (off & 0xffff);
+            check(where, `activation address pixmem[${ins.pixAddr + m}] + offset ${k}`, addr, g.abufDepth);
+            const a = src[addr]!;
+            if (a === 0) continue;
+            const wrow = wbuf[ins.wRow + k]!;
+            for (let j = 0; j < C; j++) sums[j]! += a * wrow[j]!;
+          }
+          // Exact in doubles: |sum| <= K·2^30 < 2^53 for any K the 12-bit kTiles field allows.
+          for (let j = 0; j < C; j++) bank[m]![j] = BigInt.asIntN(g.accWidth, BigInt(sums[j]!));
+        }
+        break;
+      }
+      case 'POST': {
+        if (ins.nValid > C) throw new RangeError(`${where}: nValid must be at most C = ${C}, not ${ins.nValid}`);
+        if (ins.pool && ins.mCount % 4 !== 0) throw new RangeError(`${where}: mCount must be a multiple of 4 with pool, not ${ins.mCount}`);
+        if (ins.mCount > g.accRows) throw new RangeError(`${where}: mCount must be at most ${g.accRows} (accumulator rows), not ${ins.mCount}`);
+        const dst = abuf[ins.dst]!;
+        const bank = acc[ins.bank]!;
+        const groups = ins.pool ? ins.mCount / 4 : ins.mCount;
+        const span = ins.pool ? 4 : 1;
+        for (let j = 0; j < ins.nValid; j++) {
+          check(where, 'pmem entry chan + j', ins.chan + j, image.pmem.length);
+          const { bias, b, c } = decodeParamWord(image.pmem[ins.chan + j]!);
+          for (let q = 0; q < groups; q++) {
+            let v = -Infinity;
+            for (let r = 0; r < span; r++) v = Math.max(v, requantLane(bank[q * span + r]![j]! + BigInt(bias), b, c, bits, ins.relu === 1));
+            const addr = ins.dstBase + j * ins.plane + q;
+            check(where, 'destination dstBase + j·plane + q', addr, g.abufDepth);
+            dst[addr] = v;
+          }
+        }
+        break;
+      }
+      default:
+        throw new RangeError(`${where}: unknown instruction`);
+    }
+  }
+}
+
+function abufOf(where: string, buf: number, abuf: [Int32Array, Int32Array]): Int32Array {
+  if (buf !== 1 && buf !== 2) throw new RangeError(`${where}: buf must be ABUF0 (1) or ABUF1 (2), not ${buf}`);
+  return abuf[buf - 1]!;
+}
+
+/** {bias, b, c} of a pmem word (the inverse of isa.ts encodeParam). */
+export function decodeParamWord(word: bigint): { bias: number; b: number; c: number } {
+  return { bias: Number(BigInt.asIntN(32, word >> 37n)), b: Number((word >> 6n) & 0x7fffffffn), c: Number(word & 63n) };
+}
+
+/**
+ * One requantization as the POST lane computes it: accel/quant.ts's requantize for c >= 1; c = 0
+ * means no rounding term (floor(z·b), clamped, ReLU), which requantize does not define.
+ */
+export function requantLane(z: bigint, b: number, c: number, bits: 8 | 16, relu: boolean): number {
+  if (c >= 1) return requantize(z, { b, c }, { bits, relu });
+  const hi = 2 ** (bits - 1) - 1;
+  const v = Math.min(hi, Math.max(-hi - 1, Number(z * BigInt(b))));
+  return relu && v < 0 ? 0 : v;
+}

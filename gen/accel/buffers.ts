@@ -1,0 +1,115 @@
+// The accelerator's on-chip memories (all synchronous-read, read-first DSL memories, so they map to
+// block RAM and behave identically in the TS simulator, Verilator and Icarus). Names are stable: the
+// runner loads the program tables with pokeMem('accel.<name>', …) and a Verilog testbench with
+// $readmemh into `<top>.accel.<name>`.
+//
+//   imem            UInt(96)  × imemDepth       instructions (gen/accel/isa.ts)
+//   pixmem          UInt(min(16, abuf address bits)) × pixDepth   GEMM pixel bases (an entry is an
+//                                               activation-buffer address, so it is as wide as one)
+//   offmem          UInt(17)  × offDepth        GEMM reduction offsets (bit 16 = valid)
+//   pmem            UInt(69)  × pmemDepth       POST parameters {bias, b, c}
+//   wbuf_<j>        SInt(bits) × wbufDepth      weight bank of array column j (j < C): wbuf row r = wbuf_*[r]
+//   abuf<b>_<i>     SInt(bits) × abufDepth      activation buffer b (0/1), read copy i (i < R): array row i
+//                                               reads copy i; all copies of a buffer hold the same bytes
+//                                               (one write port, shared); STORE reads copy 0.
+//   accbuf_<j>      SInt(accWidth) × 2·accRows  accumulator column j; bank k occupies rows k·accRows ..
+import { Bool, mux, UInt, SInt, type MemoryHandle, type ModuleBuilder, type Value } from '../../hdl/dsl/index.js';
+import { OFF_BITS, PARAM_BITS, PIX_BITS, INSTRUCTION_BITS } from './isa.js';
+import { addrBits, type AccelGeometry } from './config.js';
+
+/** Power-on contents of the program tables (e.g. for a self-contained Verilator/Icarus run). */
+export interface ProgramInit {
+  readonly imem?: readonly bigint[];
+  readonly pixmem?: readonly (number | bigint)[];
+  readonly offmem?: readonly (number | bigint)[];
+  readonly pmem?: readonly bigint[];
+}
+
+export interface Buffers {
+  readonly imem: MemoryHandle;
+  readonly pixmem: MemoryHandle;
+  readonly offmem: MemoryHandle;
+  readonly pmem: MemoryHandle;
+  /** wbuf[j]: the bank of array column j. */
+  readonly wbuf: MemoryHandle[];
+  /** abuf[b][i]: read copy i of activation buffer b. */
+  readonly abuf: MemoryHandle[][];
+  /** accbuf[j]: accumulator column j, both banks. */
+  readonly accbuf: MemoryHandle[];
+  /** Address widths. */
+  readonly aw: { readonly imem: number; readonly pix: number; readonly off: number; readonly pmem: number; readonly wbuf: number; readonly abuf: number; readonly acc: number };
+}
+
+/** Memory names, for the runner and testbenches. */
+export const memoryNames = {
+  imem: 'imem',
+  pixmem: 'pixmem',
+  offmem: 'offmem',
+  pmem: 'pmem',
+  wbuf: (col: number): string => `wbuf_${col}`,
+  abuf: (buffer: number, copy: number): string => `abuf${buffer}_${copy}`,
+  accbuf: (col: number): string => `accbuf_${col}`,
+} as const;
+
+/** Declare every memory of the accelerator top. */
+export function declareBuffers(m: ModuleBuilder, g: AccelGeometry, init: ProgramInit = {}): Buffers {
+  const { sizes } = g;
+  const imem = m.memory(memoryNames.imem, { shape: UInt(INSTRUCTION_BITS), depth: sizes.imemDepth, init: init.imem });
+  const pixmem = m.memory(memoryNames.pixmem, { shape: UInt(Math.min(PIX_BITS, addrBits(g.abufDepth))), depth: sizes.pixDepth, init: init.pixmem });
+  const offmem = m.memory(memoryNames.offmem, { shape: UInt(OFF_BITS), depth: sizes.offDepth, init: init.offmem });
+  const pmem = m.memory(memoryNames.pmem, { shape: UInt(PARAM_BITS), depth: sizes.pmemDepth, init: init.pmem });
+  const wbuf = Array.from({ length: g.cols }, (_, j) => m.memory(memoryNames.wbuf(j), { shape: SInt(g.bits), depth: g.wbufDepth }));
+  const abuf = [0, 1].map((b) => Array.from({ length: g.rows }, (_, i) => m.memory(memoryNames.abuf(b, i), { shape: SInt(g.bits), depth: g.abufDepth })));
+  const accbuf = Array.from({ length: g.cols }, (_, j) => m.memory(memoryNames.accbuf(j), { shape: SInt(g.accWidth), depth: 2 * g.accRows }));
+  return {
+    imem,
+    pixmem,
+    offmem,
+    pmem,
+    wbuf,
+    abuf,
+    accbuf,
+    aw: {
+      imem: addrBits(sizes.imemDepth),
+      pix: addrBits(sizes.pixDepth),
+      off: addrBits(sizes.offDepth),
+      pmem: addrBits(sizes.pmemDepth),
+      wbuf: addrBits(g.wbufDepth),
+      abuf: addrBits(g.abufDepth),
+      acc: addrBits(2 * g.accRows),
+    },
+  };
+}
+
+/** One writer of an activation buffer: this cycle it writes `data` at `addr` of abuf[sel] when `en`. */
+export interface AbufWrite {
+  readonly en: Value;
+  /** 0: abuf0, 1: abuf1. */
+  readonly sel: Value;
+  readonly addr: Value;
+  readonly data: Value;
+}
+
+/**
+ * The single write port of each activation buffer, shared by the DMA (LOAD) and POST. When both
+ * write the same buffer in one cycle POST wins and the DMA's byte is lost: the compiler must not let
+ * a LOAD into ABUFx overlap a POST into ABUFx (isa.ts, "Hazards"). All R copies take the same write.
+ */
+export function abufWritePorts(m: ModuleBuilder, bufs: Buffers, dma: AbufWrite, post: AbufWrite): void {
+  [0, 1].forEach((b) => {
+    const postHere = post.en.and(post.sel.eq(b));
+    const dmaHere = dma.en.and(dma.sel.eq(b));
+    const en = m.wire(`abuf${b}_we`, Bool);
+    en.set(postHere.or(dmaHere));
+    const addr = mux(postHere, post.addr, dma.addr);
+    const data = mux(postHere, post.data, dma.data);
+    for (const copy of bufs.abuf[b]!) copy.write(addr, data, en);
+  });
+}
+
+/** Row `row` of accumulator bank `bank` as an accbuf address (bank·accRows + row, wrapping at the address width). */
+export function accAddress(m: ModuleBuilder, g: AccelGeometry, bufs: Buffers, bank: Value, row: Value): Value {
+  const w = bufs.aw.acc;
+  const base = mux(bank, m.constant(g.accRows, UInt(w)), m.constant(0, UInt(w)));
+  return base.add(row.width >= w ? row.trunc(w) : row.zext(w)).trunc(w);
+}

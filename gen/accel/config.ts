@@ -1,0 +1,165 @@
+// The accelerator's structural configuration as the hardware sees it, and the geometry derived from
+// it (memory depths, address widths, DRAM word layout). gen/ must not import accel/, so this is a
+// small structural interface: accel/config.ts's AccelConfig satisfies it as it is (extra fields are
+// ignored), and so does any object with these fields.
+import { cat, UInt, SInt, type ModuleBuilder, type Value } from '../../hdl/dsl/index.js';
+
+/** The fields of accel/config.ts's AccelConfig the hardware needs. */
+export interface AccelHardwareConfig {
+  /** Array rows R: the reduction slice of one K tile. */
+  readonly rows: number;
+  /** Array columns C: output channels computed at once. */
+  readonly cols: number;
+  /** Operand type: activations and weights are signed `bits`-bit elements. */
+  readonly dtype: 'int8' | 'int16';
+  /** Accumulator width (partial sums wrap modulo 2^accWidth). */
+  readonly accWidth: number;
+  /** Double-buffered PE weights (gen/array.ts): tile t+1 loads while tile t streams. */
+  readonly doubleBuffer: boolean;
+  readonly weightBufferBytes: number;
+  readonly activationBufferBytes: number;
+  readonly accumulatorBufferBytes: number;
+  /** Cycles from a DRAM read request to its data. */
+  readonly dramLatency: number;
+  /** Bytes per DRAM word (one word per cycle): B. */
+  readonly dramBytesPerCycle: number;
+}
+
+/** Depths of the program tables and of the simulated DRAM (parameters of the instance, not of the config). */
+export interface AccelSizes {
+  /** Instructions (96-bit words). */
+  readonly imemDepth: number;
+  /** pixmem entries (16 bits). */
+  readonly pixDepth: number;
+  /** offmem entries (17 bits). */
+  readonly offDepth: number;
+  /** pmem entries (69 bits). */
+  readonly pmemDepth: number;
+  /** DRAM words of the simulation top's DRAM model (accelSimTop only). */
+  readonly dramWords: number;
+}
+
+/** Everything the generators derive from a configuration and sizes. */
+export interface AccelGeometry {
+  readonly rows: number;
+  readonly cols: number;
+  /** Operand width (8 or 16). */
+  readonly bits: 8 | 16;
+  readonly accWidth: number;
+  readonly doubleBuffer: boolean;
+  readonly dramLatency: number;
+  /** Bits of one DRAM word: 8·B. */
+  readonly wordBits: number;
+  /** Elements per DRAM word: P = floor(B / bytes per element) (B for int8). */
+  readonly elemsPerWord: number;
+  /** DRAM words per weight row: ceil(C / P). */
+  readonly wordsPerWeightRow: number;
+  /** Rows of the weight buffer: weightBufferBytes / (C · bytes per element). */
+  readonly wbufDepth: number;
+  /** Elements of each activation buffer (abuf0, abuf1): activationBufferBytes / 2 / bytes per element. */
+  readonly abufDepth: number;
+  /** Rows of each accumulator bank: accumulatorBufferBytes / (2 · C · ceil(accWidth / 8)). */
+  readonly accRows: number;
+  readonly sizes: AccelSizes;
+}
+
+/** Width of a DRAM word address (the ISA's `dram` field). */
+export const DRAM_ADDR_BITS = 26;
+
+/** Derive the geometry; throws a RangeError naming the field when the configuration cannot be built. */
+export function accelGeometry(config: AccelHardwareConfig, sizes: AccelSizes): AccelGeometry {
+  const bits = config.dtype === 'int16' ? 16 : 8;
+  const elemBytes = bits / 8;
+  const { rows, cols } = config;
+  const wordBits = 8 * config.dramBytesPerCycle;
+  const elemsPerWord = Math.floor(config.dramBytesPerCycle / elemBytes);
+  const check = (what: string, ok: boolean, expected: string, found: unknown): void => {
+    if (!ok) throw new RangeError(`${what} must be ${expected}, not ${String(found)}`);
+  };
+  check('Array rows', Number.isInteger(rows) && rows >= 1 && rows <= 64, 'an integer in 1..64', rows);
+  check('Array cols', Number.isInteger(cols) && cols >= 1 && cols <= 64, 'an integer in 1..64', cols);
+  check('dramBytesPerCycle', wordBits <= 128 && elemsPerWord >= 1, `in ${elemBytes}..16 (a DRAM word is at most 128 bits)`, config.dramBytesPerCycle);
+  check('accWidth', config.accWidth >= 2 * bits + 1 && config.accWidth <= 64, `in ${2 * bits + 1}..64`, config.accWidth);
+  check('dramLatency', Number.isInteger(config.dramLatency) && config.dramLatency >= 1, 'an integer >= 1', config.dramLatency);
+  const wbufDepth = Math.floor(config.weightBufferBytes / (cols * elemBytes));
+  const abufDepth = Math.floor(config.activationBufferBytes / 2 / elemBytes);
+  const accRows = Math.floor(config.accumulatorBufferBytes / (2 * cols * Math.ceil(config.accWidth / 8)));
+  check('weightBufferBytes', wbufDepth >= rows, `at least R·C elements (${rows * cols * elemBytes} bytes)`, config.weightBufferBytes);
+  check('activationBufferBytes', abufDepth >= 2, 'at least 4 elements', config.activationBufferBytes);
+  check('accumulatorBufferBytes', accRows >= 4, `at least 4 rows per bank (${8 * cols * Math.ceil(config.accWidth / 8)} bytes)`, config.accumulatorBufferBytes);
+  for (const [k, v] of Object.entries(sizes)) check(`Size ${k}`, Number.isInteger(v) && v >= 1 && v <= 1 << DRAM_ADDR_BITS, `an integer in 1..2^${DRAM_ADDR_BITS}`, v);
+  check('Size pixDepth', sizes.pixDepth <= 1 << 16, 'at most 65536 (pixAddr is 16 bits)', sizes.pixDepth);
+  check('Size offDepth', sizes.offDepth <= 1 << 16, 'at most 65536 (offAddr is 16 bits)', sizes.offDepth);
+  check('Size pmemDepth', sizes.pmemDepth <= 1 << 12, 'at most 4096 (chan is 12 bits)', sizes.pmemDepth);
+  return {
+    rows,
+    cols,
+    bits,
+    accWidth: config.accWidth,
+    doubleBuffer: config.doubleBuffer,
+    dramLatency: config.dramLatency,
+    wordBits,
+    elemsPerWord,
+    wordsPerWeightRow: Math.ceil(cols / elemsPerWord),
+    wbufDepth,
+    abufDepth,
+    accRows,
+    sizes,
+  };
+}
+
+/** ceil(log2(depth)), at least 1: the address width of a memory of this depth (hdl/ir addrWidth). */
+export function addrBits(depth: number): number {
+  return Math.max(1, Math.ceil(Math.log2(depth)));
+}
+
+/** An unsigned constant of exactly `width` bits. */
+export function uconst(m: ModuleBuilder, value: number, width: number): Value {
+  return m.constant(value, UInt(width));
+}
+
+/** `v` (unsigned) brought to exactly `width` bits: truncated or zero-extended. */
+export function fitU(v: Value, width: number): Value {
+  return v.width >= width ? v.asUnsigned().trunc(width) : v.asUnsigned().zext(width);
+}
+
+/** The signed operand shape. */
+export const operandShape = (g: AccelGeometry) => SInt(g.bits);
+
+/**
+ * `v` as named 32-bit wires `<name>_w<k>` (the last one narrower when the width is not a multiple of
+ * 32). Wide values (a 96-bit instruction, a 64-bit DRAM word) are then sliced from 32-bit pieces, so
+ * the compiled simulator takes its fast integer path instead of BigInt arithmetic in every cycle.
+ */
+export function splitWords(m: ModuleBuilder, name: string, v: Value): Value[] {
+  const words: Value[] = [];
+  for (let lo = 0, k = 0; lo < v.width; lo += 32, k++) words.push(m.wire(`${name}_w${k}`, v.slice(lo, Math.min(32, v.width - lo))));
+  return words;
+}
+
+/** Bits [lo, lo + width) of the value split by splitWords. */
+export function sliceWords(words: readonly Value[], lo: number, width: number): Value {
+  const parts: Value[] = [];
+  for (let bit = lo; bit < lo + width; ) {
+    const k = Math.floor(bit / 32);
+    const off = bit - 32 * k;
+    const n = Math.min(32 - off, lo + width - bit, words[k]!.width - off);
+    parts.unshift(words[k]!.slice(off, n));
+    bit += n;
+  }
+  return parts.length === 1 ? parts[0]! : cat(...parts);
+}
+
+/** Whether any of bits [lo, lo + width) of a split value is set (without assembling them). */
+export function anyBits(words: readonly Value[], lo: number, width: number): Value {
+  let any: Value | null = null;
+  for (let bit = lo; bit < lo + width; ) {
+    const k = Math.floor(bit / 32);
+    const off = bit - 32 * k;
+    const n = Math.min(32 - off, lo + width - bit, words[k]!.width - off);
+    const part = words[k]!.slice(off, n).orR();
+    any = any ? any.or(part) : part;
+    bit += n;
+  }
+  return any!;
+}

@@ -1,0 +1,149 @@
+// The controller: fetches 96-bit instructions from imem and issues them in order to the engines
+// (gen/accel/isa.ts gives the semantics).
+//
+// Timing
+//   imem's read port is addressed with the NEXT pc, so the instruction at pc is in `ir` in the cycle
+//   after pc changes: one instruction can issue per cycle. The first cycle after reset only fetches
+//   (irValid is 0), so tables and imem poked while reset is held or right after it are seen.
+//   An instruction issues in a cycle in which its engine is idle (LOAD/STORE: DMA; GEMM; POST), or,
+//   for WAIT, every engine of its mask is idle; HALT issues when all engines are idle and sets `done`
+//   at that edge (done stays high until reset; pc then stays at the HALT). An engine started at an
+//   edge is busy from the next cycle on, so back-to-back instructions for one engine wait for it.
+//   An instruction with an unknown opcode, nonzero reserved bits, or a field value whose high bits do
+//   not fit the memory it addresses (e.g. a wbuf row beyond the buffer's address width) is not issued:
+//   `fault` rises at that edge and the controller stops (done stays low).
+import { Bool, mux, UInt, type ModuleBuilder, type Value } from '../../hdl/dsl/index.js';
+import { FIELDS, INSTRUCTION_BITS, OP, type Field, type OpName } from './isa.js';
+import type { Buffers } from './buffers.js';
+import { anyBits, sliceWords, splitWords } from './config.js';
+
+/** Engine busy flags (wires driven by the engines). */
+export interface EngineBusy {
+  readonly dma: Value;
+  readonly gemm: Value;
+  readonly post: Value;
+}
+
+/** Field access for the engines: they read the fields of the instruction being issued. */
+export class InstructionDecoder {
+  private readonly overflow = new Map<OpName, Value[]>();
+
+  /** The instruction in 32-bit pieces (fields are sliced from these: see splitWords). */
+  private readonly words: Value[];
+
+  constructor(
+    private readonly m: ModuleBuilder,
+    /** The instruction word at pc (imem read port). */
+    readonly ir: Value,
+  ) {
+    this.words = splitWords(m, 'ir', ir);
+  }
+
+  /** Bits [lo, lo + width) of the instruction. */
+  bits(lo: number, width: number): Value {
+    return sliceWords(this.words, lo, width);
+  }
+
+  /** The whole field. */
+  field(op: OpName, name: string): Value {
+    const f = (FIELDS[op] as Record<string, Field>)[name];
+    if (!f) throw new Error(`isa.ts has no field ${op}.${name}`);
+    return this.bits(f.lo, f.width);
+  }
+
+  /**
+   * The field's low `width` bits (zero-extended when the field is narrower); nonzero high bits are a
+   * fault when an instruction of this op is about to issue.
+   */
+  fit(op: OpName, name: string, width: number): Value {
+    const v = this.field(op, name);
+    if (v.width <= width) return v.width === width ? v : v.zext(width);
+    const list = this.overflow.get(op) ?? [];
+    list.push(v.slice(width, v.width - width).orR());
+    this.overflow.set(op, list);
+    return v.trunc(width);
+  }
+
+  /** Make `cond` (1 bit) a fault for instructions of this op. */
+  forbid(op: OpName, cond: Value): void {
+    const list = this.overflow.get(op) ?? [];
+    list.push(cond);
+    this.overflow.set(op, list);
+  }
+
+  /** High when the instruction (of op `op`) has reserved bits set or a field that does not fit. */
+  invalid(op: OpName): Value {
+    const fields = Object.values(FIELDS[op] as Record<string, Field>);
+    const top = Math.max(4, ...fields.map((f) => f.lo + f.width));
+    let bad: Value = top < INSTRUCTION_BITS ? anyBits(this.words, top, INSTRUCTION_BITS - top) : this.m.constant(0, Bool);
+    for (const c of this.overflow.get(op) ?? []) bad = bad.or(c);
+    return bad;
+  }
+}
+
+export interface Controller {
+  readonly decoder: InstructionDecoder;
+  /** Start pulses (high in the issuing cycle; the engine latches its fields at that edge). */
+  readonly startDma: Value;
+  readonly startGemm: Value;
+  readonly startPost: Value;
+  /** LOAD (0) or STORE (1) for startDma. */
+  readonly isStore: Value;
+  readonly pc: Value;
+  readonly done: Value;
+  readonly fault: Value;
+  /** Call after every engine has taken its fields: builds the fault check. */
+  finish(): void;
+}
+
+/** Build the controller; `busy` are wires the engines drive. */
+export function buildController(m: ModuleBuilder, bufs: Buffers, busy: EngineBusy): Controller {
+  const pc = m.reg('pc_q', UInt(bufs.aw.imem), { reset: 0 });
+  const irValid = m.reg('irValid', Bool, { reset: 0 });
+  const done = m.reg('done_q', Bool, { reset: 0 });
+  const fault = m.reg('fault_q', Bool, { reset: 0 });
+  const issue = m.wire('issue', Bool);
+  const halting = m.wire('halting', Bool);
+  const pcNext = mux(issue.and(halting.not()), pc.add(1).trunc(bufs.aw.imem), pc);
+  const ir = bufs.imem.read('ir', pcNext);
+  pc.set(pcNext);
+  irValid.set(1);
+  const decoder = new InstructionDecoder(m, ir);
+  const op = decoder.bits(FIELDS.op.lo, FIELDS.op.width);
+  const is = (name: OpName): Value => op.eq(OP[name]);
+  const isDma = is('LOAD').or(is('STORE'));
+  const mask = decoder.field('WAIT', 'mask');
+  const busyVec = [busy.dma, busy.gemm, busy.post];
+  const waitBlocked = busyVec.map((b, i) => b.and(mask.bit(i))).reduce((a, b) => a.or(b));
+  const anyBusy = busyVec.reduce((a, b) => a.or(b));
+  const ready = mux(
+    isDma,
+    busy.dma.not(),
+    mux(is('GEMM'), busy.gemm.not(), mux(is('POST'), busy.post.not(), mux(is('WAIT'), waitBlocked.not(), anyBusy.not()))),
+  );
+  const active = irValid.and(done.not()).and(fault.not());
+  const badNow = m.wire('badInstruction', Bool);
+  issue.set(active.and(ready).and(badNow.not()));
+  halting.set(is('HALT'));
+  const startDma = m.wire('startDma', issue.and(isDma));
+  const startGemm = m.wire('startGemm', issue.and(is('GEMM')));
+  const startPost = m.wire('startPost', issue.and(is('POST')));
+  m.when(issue.and(is('HALT')), () => done.set(1));
+  m.when(active.and(badNow), () => fault.set(1));
+  return {
+    decoder,
+    startDma,
+    startGemm,
+    startPost,
+    isStore: is('STORE'),
+    pc,
+    done,
+    fault,
+    finish(): void {
+      const names = Object.keys(OP) as OpName[];
+      let bad: Value = names.map((n) => is(n)).reduce((a, b) => a.or(b)).not(); // unknown opcode
+      for (const n of names) bad = bad.or(is(n).and(decoder.invalid(n)));
+      badNow.set(bad);
+    },
+  };
+}

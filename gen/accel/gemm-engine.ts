@@ -1,0 +1,215 @@
+// The GEMM engine: drives the R×C weight-stationary array (gen/array.ts, instance `array`) through
+// kTiles K tiles of one GEMM instruction and accumulates its results into an accumulator bank.
+//
+// Schedule (cycles counted at the issue stage; every path to the array is two stages long, so the
+// array sees each event exactly two cycles later and gen/array.ts's rules apply unchanged)
+//   Tile t is LOADED in R consecutive cycles s_t .. s_t+R-1: wbuf row wRow + t·R + i and offmem entry
+//   offAddr + t·R + i for i = R-1 down to 0 (bottom row first, as the array wants); the weights go to
+//   the array's shadow registers, the offsets to R shadow offset registers.
+//   Tile t STREAMS mCount vectors in the cycles e_t .. e_t+M-1, e_t = s_t + R: vector m reads
+//   pixmem[pixAddr + m]; the first carries `swap`, which makes the new weights and offsets active.
+//   The next tile loads from s_{t+1} = e_t + d with
+//     d = max(1, max(R-1, M-R))        double-buffered array: tiles stream back to back once
+//                                      M >= 2R-1 (period max(M, 2R-1), gen/array.ts's rule);
+//     d = M + R + C - 3                single-buffered: loading waits until the last vector has
+//                                      passed PE (R-1, C-1).
+//   So a GEMM keeps busy_gemm high for R + (kTiles-1)·(d + R) + M + (R + C - 1) + 3 cycles (load of
+//   tile 0, streaming, two issue stages, the array latency, read-modify-write): gemmBusyCycles().
+//   E.g. M = 64, kTiles = 19 on 8×8 double-buffered: 1242 cycles for 64·19 = 1216 vectors (97.9%).
+//   A GEMM does not overlap the next one: the next issues once the last write is done.
+// Pipeline of one vector
+//   T    pixmem read;                 wbuf/offmem read (loading)
+//   T+1  R abuf reads at pix + off_i (copy i of abuf[src]; an invalid offset feeds 0)
+//   T+2  act_i, valid, swap on the array;   weight_j, loadWeight on the array
+//   T+2+L out_valid (L = R + C - 1): read accbuf[bank][m] (tiles after the first)
+//   T+3+L write accbuf[bank][m] = (first tile ? 0 : old) + out, wrapping at accWidth (a row's next
+//         read comes at least d + R >= 2 cycles after, so it always sees this write).
+import { Bool, mux, UInt, SInt, type ModuleBuilder, type Value } from '../../hdl/dsl/index.js';
+import { arrayPorts, systolicArray } from '../array.js';
+import { wrappingAdd } from '../arith.js';
+import { fitU, type AccelGeometry } from './config.js';
+import { accAddress, type Buffers } from './buffers.js';
+import type { Controller } from './controller.js';
+import type { Counters } from './counters.js';
+
+export interface GemmEngine {
+  readonly busy: Value;
+}
+
+const PHASE_BITS = 18;
+
+/** Build the GEMM engine and the array it drives. */
+export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffers, ctl: Controller, counters: Counters): GemmEngine {
+  const { rows: R, cols: C } = g;
+  const dec = ctl.decoder;
+  const start = ctl.startGemm;
+  const fM = dec.field('GEMM', 'mCount');
+  const fK = dec.field('GEMM', 'kTiles');
+
+  // Instruction fields, latched at the start edge.
+  const src = m.reg('gemm_src', Bool, { reset: 0 });
+  const bank = m.reg('gemm_bank', Bool, { reset: 0 });
+  const mCount = m.reg('gemm_mCount', UInt(16), { reset: 0 });
+  const kTiles = m.reg('gemm_kTiles', UInt(12), { reset: 0 });
+  const pixBase = m.reg('gemm_pixAddr', UInt(bufs.aw.pix), { reset: 0 });
+  const dMinus1 = m.reg('gemm_loadDelay', UInt(PHASE_BITS), { reset: 0 });
+  const active = m.reg('gemm_active', Bool, { reset: 0 });
+  // d - 1 from the mCount field (see the header).
+  const fMw = fM.zext(PHASE_BITS);
+  const d = g.doubleBuffer ? mux(fMw.ge(2 * R - 1), fMw.sub(R), R - 1) : fMw.add(R + C).sub(3);
+  const dClamped = mux(d.lt(1), 1, d);
+  m.when(start, () => {
+    src.set(dec.field('GEMM', 'src'));
+    bank.set(dec.field('GEMM', 'bank'));
+    mCount.set(fM);
+    kTiles.set(fK);
+    pixBase.set(dec.fit('GEMM', 'pixAddr', bufs.aw.pix));
+    dMinus1.set(dClamped.sub(1).asUnsigned().trunc(PHASE_BITS));
+  });
+
+  // ---- load sequencer ----
+  const kBits = Math.max(1, Math.ceil(Math.log2(R)));
+  const ldOn = m.reg('gemm_ldOn', Bool, { reset: 0 });
+  const ldK = m.reg('gemm_ldK', UInt(kBits), { reset: 0 });
+  const ldTile = m.reg('gemm_ldTile', UInt(12), { reset: 0 });
+  const ldW = m.reg('gemm_ldWRow', UInt(bufs.aw.wbuf), { reset: 0 });
+  const ldO = m.reg('gemm_ldOff', UInt(bufs.aw.off), { reset: 0 });
+  const stOn = m.reg('gemm_stOn', Bool, { reset: 0 });
+  const p = m.reg('gemm_phase', UInt(PHASE_BITS), { reset: 0 });
+  const stTile = m.reg('gemm_stTile', UInt(12), { reset: 0 });
+  const rowIdx = R === 1 ? m.constant(0, UInt(kBits)) : m.constant(R - 1, UInt(kBits)).sub(ldK).asUnsigned().trunc(kBits);
+  const ldLast = R === 1 ? ldOn : ldOn.and(ldK.eq(R - 1));
+  const loadNext = stOn.and(p.eq(dMinus1)).and(ldTile.lt(kTiles));
+  const lastVector = stOn.and(stTile.add(1).eq(kTiles)).and(p.add(1).eq(mCount));
+  m.when(start, () => {
+    const go = fM.ne(0).and(fK.ne(0));
+    active.set(go);
+    ldOn.set(go);
+    ldK.set(0);
+    ldTile.set(0);
+    ldW.set(dec.fit('GEMM', 'wRow', bufs.aw.wbuf));
+    ldO.set(dec.fit('GEMM', 'offAddr', bufs.aw.off));
+    stOn.set(0);
+  })
+    .elseWhen(ldLast, () => {
+      ldOn.set(0);
+      ldK.set(0);
+      ldTile.set(ldTile.add(1).trunc(12));
+      ldW.set(ldW.add(R).trunc(bufs.aw.wbuf));
+      ldO.set(ldO.add(R).trunc(bufs.aw.off));
+      stOn.set(1);
+      p.set(0);
+      stTile.set(ldTile);
+    })
+    .otherwise(() => {
+      if (R > 1) m.when(ldOn, () => ldK.set(ldK.add(1).trunc(kBits)));
+      m.when(loadNext, () => ldOn.set(1));
+      m.when(stOn, () => p.set(p.add(1).trunc(PHASE_BITS)));
+      m.when(lastVector, () => stOn.set(0));
+    });
+
+  // ---- stage 0: table and buffer reads ----
+  const vecIssue = m.wire('gemm_vecIssue', stOn.and(p.lt(mCount.zext(PHASE_BITS))));
+  const swapIssue = stOn.and(p.eq(0));
+  const wRead = ldW.add(rowIdx.zext(bufs.aw.wbuf)).trunc(bufs.aw.wbuf);
+  const oRead = ldO.add(rowIdx.zext(bufs.aw.off)).trunc(bufs.aw.off);
+  const wq = bufs.wbuf.map((bank, j) => bank.read(`gemm_wq_${j}`, wRead));
+  const offQ = bufs.offmem.read('gemm_offq', oRead);
+  const pixQ = bufs.pixmem.read('gemm_pixq', fitU(pixBase.add(p.trunc(Math.min(PHASE_BITS, bufs.aw.pix))), bufs.aw.pix));
+  const reg1 = <T extends Value>(name: string, v: T, width = 1): Value => {
+    const r = m.reg(name, v.signed ? SInt(width) : UInt(width), { reset: 0 });
+    r.set(v);
+    return r;
+  };
+  const ld1 = reg1('gemm_ld1', ldOn);
+  const row1 = reg1('gemm_row1', rowIdx, kBits);
+  const vec1 = reg1('gemm_vec1', vecIssue);
+  const swap1 = reg1('gemm_swap1', swapIssue.and(vecIssue));
+
+  // ---- stage 1: offsets, activation reads, weight register ----
+  const shadow = Array.from({ length: R }, (_, i) => {
+    const r = m.reg(`gemm_offShadow_${i}`, UInt(17), { reset: 0 });
+    m.when(ld1.and(row1.eq(i)), () => r.set(offQ));
+    return r;
+  });
+  const activeOff = shadow.map((s, i) => {
+    const r = m.reg(`gemm_offActive_${i}`, UInt(17), { reset: 0 });
+    m.when(swap1, () => r.set(s));
+    return r;
+  });
+  const off1 = shadow.map((s, i) => mux(swap1, s, activeOff[i]!));
+  const actQ = off1.map((off, i) => {
+    const addr = fitU(pixQ.add(off.slice(0, 16)), bufs.aw.abuf);
+    const q0 = bufs.abuf[0]![i]!.read(`gemm_a0_${i}`, addr);
+    const q1 = bufs.abuf[1]![i]!.read(`gemm_a1_${i}`, addr);
+    return { q0, q1 };
+  });
+  const offValid2 = off1.map((off, i) => reg1(`gemm_offValid2_${i}`, off.bit(16)));
+  const vec2 = reg1('gemm_vec2', vec1);
+  const swap2 = g.doubleBuffer ? reg1('gemm_swap2', swap1) : null;
+  const ld2 = reg1('gemm_ld2', ld1);
+  const weight2 = wq.map((q, j) => reg1(`gemm_w2_${j}`, q, g.bits));
+
+  // ---- stage 2: the array ----
+  const zero = m.constant(0, SInt(g.bits));
+  const inputs: Record<string, Value> = {
+    [arrayPorts.valid]: vec2,
+    [arrayPorts.loadWeight]: ld2,
+  };
+  actQ.forEach(({ q0, q1 }, i) => {
+    inputs[arrayPorts.act(i)] = mux(vec2.and(offValid2[i]!), mux(src, q1, q0), zero);
+  });
+  weight2.forEach((w, j) => (inputs[arrayPorts.weight(j)] = w));
+  if (swap2) inputs[arrayPorts.swap] = swap2; // single-buffered arrays: swap only switches the offsets
+  const array = m.instance('array', systolicArray({ rows: R, cols: C, width: g.bits, signed: true, accWidth: g.accWidth, dataflow: 'ws', doubleBuffer: g.doubleBuffer }), inputs);
+
+  // ---- results: accumulate into accbuf[bank] ----
+  const outValid = array.out(arrayPorts.outValid);
+  const resM = m.reg('gemm_resM', UInt(16), { reset: 0 });
+  const resTile = m.reg('gemm_resTile', UInt(12), { reset: 0 });
+  const resRowLast = resM.add(1).eq(mCount);
+  m.when(start, () => {
+    resM.set(0);
+    resTile.set(0);
+  }).elseWhen(outValid, () => {
+    resM.set(mux(resRowLast, 0, resM.add(1).trunc(16)));
+    m.when(resRowLast, () => resTile.set(resTile.add(1).trunc(12)));
+  });
+  const addrA = accAddress(m, g, bufs, bank, resM);
+  const rd = bufs.accbuf.map((col, j) => col.read(`gemm_accq_${j}`, addrA));
+  const aValid = reg1('gemm_accValid', outValid);
+  const aFirst = reg1('gemm_accFirst', resTile.eq(0));
+  const aLast = reg1('gemm_accLast', outValid.and(resRowLast).and(resTile.add(1).eq(kTiles)));
+  const aAddr = reg1('gemm_accAddr', addrA, bufs.aw.acc);
+  const aOut = Array.from({ length: C }, (_, j) => reg1(`gemm_accOut_${j}`, array.out(arrayPorts.out(j)), g.accWidth));
+  // No forwarding is needed: results for one row come from consecutive tiles, at least
+  // period = d + R >= 2 cycles apart, so a row's read follows its previous write's edge.
+  const zeroAcc = m.constant(0, SInt(g.accWidth));
+  aOut.forEach((out, j) => {
+    const sum = m.wire(`gemm_sum_${j}`, wrappingAdd(mux(aFirst, zeroAcc, rd[j]!), out));
+    bufs.accbuf[j]!.write(aAddr, sum, aValid);
+  });
+  m.when(aValid.and(aLast), () => active.set(0));
+
+  counters.add('cnt_macs', mux(vec2, m.constant(R * C, UInt(Math.ceil(Math.log2(R * C + 1)))), 0));
+  counters.add('cnt_wbuf_rd', ldOn);
+  counters.add('cnt_abuf_rd', mux(vec1, m.constant(R, UInt(Math.ceil(Math.log2(R + 1)))), 0));
+  counters.add('cnt_acc_rd', outValid.and(resTile.ne(0)));
+  counters.add('cnt_acc_wr', aValid);
+  return { busy: active };
+}
+
+/**
+ * Cycles a GEMM instruction keeps busy_gemm high (from the cycle after it issues to the last
+ * accumulator write, inclusive), as the schedule in the header gives it; the RTL is tested equal:
+ *   R + (kTiles - 1)·period + mCount + (R + C - 1) + 3,
+ *   period = max(R + 1, 2R - 1, mCount) double-buffered, mCount + 2R + C - 3 (at least R + 1) otherwise.
+ * 0 for mCount = 0 or kTiles = 0 (no work).
+ */
+export function gemmBusyCycles(g: Pick<AccelGeometry, 'rows' | 'cols' | 'doubleBuffer'>, mCount: number, kTiles: number): number {
+  if (mCount === 0 || kTiles === 0) return 0;
+  const { rows: R, cols: C } = g;
+  const d = g.doubleBuffer ? Math.max(R - 1, mCount - R) : mCount + R + C - 3;
+  const period = Math.max(1, d) + R;
+  return R + (kTiles - 1) * period + mCount + (R + C - 1) + 3;
+}

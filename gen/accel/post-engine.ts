@@ -1,0 +1,182 @@
+// The POST engine: accumulator bank → bias, dyadic requantization, ReLU, optional 2×2 max-pool →
+// activation buffer (gen/accel/isa.ts, POST).
+//
+// Structure
+//   Rows of accbuf[bank] are read a whole row (C columns) at a time in GROUPS: one row per group
+//   without pooling, the four rows of a pool window with it. C comparators keep the running maximum
+//   of each column over the group (in accumulator precision), so pooling happens BEFORE
+//   requantization: requantize(· + bias) is non-decreasing in the accumulator (b >= 0, rounding,
+//   clamping and ReLU are monotone), hence max over the window of requantized values equals the
+//   requantized maximum — bit for bit, with one requantization per output instead of four.
+//   A finished group's vector is handed to a serializer that sends its nValid columns one per cycle
+//   through ONE requantization lane and the buffer's single write port.
+// Timing
+//   Groups start every P = max(rowsPerGroup · interval, nValid) cycles (at least 1); the rows of a
+//   group are read `interval` cycles apart. P >= nValid keeps the serializer (nValid cycles per
+//   group) from falling behind, so the engine never stalls: a POST takes about
+//   groups · P + 6 cycles. Element j of a group: select (pmem[chan + j] read, column mux) in cycle u,
+//   the requantization lane of gen/requant.ts (instance `requant`, REQUANT_LATENCY = 2 stages) takes
+//   it in u+1, and its q is written to abuf[dst][dstBase + j·plane + g] at the edge ending u+3.
+//   The compiler's `interval` is thus a minimum row spacing; 1 runs as fast as the write port allows.
+import { Bool, mux, UInt, SInt, type ModuleBuilder, type Value } from '../../hdl/dsl/index.js';
+import { requant, REQUANT_BIAS_BITS, REQUANT_SHIFT_BITS } from '../requant.js';
+import { fitU, type AccelGeometry } from './config.js';
+import { accAddress, type AbufWrite, type Buffers } from './buffers.js';
+import type { Controller } from './controller.js';
+import type { Counters } from './counters.js';
+
+export interface PostEngine {
+  readonly busy: Value;
+  readonly abufWrite: AbufWrite;
+}
+
+const PERIOD_BITS = 11;
+
+/** Build the POST engine. */
+export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffers, ctl: Controller, counters: Counters): PostEngine {
+  const { cols: C } = g;
+  const dec = ctl.decoder;
+  const start = ctl.startPost;
+  const awA = bufs.aw.abuf;
+
+  const active = m.reg('post_active', Bool, { reset: 0 });
+  const bank = m.reg('post_bank', Bool, { reset: 0 });
+  const pool = m.reg('post_pool', Bool, { reset: 0 });
+  const relu = m.reg('post_relu', Bool, { reset: 0 });
+  const nValid = m.reg('post_nValid', UInt(8), { reset: 0 });
+  const chan = m.reg('post_chan', UInt(bufs.aw.pmem), { reset: 0 });
+  const dst = m.reg('post_dst', Bool, { reset: 0 });
+  const dstBase = m.reg('post_dstBase', UInt(awA), { reset: 0 });
+  const plane = m.reg('post_plane', UInt(awA), { reset: 0 });
+  const groups = m.reg('post_groups', UInt(16), { reset: 0 });
+  const interval = m.reg('post_interval', UInt(8), { reset: 0 });
+  const period = m.reg('post_period', UInt(PERIOD_BITS), { reset: 0 });
+
+  const fPool = dec.field('POST', 'pool');
+  const fM = dec.field('POST', 'mCount');
+  const fN = dec.field('POST', 'nValid');
+  const fI = dec.field('POST', 'interval');
+  const ivl = mux(fI.eq(0), 1, fI).zext(PERIOD_BITS);
+  const span = mux(fPool, ivl.shl(2), ivl).trunc(PERIOD_BITS);
+  const n = fN.zext(PERIOD_BITS);
+  m.when(start, () => {
+    active.set(1);
+    bank.set(dec.field('POST', 'bank'));
+    pool.set(fPool);
+    relu.set(dec.field('POST', 'relu'));
+    nValid.set(fN);
+    chan.set(dec.fit('POST', 'chan', bufs.aw.pmem));
+    dst.set(dec.field('POST', 'dst'));
+    dstBase.set(dec.fit('POST', 'dstBase', awA));
+    plane.set(dec.fit('POST', 'plane', awA));
+    groups.set(mux(fPool, fM.shr(2), fM));
+    interval.set(ivl.trunc(8));
+    period.set(mux(span.gt(n), span, n));
+  });
+
+  // ---- row reads: group gRead, row rdRow of it, every `interval` cycles ----
+  const gRead = m.reg('post_group', UInt(16), { reset: 0 });
+  const slot = m.reg('post_slot', UInt(PERIOD_BITS), { reset: 0 });
+  const rdOn = m.reg('post_rdOn', Bool, { reset: 0 });
+  const rdRow = m.reg('post_rdRow', UInt(2), { reset: 0 });
+  const gap = m.reg('post_gap', UInt(8), { reset: 0 });
+  const rowPtr = m.reg('post_row', UInt(16), { reset: 0 });
+  const inRows = active.and(gRead.lt(groups));
+  const readNow = m.wire('post_readNow', inRows.and(rdOn).and(gap.eq(0)));
+  const groupLastRow = mux(pool, rdRow.eq(3), 1);
+  const groupEnd = inRows.and(slot.add(1).eq(period));
+  m.when(start, () => {
+    gRead.set(0);
+    slot.set(0);
+    rdOn.set(1);
+    rdRow.set(0);
+    gap.set(0);
+    rowPtr.set(0);
+  }).elseWhen(inRows, () => {
+    m.when(readNow, () => {
+      rowPtr.set(rowPtr.add(1).trunc(16));
+      rdRow.set(rdRow.add(1).trunc(2));
+      gap.set(interval.sub(1).asUnsigned().trunc(8));
+      m.when(groupLastRow, () => rdOn.set(0));
+    }).elseWhen(gap.ne(0), () => gap.set(gap.sub(1).asUnsigned().trunc(8)));
+    slot.set(slot.add(1).trunc(PERIOD_BITS));
+    m.when(groupEnd, () => {
+      slot.set(0);
+      gRead.set(gRead.add(1).trunc(16));
+      rdOn.set(1);
+      rdRow.set(0);
+      gap.set(0);
+    });
+  });
+  const dq = bufs.accbuf.map((col, j) => col.read(`post_accq_${j}`, accAddress(m, g, bufs, bank, rowPtr)));
+  const rd1 = m.reg('post_rd1', Bool, { reset: 0 });
+  rd1.set(readNow);
+  const first1 = m.reg('post_first1', Bool, { reset: 0 });
+  first1.set(rdRow.eq(0));
+  const last1 = m.reg('post_last1', Bool, { reset: 0 });
+  last1.set(groupLastRow);
+
+  // ---- running maximum over the group; hand-off to the serializer ----
+  const transfer = m.wire('post_transfer', rd1.and(last1));
+  const outVec = dq.map((d, j) => {
+    const maxReg = m.reg(`post_max_${j}`, SInt(g.accWidth), { reset: 0 });
+    const grp = mux(first1.or(d.gt(maxReg)), d, maxReg);
+    m.when(rd1, () => maxReg.set(grp));
+    const out = m.reg(`post_vec_${j}`, SInt(g.accWidth), { reset: 0 });
+    m.when(transfer, () => out.set(grp));
+    return out;
+  });
+
+  // ---- serializer: column serJ of the handed-off vector, one per cycle ----
+  const serOn = m.reg('post_serOn', Bool, { reset: 0 });
+  const serJ = m.reg('post_serJ', UInt(8), { reset: 0 });
+  const serAddr = m.reg('post_serAddr', UInt(awA), { reset: 0 });
+  const outGroup = m.reg('post_outGroup', UInt(16), { reset: 0 });
+  m.when(start, () => outGroup.set(0));
+  m.when(serOn, () => {
+    serJ.set(serJ.add(1).trunc(8));
+    serAddr.set(serAddr.add(plane).trunc(awA));
+    m.when(serJ.add(1).eq(nValid), () => serOn.set(0));
+  });
+  m.when(transfer, () => {
+    serOn.set(nValid.ne(0));
+    serJ.set(0);
+    serAddr.set(dstBase.add(fitU(outGroup, awA)).trunc(awA));
+    outGroup.set(outGroup.add(1).trunc(16));
+  });
+  const param = bufs.pmem.read('post_param', chan.add(fitU(serJ, bufs.aw.pmem)).trunc(bufs.aw.pmem));
+  let selected: Value = outVec[0]!;
+  for (let j = 1; j < C; j++) selected = mux(serJ.eq(j), outVec[j]!, selected);
+  const z1 = m.reg('post_z1', SInt(g.accWidth), { reset: 0 });
+  z1.set(selected);
+  const v1 = m.reg('post_v1', Bool, { reset: 0 });
+  v1.set(serOn);
+  const wa1 = m.reg('post_wa1', UInt(awA), { reset: 0 });
+  wa1.set(serAddr);
+
+  // ---- requantization lane (gen/requant.ts, REQUANT_LATENCY = 2): q = requantize(z + bias, {b, c}) ----
+  const lane = m.instance('requant', requant({ accWidth: g.accWidth, outBits: g.bits }), {
+    acc: z1,
+    bias: param.slice(37, REQUANT_BIAS_BITS).asSigned(),
+    mult: param.slice(6, 31),
+    shift: param.slice(0, REQUANT_SHIFT_BITS),
+    relu,
+    valid_in: v1,
+  });
+  const v2 = m.reg('post_v2', Bool, { reset: 0 });
+  v2.set(v1);
+  const wa2 = m.reg('post_wa2', UInt(awA), { reset: 0 });
+  wa2.set(wa1);
+  const wa3 = m.reg('post_wa3', UInt(awA), { reset: 0 });
+  wa3.set(wa2);
+  const v3 = lane.out('valid_out');
+  const q = lane.out('q');
+
+  const finished = gRead.eq(groups).and(rd1.not()).and(serOn.not()).and(v1.not()).and(v2.not()).and(v3.not());
+  m.when(active.and(finished).and(start.not()), () => active.set(0));
+
+  counters.add('cnt_acc_rd', readNow);
+  counters.add('cnt_requant', v3);
+  counters.add('cnt_abuf_wr', v3);
+  return { busy: active, abufWrite: { en: v3, sel: dst, addr: wa3, data: q } };
+}

@@ -1,0 +1,383 @@
+// Test support for the accelerator (gen/accel, accel/interpret.ts): DRAM packing helpers, a
+// hazard-aware random program generator (seeded), and a runner of a program on the RTL in the
+// compiled simulator. Shared by test/gen/accel.test.ts and test/accel/interpret.test.ts.
+import { build } from '../../hdl/dsl/index.js';
+import type { Design } from '../../hdl/ir/index.js';
+import { accelGeometry, type AccelGeometry, type AccelHardwareConfig, type AccelSizes } from '../../gen/accel/config.js';
+import { encode, encodeOffset, encodeParam, type Instruction } from '../../gen/accel/isa.js';
+import { memoryNames } from '../../gen/accel/buffers.js';
+import { accelSimTop, ACCEL_INSTANCE, DRAM_MEMORY } from '../../gen/accel/simtop.js';
+import { COUNTER_NAMES, type CounterName } from '../../gen/accel/top.js';
+import { compile, type CompiledSim, type Snapshot } from '../../sim/compile/index.js';
+import type { ProgramImage } from '../../accel/interpret.js';
+import { requantize } from '../../accel/quant.js';
+
+/** mulberry32: a small seeded generator of uint32 values. */
+export function rng(seed: number): { next: () => number; int: (lo: number, hi: number) => number; pick: <T>(xs: readonly T[]) => T; chance: (p: number) => boolean } {
+  let state = seed >>> 0;
+  const next = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let z = state;
+    z = Math.imul(z ^ (z >>> 15), z | 1);
+    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
+    return (z ^ (z >>> 14)) >>> 0;
+  };
+  const int = (lo: number, hi: number): number => lo + (next() % (hi - lo + 1));
+  return { next, int, pick: (xs) => xs[next() % xs.length]!, chance: (p) => next() / 2 ** 32 < p };
+}
+
+/** Pack signed elements P per word (element e in lane e mod P, little-endian lanes). */
+export function packElements(values: readonly number[], g: AccelGeometry): bigint[] {
+  const words: bigint[] = [];
+  const mask = (1n << BigInt(g.bits)) - 1n;
+  values.forEach((v, e) => {
+    const w = Math.floor(e / g.elemsPerWord);
+    words[w] = (words[w] ?? 0n) | ((BigInt(v) & mask) << BigInt((e % g.elemsPerWord) * g.bits));
+  });
+  return words;
+}
+
+/** Weight rows in the LOAD WBUF layout: ceil(C/P) words per row. */
+export function packWeightRows(rows: readonly (readonly number[])[], g: AccelGeometry): bigint[] {
+  return rows.flatMap((row) => {
+    const words = packElements(row, g);
+    while (words.length < g.wordsPerWeightRow) words.push(0n);
+    return words;
+  });
+}
+
+type Resource = 'wbuf' | 'abuf0' | 'abuf1' | 'acc0' | 'acc1' | 'dram';
+const ENGINE_BIT = { dma: 1, gemm: 2, post: 4 } as const;
+type Engine = keyof typeof ENGINE_BIT;
+
+function effects(ins: Instruction): { engine: Engine; reads: Resource[]; writes: Resource[] } | null {
+  const ab = (b: number): Resource => (b === 0 ? 'abuf0' : 'abuf1');
+  switch (ins.op) {
+    case 'LOAD':
+      return { engine: 'dma', reads: ['dram'], writes: [ins.buf === 0 ? 'wbuf' : ab(ins.buf - 1)] };
+    case 'STORE':
+      return { engine: 'dma', reads: [ab(ins.buf - 1)], writes: ['dram'] };
+    case 'GEMM':
+      return { engine: 'gemm', reads: ['wbuf', ab(ins.src)], writes: [ins.bank ? 'acc1' : 'acc0'] };
+    case 'POST':
+      return { engine: 'post', reads: [ins.bank ? 'acc1' : 'acc0'], writes: [ab(ins.dst)] };
+    default:
+      return null;
+  }
+}
+
+/**
+ * Append instructions to a program, inserting the WAITs the hazards require (the compiler's rule):
+ * an instruction waits for every other engine whose outstanding instruction writes what it touches or
+ * touches what it writes.
+ */
+export class ProgramBuilder {
+  readonly program: Instruction[] = [];
+  private readonly outstanding = new Map<Engine, { reads: Resource[]; writes: Resource[] }>();
+
+  push(ins: Instruction): this {
+    const fx = effects(ins);
+    if (ins.op === 'WAIT') for (const e of Object.keys(ENGINE_BIT) as Engine[]) if (ins.mask & ENGINE_BIT[e]) this.outstanding.delete(e);
+    if (fx) {
+      let mask = 0;
+      for (const [engine, o] of this.outstanding) {
+        if (engine === fx.engine) continue;
+        const clash = fx.writes.some((r) => o.reads.includes(r) || o.writes.includes(r)) || fx.reads.some((r) => o.writes.includes(r));
+        if (clash) mask |= ENGINE_BIT[engine];
+      }
+      if (mask) this.push({ op: 'WAIT', mask });
+      this.outstanding.set(fx.engine, { reads: fx.reads, writes: fx.writes });
+    }
+    this.program.push(ins);
+    return this;
+  }
+}
+
+export interface RandomCase {
+  readonly config: AccelHardwareConfig;
+  readonly sizes: AccelSizes;
+  readonly image: ProgramImage;
+}
+
+/** A small random configuration: R, C in 1..4, tiny buffers, random B, latency and double buffering. */
+export function randomConfig(r: ReturnType<typeof rng>): AccelHardwareConfig {
+  const rows = r.int(1, 4);
+  const cols = r.int(1, 4);
+  const wide = r.chance(0.2);
+  return {
+    rows,
+    cols,
+    dtype: wide ? 'int16' : 'int8',
+    accWidth: wide ? r.pick([33, 48]) : r.pick([17, 24, 32]),
+    doubleBuffer: r.chance(0.75),
+    weightBufferBytes: cols * r.int(2 * rows, 24),
+    activationBufferBytes: 2 * r.int(24, 64),
+    accumulatorBufferBytes: 2 * cols * (wide ? 6 : 4) * r.int(4, 12),
+    dramLatency: r.int(1, 6),
+    dramBytesPerCycle: wide ? r.pick([2, 4, 6, 16]) : r.pick([1, 2, 3, 4, 8]),
+  };
+}
+
+/** A random valid program (hazard WAITs included) ending with STOREs of both activation buffers. */
+export function randomProgram(seed: number, config?: AccelHardwareConfig, length = 12): RandomCase {
+  const r = rng(seed);
+  const cfg = config ?? randomConfig(r);
+  const inWords = 48;
+  const probe = accelGeometry(cfg, { imemDepth: 1, pixDepth: 1, offDepth: 1, pmemDepth: 1, dramWords: 1 });
+  const outWords = 2 * Math.ceil(probe.abufDepth / probe.elemsPerWord);
+  const sizes: AccelSizes = { imemDepth: 4 * length + 16, pixDepth: r.int(4, 24), offDepth: r.int(cfg.rows, 24), pmemDepth: r.int(cfg.cols, 12), dramWords: inWords + outWords + 4 };
+  const g = accelGeometry(cfg, sizes);
+  const half = Math.max(1, g.abufDepth >> 1);
+  const pixmem = Array.from({ length: sizes.pixDepth }, () => r.int(0, half - 1));
+  const offmem = Array.from({ length: sizes.offDepth }, () => encodeOffset(r.chance(0.85) ? r.int(0, half - 1) : null));
+  const lo = -(2 ** (g.bits - 1));
+  const extreme = [lo, -lo - 1, 0, -1];
+  const byte = (): number => (r.chance(0.15) ? r.pick(extreme) : r.int(lo, -lo - 1));
+  const pmem = Array.from({ length: sizes.pmemDepth }, () => encodeParam(r.int(-(1 << 20), 1 << 20), r.int(2 ** 30, 2 ** 31 - 1), r.chance(0.1) ? r.pick([0, 1, 63]) : r.int(8, 40)));
+  const dram = Array.from({ length: sizes.dramWords }, (_, w) => (w < inWords ? packElements(Array.from({ length: g.elemsPerWord }, byte), g)[0]! : 0n));
+  const b = new ProgramBuilder();
+  const outBase = inWords;
+  // Seed both activation buffers and the weights so that most reads see data.
+  for (const buf of [1, 2]) b.push({ op: 'LOAD', buf, dram: r.int(0, 8), addr: 0, count: Math.min(g.abufDepth, (inWords - 8) * g.elemsPerWord) });
+  const wRows = Math.min(g.wbufDepth, Math.floor(inWords / g.wordsPerWeightRow) - 1);
+  b.push({ op: 'LOAD', buf: 0, dram: 0, addr: 0, count: wRows });
+  for (let n = 0; n < length; n++) {
+    const kind = r.int(0, 9);
+    if (kind <= 3) {
+      const maxK = Math.min(Math.floor(g.wbufDepth / g.rows), Math.floor(sizes.offDepth / g.rows));
+      const kTiles = r.int(1, Math.max(1, Math.min(maxK, 5)));
+      const mCount = r.int(1, Math.min(g.accRows, sizes.pixDepth));
+      b.push({
+        op: 'GEMM',
+        src: r.int(0, 1),
+        bank: r.int(0, 1),
+        mCount,
+        kTiles,
+        wRow: r.int(0, g.wbufDepth - kTiles * g.rows),
+        pixAddr: r.int(0, sizes.pixDepth - mCount),
+        offAddr: r.int(0, sizes.offDepth - kTiles * g.rows),
+      });
+    } else if (kind <= 6) {
+      // The destinations of different channels must not overlap (plane >= outputs per channel).
+      const pool = r.chance(0.5) && g.accRows >= 4 ? 1 : 0;
+      const nValid = r.int(0, Math.min(g.cols, sizes.pmemDepth));
+      const maxGroups = Math.min(pool ? Math.floor(g.accRows / 4) : g.accRows, Math.floor(g.abufDepth / Math.max(1, nValid)));
+      const groups = r.int(1, maxGroups);
+      const mCount = pool ? 4 * groups : groups;
+      const plane = r.int(groups, Math.max(groups, Math.floor((g.abufDepth - groups) / Math.max(1, nValid - 1))));
+      const used = (nValid - 1) * plane + groups;
+      b.push({
+        op: 'POST',
+        bank: r.int(0, 1),
+        pool,
+        relu: r.int(0, 1),
+        nValid,
+        chan: r.int(0, sizes.pmemDepth - Math.max(nValid, 1)),
+        dst: r.int(0, 1),
+        dstBase: r.int(0, Math.max(0, g.abufDepth - Math.max(used, 1))),
+        plane: nValid > 1 ? plane : r.int(0, 3),
+        mCount,
+        interval: r.int(0, 3),
+      });
+    } else if (kind === 7) {
+      const count = r.int(1, Math.min(wRows, 4));
+      b.push({ op: 'LOAD', buf: 0, dram: r.int(0, inWords - count * g.wordsPerWeightRow), addr: r.int(0, g.wbufDepth - count), count });
+    } else if (kind === 8) {
+      const count = r.int(0, Math.min(g.abufDepth, 20));
+      const addr = r.int(0, g.abufDepth - Math.max(count, 1));
+      b.push({ op: 'LOAD', buf: r.int(1, 2), dram: r.int(0, inWords - Math.ceil(count / g.elemsPerWord)), addr, count });
+    } else {
+      const count = r.int(0, 12);
+      b.push({ op: 'STORE', buf: r.int(1, 2), dram: outBase + r.int(0, outWords - Math.ceil(count / g.elemsPerWord) - 1), addr: r.int(0, g.abufDepth - Math.max(count, 1)), count });
+    }
+    if (r.chance(0.1)) b.push({ op: 'WAIT', mask: r.int(0, 7) });
+  }
+  const perBuf = Math.ceil(g.abufDepth / g.elemsPerWord);
+  b.push({ op: 'STORE', buf: 1, dram: outBase, addr: 0, count: g.abufDepth });
+  b.push({ op: 'STORE', buf: 2, dram: outBase + perBuf, addr: 0, count: g.abufDepth });
+  b.push({ op: 'HALT' });
+  return { config: cfg, sizes, image: { program: b.program, pixmem, offmem, pmem, dram } };
+}
+
+/** The final state of an RTL run. */
+export interface RtlRun {
+  readonly cycles: number;
+  readonly done: boolean;
+  readonly fault: boolean;
+  readonly dram: bigint[];
+  readonly counters: Record<CounterName, number>;
+  readonly sim: CompiledSim;
+  /** Per cycle (when `trace` was asked): pc and busy flags. */
+  readonly trace?: { pc: number; dma: number; gemm: number; post: number }[];
+}
+
+interface Machine {
+  readonly design: Design;
+  readonly sim: CompiledSim;
+  readonly powerOn: Snapshot;
+}
+const machines = new Map<string, Machine>();
+
+/** The compiled simulation top of a configuration (built once per configuration and sizes). */
+export function accelMachine(config: AccelHardwareConfig, sizes: AccelSizes): Machine {
+  const key = JSON.stringify([config, sizes]);
+  let mach = machines.get(key);
+  if (!mach) {
+    const design = build(accelSimTop(config, sizes));
+    const sim = compile(design);
+    mach = { design, sim, powerOn: sim.snapshot() };
+    machines.set(key, mach);
+  }
+  return mach;
+}
+
+/** Load `image` into the simulation top (power-on state first), run until done or fault. */
+export function runOnRtl(
+  config: AccelHardwareConfig,
+  sizes: AccelSizes,
+  image: ProgramImage,
+  options: { maxCycles?: number; trace?: boolean; /** imem words to load instead of image.program (invalid ones too). */ rawProgram?: readonly bigint[] } = {},
+): RtlRun {
+  const { sim, powerOn } = accelMachine(config, sizes);
+  sim.restore(powerOn);
+  const at = (name: string): string => `${ACCEL_INSTANCE}.${name}`;
+  (options.rawProgram ?? image.program.map(encode)).forEach((word, a) => sim.pokeMem(at(memoryNames.imem), a, word));
+  image.pixmem.forEach((v, a) => sim.pokeMem(at(memoryNames.pixmem), a, v));
+  image.offmem.forEach((v, a) => sim.pokeMem(at(memoryNames.offmem), a, v));
+  image.pmem.forEach((v, a) => sim.pokeMem(at(memoryNames.pmem), a, v));
+  image.dram.forEach((v, a) => sim.pokeMem(DRAM_MEMORY, a, v));
+  sim.reset();
+  const done = sim.handle('done');
+  const fault = sim.handle('fault');
+  const max = options.maxCycles ?? 200_000;
+  const trace: { pc: number; dma: number; gemm: number; post: number }[] = [];
+  let cycles = 0;
+  while (cycles < max && done.get() === 0 && fault.get() === 0) {
+    if (options.trace) trace.push({ pc: sim.peekNumber('pc'), dma: sim.peekNumber('busy_dma'), gemm: sim.peekNumber('busy_gemm'), post: sim.peekNumber('busy_post') });
+    sim.step();
+    cycles++;
+  }
+  const dram = image.dram.map((_, a) => sim.peekMem(DRAM_MEMORY, a));
+  const counters = Object.fromEntries(COUNTER_NAMES.map((n) => [n, Number(sim.peek(at(n)))])) as Record<CounterName, number>;
+  return { cycles, done: done.get() === 1, fault: fault.get() === 1, dram, counters, sim, trace: options.trace ? trace : undefined };
+}
+
+/**
+ * A hand-written convolution program for a 4×4 array (any R, C work; the numbers below assume
+ * the `tiny` preset's 4×4): a 3×3 conv of a 2×6×6 int8 image to 6 output channels as a GEMM via
+ * im2col (M = 16 output pixels in pool-window-major order, K = 18 padded to kTiles·R, N = 6 in two
+ * column tiles, the second with nValid = 2 < C); both tiles go to different accumulator banks and
+ * POST (bias, requantize, ReLU, 2×2 max-pool) of tile 0 overlaps the GEMM of tile 1; then a GEMM of
+ * the first 13 pixels only (M not a multiple of anything) POSTed without pool or ReLU.
+ * Output (abuf1, then DRAM from word `outWord`): [0, 24) pooled channels (4 per channel, channel
+ * co at 4·co), [24, 24 + 4·13) unpooled channels 0..3 of the 13 pixels (channel co at 24 + 13·co).
+ */
+export function convProgram(config: AccelHardwareConfig, seed: number): { image: ProgramImage; sizes: AccelSizes; ref: ConvCase } {
+  const r = rng(seed);
+  const g0 = accelGeometry(config, { imemDepth: 1, pixDepth: 1, offDepth: 1, pmemDepth: 1, dramWords: 1 });
+  const { rows: R, cols: C } = g0;
+  const IC = 2, H = 6, OC = 6, KS = 3, OH = H - KS + 1;
+  const img = Array.from({ length: IC * H * H }, () => r.int(-128, 127));
+  const w = Array.from({ length: OC }, () => Array.from({ length: IC * KS * KS }, () => r.int(-128, 127)));
+  const params = Array.from({ length: OC }, (_, co) => ({ bias: r.int(-5000, 5000) + co, b: r.int(2 ** 30, 2 ** 31 - 1), c: r.int(38, 41) }));
+  const K = IC * KS * KS;
+  const kTiles = Math.ceil(K / R);
+  const pixOrder: number[] = [];
+  for (let wy = 0; wy < OH / 2; wy++) for (let wx = 0; wx < OH / 2; wx++) for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) pixOrder.push((2 * wy + dy) * H + 2 * wx + dx);
+  const offmem = Array.from({ length: kTiles * R }, (_, k) => {
+    if (k >= K) return encodeOffset(null);
+    const ci = Math.floor(k / 9), ky = Math.floor((k % 9) / 3), kx = k % 3;
+    return encodeOffset(ci * H * H + ky * H + kx);
+  });
+  const nTiles = Math.ceil(OC / C);
+  // Weight rows: tile n occupies rows n·kTiles·R .. ; row k, column j = w[n·C + j][k] (0 padding).
+  const wRows = Array.from({ length: nTiles * kTiles * R }, (_, row) => {
+    const n = Math.floor(row / (kTiles * R)), k = row % (kTiles * R);
+    return Array.from({ length: C }, (_, j) => (k < K && n * C + j < OC ? w[n * C + j]![k]! : 0));
+  });
+  const sizes: AccelSizes = { imemDepth: 64, pixDepth: 16, offDepth: kTiles * R, pmemDepth: OC, dramWords: 256 };
+  const g = accelGeometry(config, sizes);
+  const imgWords = packElements(img, g);
+  const wWords = packWeightRows(wRows, g);
+  const wBase = 64, outWord = 160;
+  const dram = Array.from({ length: sizes.dramWords }, (_, a) => (a < imgWords.length ? imgWords[a]! : a >= wBase && a - wBase < wWords.length ? wWords[a - wBase]! : 0n));
+  const pmem = params.map((p) => encodeParam(p.bias, p.b, p.c));
+  const tileRows = kTiles * R;
+  const program: Instruction[] = [
+    { op: 'LOAD', buf: 1, dram: 0, addr: 0, count: img.length },
+    { op: 'LOAD', buf: 0, dram: wBase, addr: 0, count: wRows.length },
+    { op: 'WAIT', mask: 1 },
+    { op: 'GEMM', src: 0, bank: 0, mCount: 16, kTiles, wRow: 0, pixAddr: 0, offAddr: 0 },
+  ];
+  // N tiles alternate banks; POST of tile n overlaps the GEMM of tile n+1.
+  for (let n = 0; n < nTiles; n++) {
+    if (n + 1 < nTiles) program.push({ op: 'GEMM', src: 0, bank: (n + 1) % 2, mCount: 16, kTiles, wRow: (n + 1) * tileRows, pixAddr: 0, offAddr: 0 });
+    else program.push({ op: 'WAIT', mask: 2 });
+    const nValid = Math.min(C, OC - n * C);
+    program.push({ op: 'POST', bank: n % 2, pool: 1, relu: 1, nValid, chan: n * C, dst: 1, dstBase: 4 * n * C, plane: 4, mCount: 16, interval: 1 });
+    program.push({ op: 'WAIT', mask: 2 | 4 });
+  }
+  const unpooled = Math.min(4, C);
+  program.push({ op: 'GEMM', src: 0, bank: 0, mCount: 13, kTiles, wRow: 0, pixAddr: 0, offAddr: 0 });
+  program.push({ op: 'WAIT', mask: 2 });
+  program.push({ op: 'POST', bank: 0, pool: 0, relu: 0, nValid: unpooled, chan: 0, dst: 1, dstBase: 24, plane: 13, mCount: 13, interval: 2 });
+  program.push({ op: 'WAIT', mask: 4 });
+  program.push({ op: 'STORE', buf: 2, dram: outWord, addr: 0, count: 24 + 13 * unpooled });
+  program.push({ op: 'HALT' });
+  return {
+    image: { program, pixmem: pixOrder, offmem, pmem, dram },
+    sizes,
+    ref: { img, w, params, IC, H, OC, KS, pixOrder, outWord, unpooled },
+  };
+}
+
+export interface ConvCase {
+  readonly img: number[];
+  readonly w: number[][];
+  readonly params: { bias: number; b: number; c: number }[];
+  readonly IC: number;
+  readonly H: number;
+  readonly OC: number;
+  readonly KS: number;
+  readonly pixOrder: number[];
+  readonly outWord: number;
+  readonly unpooled: number;
+}
+
+/**
+ * The expected output elements of convProgram, computed directly (a plain convolution, no im2col
+ * tables): requantize(conv + bias) with ReLU and a 2×2 max-pool, then the unpooled channels.
+ */
+export function convReference(c: ConvCase): number[] {
+  const { img, w, params, IC, H, OC, KS } = c;
+  const OH = H - KS + 1;
+  const conv = (co: number, oy: number, ox: number): number => {
+    let s = 0;
+    for (let ci = 0; ci < IC; ci++) for (let ky = 0; ky < KS; ky++) for (let kx = 0; kx < KS; kx++) s += img[ci * H * H + (oy + ky) * H + ox + kx]! * w[co]![ci * KS * KS + ky * KS + kx]!;
+    return s;
+  };
+  const q = (co: number, v: number, relu: boolean): number => requantize(BigInt(v + params[co]!.bias), params[co]!, { bits: 8, relu });
+  const out: number[] = [];
+  for (let co = 0; co < OC; co++) {
+    for (let py = 0; py < OH / 2; py++) {
+      for (let px = 0; px < OH / 2; px++) {
+        let best = -Infinity;
+        for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) best = Math.max(best, q(co, conv(co, 2 * py + dy, 2 * px + dx), true));
+        out.push(best);
+      }
+    }
+  }
+  for (let co = 0; co < c.unpooled; co++) {
+    for (let m = 0; m < 13; m++) {
+      const p = c.pixOrder[m]!;
+      out.push(q(co, conv(co, Math.floor(p / H), p % H), false));
+    }
+  }
+  return out;
+}
+
+/** Unpack `count` signed elements from DRAM words starting at `word`. */
+export function unpackElements(dram: readonly bigint[], word: number, count: number, g: AccelGeometry): number[] {
+  const mask = (1n << BigInt(g.bits)) - 1n;
+  return Array.from({ length: count }, (_, e) => Number(BigInt.asIntN(g.bits, (dram[word + Math.floor(e / g.elemsPerWord)]! >> BigInt((e % g.elemsPerWord) * g.bits)) & mask)));
+}
