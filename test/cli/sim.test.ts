@@ -166,7 +166,7 @@ describe('splitfuse cosim', () => {
       expect(JSON.parse(c.stdout)).toMatchObject({ block: 'counter', cycles: 400, mismatches: 0, simulator: toolchain.version, firstMismatch: null });
       const m = await run(['cosim', 'mac', '--set', 'width=16', '--cycles', '500', '--seed', '7', '--registers']);
       expect(m.code).toBe(0);
-      expect(m.stdout).toContain('mac (width=16 signed=true accWidth=48) -> mac_s16_acc48: 500 cycles, seed 7, outputs and 1 register compared every cycle');
+      expect(m.stdout).toContain('mac (width=16 signed=true pipeline=false accWidth=48) -> mac_s16_acc48: 500 cycles, seed 7, outputs and 1 register compared every cycle');
       expect(m.stdout).toContain(`mac_s16_acc48: ${toolchain.version} and the compiled TypeScript simulator agree on 500 cycles`);
     },
     BUILD_TIMEOUT,
