@@ -91,8 +91,13 @@ export function defaultCacheDir(): string {
 export function verilatorFlags(top: string, options: { trace: boolean; cxxOptimize?: string }): string[] {
   const flags = ['--cc', '--exe', '--build', '-O3', '--x-assign', '0', '--x-initial', '0', '-Wno-UNSIGNED', '-Wno-CMPCONST', '--top-module', top];
   if (options.trace) flags.push('--trace');
-  if (options.cxxOptimize) flags.push('-MAKEFLAGS', `OPT_FAST=${options.cxxOptimize}`);
+  if (options.cxxOptimize) flags.push('-MAKEFLAGS', optFlags(options.cxxOptimize).join(' '));
   return flags;
+}
+
+/** make variables that compile the model's fast and slow code and Verilator's runtime at one level. */
+function optFlags(level: string): string[] {
+  return [`OPT_FAST=${level}`, `OPT_SLOW=${level}`, `OPT_GLOBAL=${level}`];
 }
 
 function hashOf(parts: unknown): string {
@@ -161,7 +166,7 @@ export async function buildModel(request: BuildRequest): Promise<Build> {
       const runtime = runtimeDir(cacheDir, toolchain, trace, request.cxxOptimize);
       const reused = await restoreRuntime(runtime, path.join(work, 'obj_dir'));
       const jobs = String(request.jobs ?? buildJobs());
-      await step(['make', '-C', 'obj_dir', '-f', `V${request.harness.topModule}.mk`, '-j', jobs, ...(request.cxxOptimize ? [`OPT_FAST=${request.cxxOptimize}`] : [])]);
+      await step(['make', '-C', 'obj_dir', '-f', `V${request.harness.topModule}.mk`, '-j', jobs, ...(request.cxxOptimize ? optFlags(request.cxxOptimize) : [])]);
       if (!reused) await saveRuntime(runtime, path.join(work, 'obj_dir'));
       const buildSeconds = (performance.now() - started) / 1000;
       await rename(path.join(work, 'obj_dir', 'sim'), path.join(work, 'sim'));
