@@ -1,7 +1,6 @@
 // Program-building helpers shared by the compiler (accel/compiler.ts) and the tests: DRAM packing of
 // elements and weight rows in the LOAD layout of gen/accel/isa.ts, and an instruction list that inserts
-// the hazard WAITs of the isa.ts rule. (test/support/accel-programs.ts has test-only copies of the same
-// packing helpers and ProgramBuilder; both follow isa.ts and must agree.)
+// the hazard WAITs of the isa.ts rule. test/support/accel-programs.ts re-exports them for the tests.
 import type { AccelGeometry } from '../gen/accel/config.js';
 import { WAIT_MASK, type Instruction } from '../gen/accel/isa.js';
 

@@ -26,72 +26,9 @@ export function rng(seed: number): { next: () => number; int: (lo: number, hi: n
   return { next, int, pick: (xs) => xs[next() % xs.length]!, chance: (p) => next() / 2 ** 32 < p };
 }
 
-/** Pack signed elements P per word (element e in lane e mod P, little-endian lanes). */
-export function packElements(values: readonly number[], g: AccelGeometry): bigint[] {
-  const words: bigint[] = [];
-  const mask = (1n << BigInt(g.bits)) - 1n;
-  values.forEach((v, e) => {
-    const w = Math.floor(e / g.elemsPerWord);
-    words[w] = (words[w] ?? 0n) | ((BigInt(v) & mask) << BigInt((e % g.elemsPerWord) * g.bits));
-  });
-  return words;
-}
-
-/** Weight rows in the LOAD WBUF layout: ceil(C/P) words per row. */
-export function packWeightRows(rows: readonly (readonly number[])[], g: AccelGeometry): bigint[] {
-  return rows.flatMap((row) => {
-    const words = packElements(row, g);
-    while (words.length < g.wordsPerWeightRow) words.push(0n);
-    return words;
-  });
-}
-
-type Resource = 'wbuf' | 'abuf0' | 'abuf1' | 'acc0' | 'acc1' | 'dram';
-const ENGINE_BIT = { dma: 1, gemm: 2, post: 4 } as const;
-type Engine = keyof typeof ENGINE_BIT;
-
-function effects(ins: Instruction): { engine: Engine; reads: Resource[]; writes: Resource[] } | null {
-  const ab = (b: number): Resource => (b === 0 ? 'abuf0' : 'abuf1');
-  switch (ins.op) {
-    case 'LOAD':
-      return { engine: 'dma', reads: ['dram'], writes: [ins.buf === 0 ? 'wbuf' : ab(ins.buf - 1)] };
-    case 'STORE':
-      return { engine: 'dma', reads: [ab(ins.buf - 1)], writes: ['dram'] };
-    case 'GEMM':
-      return { engine: 'gemm', reads: ['wbuf', ab(ins.src)], writes: [ins.bank ? 'acc1' : 'acc0'] };
-    case 'POST':
-      return { engine: 'post', reads: [ins.bank ? 'acc1' : 'acc0'], writes: [ab(ins.dst)] };
-    default:
-      return null;
-  }
-}
-
-/**
- * Append instructions to a program, inserting the WAITs the hazards require (the compiler's rule):
- * an instruction waits for every other engine whose outstanding instruction writes what it touches or
- * touches what it writes.
- */
-export class ProgramBuilder {
-  readonly program: Instruction[] = [];
-  private readonly outstanding = new Map<Engine, { reads: Resource[]; writes: Resource[] }>();
-
-  push(ins: Instruction): this {
-    const fx = effects(ins);
-    if (ins.op === 'WAIT') for (const e of Object.keys(ENGINE_BIT) as Engine[]) if (ins.mask & ENGINE_BIT[e]) this.outstanding.delete(e);
-    if (fx) {
-      let mask = 0;
-      for (const [engine, o] of this.outstanding) {
-        if (engine === fx.engine) continue;
-        const clash = fx.writes.some((r) => o.reads.includes(r) || o.writes.includes(r)) || fx.reads.some((r) => o.writes.includes(r));
-        if (clash) mask |= ENGINE_BIT[engine];
-      }
-      if (mask) this.push({ op: 'WAIT', mask });
-      this.outstanding.set(fx.engine, { reads: fx.reads, writes: fx.writes });
-    }
-    this.program.push(ins);
-    return this;
-  }
-}
+// The packing helpers and the hazard-aware program builder are the compiler's own (accel/program-layout.ts).
+import { HazardProgram as ProgramBuilder, packElements, packWeightRows, unpackElements } from '../../accel/program-layout.js';
+export { packElements, packWeightRows, ProgramBuilder, unpackElements };
 
 export interface RandomCase {
   readonly config: AccelHardwareConfig;
@@ -376,8 +313,3 @@ export function convReference(c: ConvCase): number[] {
   return out;
 }
 
-/** Unpack `count` signed elements from DRAM words starting at `word`. */
-export function unpackElements(dram: readonly bigint[], word: number, count: number, g: AccelGeometry): number[] {
-  const mask = (1n << BigInt(g.bits)) - 1n;
-  return Array.from({ length: count }, (_, e) => Number(BigInt.asIntN(g.bits, (dram[word + Math.floor(e / g.elemsPerWord)]! >> BigInt((e % g.elemsPerWord) * g.bits)) & mask)));
-}
