@@ -11,7 +11,7 @@
 //             channel o at o·plane, plane = output pixels per channel.
 //   flatten   nothing: the (C,H,W) layout is already the vector.
 //   fc        M = 1 (one pixmem entry 0 shared by all fc layers), K = in (offmem k → k), N = out.
-//   A maxpool not directly after a conv2d is not supported (throws).
+//   A maxpool not directly after a conv2d is not supported (E142, like every model that does not fit).
 // Buffers. The input image is LOADed into abuf0 at 0; layers ping-pong abuf0 → abuf1 → abuf0 ...,
 //   each reading its input at 0 and writing its output at 0. M is tiled to the accumulator rows of a
 //   bank (a multiple of 4 when pooling). Weight rows of N tile n of a layer: k-major rows, column j =
@@ -21,6 +21,7 @@
 //   GEMM is followed by the POST of its bank, so the GEMM of tile j+1 runs while tile j is POSTed.
 //   WAITs come from accel/program-layout.ts HazardProgram (exactly the isa.ts hazard rule).
 // DRAM image: [input slot][weights of every layer][output slot]; all word addresses.
+import { DiagnosticError, msg } from '../hdl/diagnostics.js';
 import { accelGeometry, type AccelGeometry, type AccelHardwareConfig, type AccelSizes } from '../gen/accel/config.js';
 import { encodeOffset, encodeParam, type Instruction } from '../gen/accel/isa.js';
 import { layerMacs } from './golden.js';
@@ -74,8 +75,9 @@ interface GemmLayer {
   readonly inSize: number;
 }
 
+/** The model cannot run on this configuration: an E142 diagnostic ("X must be Y, not Z"). */
 function fail(what: string): never {
-  throw new RangeError(what);
+  throw new DiagnosticError([msg.unsupportedModel(what, 'use a larger preset (--config large) or raise the buffer sizes with --set; docs/accelerator.md lists what the compiler maps')]);
 }
 
 /** Plan the GEMM layers (im2col tables) of a model. */

@@ -70,6 +70,7 @@ export const CODES = {
   E127: 'GEMM operand out of range',
   E140: 'bad accelerator configuration',
   E141: 'unknown configuration preset or unreadable configuration file',
+  E142: 'model not supported by the accelerator configuration',
 } as const;
 
 export type Code = keyof typeof CODES;
@@ -290,4 +291,6 @@ export const msg = {
     diag('E140', `Configuration field '${field}' must be ${expected}, not ${found} (${where})`, null, hint),
   configSource: (expected: string, found: string, hint: string) =>
     diag('E141', `Configuration must be ${expected}, not ${found}`, null, hint),
+  /** `what` is a whole "X must be Y, not Z" sentence from the compiler. */
+  unsupportedModel: (what: string, hint: string) => diag('E142', what, null, hint),
 };

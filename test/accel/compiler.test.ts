@@ -82,6 +82,6 @@ describe('compile (LeNet-5)', () => {
 
   it('rejects a maxpool that is not a 2×2/2 pool directly after a conv2d', () => {
     const bad = { ...model, layers: [model.layers[0]!, { kind: 'maxpool' as const, name: 'p3', k: 3, stride: 3 }] };
-    expect(() => compile(bad, PRESETS.default!)).toThrow(/must directly follow a conv2d/);
+    expect(() => compile(bad, PRESETS.default!)).toThrow(/^E142: Layer .* must directly follow a conv2d/);
   });
 });
