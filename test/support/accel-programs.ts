@@ -1,14 +1,8 @@
 // Test support for the accelerator (gen/accel, accel/interpret.ts): DRAM packing helpers, a
 // hazard-aware random program generator (seeded), and a runner of a program on the RTL in the
 // compiled simulator. Shared by test/gen/accel.test.ts and test/accel/interpret.test.ts.
-import { build } from '../../hdl/dsl/index.js';
-import type { Design } from '../../hdl/ir/index.js';
 import { accelGeometry, type AccelGeometry, type AccelHardwareConfig, type AccelSizes } from '../../gen/accel/config.js';
-import { encode, encodeOffset, encodeParam, type Instruction } from '../../gen/accel/isa.js';
-import { memoryNames } from '../../gen/accel/buffers.js';
-import { accelSimTop, ACCEL_INSTANCE, DRAM_MEMORY } from '../../gen/accel/simtop.js';
-import { COUNTER_NAMES, type CounterName } from '../../gen/accel/top.js';
-import { compile, type CompiledSim, type Snapshot } from '../../sim/compile/index.js';
+import { encodeOffset, encodeParam, type Instruction } from '../../gen/accel/isa.js';
 import type { ProgramImage } from '../../accel/interpret.js';
 import { requantize } from '../../accel/quant.js';
 
@@ -136,68 +130,8 @@ export function randomProgram(seed: number, config?: AccelHardwareConfig, length
   return { config: cfg, sizes, image: { program: b.program, pixmem, offmem, pmem, dram } };
 }
 
-/** The final state of an RTL run. */
-export interface RtlRun {
-  readonly cycles: number;
-  readonly done: boolean;
-  readonly fault: boolean;
-  readonly dram: bigint[];
-  readonly counters: Record<CounterName, number>;
-  readonly sim: CompiledSim;
-  /** Per cycle (when `trace` was asked): pc and busy flags. */
-  readonly trace?: { pc: number; dma: number; gemm: number; post: number }[];
-}
-
-interface Machine {
-  readonly design: Design;
-  readonly sim: CompiledSim;
-  readonly powerOn: Snapshot;
-}
-const machines = new Map<string, Machine>();
-
-/** The compiled simulation top of a configuration (built once per configuration and sizes). */
-export function accelMachine(config: AccelHardwareConfig, sizes: AccelSizes): Machine {
-  const key = JSON.stringify([config, sizes]);
-  let mach = machines.get(key);
-  if (!mach) {
-    const design = build(accelSimTop(config, sizes));
-    const sim = compile(design);
-    mach = { design, sim, powerOn: sim.snapshot() };
-    machines.set(key, mach);
-  }
-  return mach;
-}
-
-/** Load `image` into the simulation top (power-on state first), run until done or fault. */
-export function runOnRtl(
-  config: AccelHardwareConfig,
-  sizes: AccelSizes,
-  image: ProgramImage,
-  options: { maxCycles?: number; trace?: boolean; /** imem words to load instead of image.program (invalid ones too). */ rawProgram?: readonly bigint[] } = {},
-): RtlRun {
-  const { sim, powerOn } = accelMachine(config, sizes);
-  sim.restore(powerOn);
-  const at = (name: string): string => `${ACCEL_INSTANCE}.${name}`;
-  (options.rawProgram ?? image.program.map(encode)).forEach((word, a) => sim.pokeMem(at(memoryNames.imem), a, word));
-  image.pixmem.forEach((v, a) => sim.pokeMem(at(memoryNames.pixmem), a, v));
-  image.offmem.forEach((v, a) => sim.pokeMem(at(memoryNames.offmem), a, v));
-  image.pmem.forEach((v, a) => sim.pokeMem(at(memoryNames.pmem), a, v));
-  image.dram.forEach((v, a) => sim.pokeMem(DRAM_MEMORY, a, v));
-  sim.reset();
-  const done = sim.handle('done');
-  const fault = sim.handle('fault');
-  const max = options.maxCycles ?? 200_000;
-  const trace: { pc: number; dma: number; gemm: number; post: number }[] = [];
-  let cycles = 0;
-  while (cycles < max && done.get() === 0 && fault.get() === 0) {
-    if (options.trace) trace.push({ pc: sim.peekNumber('pc'), dma: sim.peekNumber('busy_dma'), gemm: sim.peekNumber('busy_gemm'), post: sim.peekNumber('busy_post') });
-    sim.step();
-    cycles++;
-  }
-  const dram = image.dram.map((_, a) => sim.peekMem(DRAM_MEMORY, a));
-  const counters = Object.fromEntries(COUNTER_NAMES.map((n) => [n, Number(sim.peek(at(n)))])) as Record<CounterName, number>;
-  return { cycles, done: done.get() === 1, fault: fault.get() === 1, dram, counters, sim, trace: options.trace ? trace : undefined };
-}
+// Running on the RTL is accel/run.ts's job; re-exported for the tests that used to import it from here.
+export { accelMachine, runOnRtl, type RtlRun } from '../../accel/run.js';
 
 /**
  * A hand-written convolution program for a 4×4 array (any R, C work; the numbers below assume

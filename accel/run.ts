@@ -1,0 +1,171 @@
+// Running programs and compiled models on the accelerator RTL in the compiled cycle-accurate
+// simulator (sim/compile). The simulation top is gen/accel/simtop.ts (accelerator + DRAM model); it is
+// built and compiled once per configuration, table sizes and fault forces, then every run restores
+// its power-on snapshot, loads the memories and steps until `done` or `fault`.
+//
+// Per-layer cycles (runModelImage): the controller issues instructions in order, so a layer "starts"
+// at the first cycle the pc reaches its first instruction. Layer i is charged the cycles from its start
+// to the start of layer i+1 (the last layer: to `done`); the input LOAD before the first layer is
+// charged to the first layer and the output STORE and HALT to the last. The charges partition the run:
+// they sum to the total cycle count. Work of layer i that overlaps the start of layer i+1 (a weight
+// LOAD of i+1 issued while i's last POST drains) is charged to i+1.
+import { build } from '../hdl/dsl/index.js';
+import type { Design } from '../hdl/ir/index.js';
+import type { AccelHardwareConfig, AccelSizes } from '../gen/accel/config.js';
+import { memoryNames } from '../gen/accel/buffers.js';
+import { encode } from '../gen/accel/isa.js';
+import { accelSimTop, ACCEL_INSTANCE, DRAM_MEMORY } from '../gen/accel/simtop.js';
+import { COUNTER_NAMES, type CounterName } from '../gen/accel/top.js';
+import { compile, type CompiledSim, type Force, type Snapshot } from '../sim/compile/index.js';
+import { inputToDram, readOutput, type CompiledModel } from './compiler.js';
+import { argmaxLowest } from './golden.js';
+import type { ProgramImage } from './interpret.js';
+
+/** A compiled simulation top with its power-on state. */
+export interface AccelMachine {
+  readonly design: Design;
+  readonly sim: CompiledSim;
+  readonly powerOn: Snapshot;
+}
+
+export interface MachineOptions {
+  /** Stuck-at forces compiled into this variant (sim/compile Force, names as in accelSimTop). */
+  readonly forces?: readonly Force[];
+}
+
+const machines = new Map<string, AccelMachine>();
+
+/** The compiled simulation top of a configuration (built once per configuration, sizes and forces). */
+export function accelMachine(config: AccelHardwareConfig, sizes: AccelSizes, options: MachineOptions = {}): AccelMachine {
+  const key = JSON.stringify([config, sizes, options.forces ?? []]);
+  let mach = machines.get(key);
+  if (!mach) {
+    const design = build(accelSimTop(config, sizes));
+    const sim = compile(design, { forces: options.forces });
+    mach = { design, sim, powerOn: sim.snapshot() };
+    machines.set(key, mach);
+  }
+  return mach;
+}
+
+/** Hierarchical name of an accelerator signal or memory inside the simulation top. */
+export const accelName = (name: string): string => `${ACCEL_INSTANCE}.${name}`;
+
+/** Restore power-on state, load the program, tables and DRAM image, and apply reset. */
+export function loadImage(machine: AccelMachine, image: ProgramImage, rawProgram?: readonly bigint[]): void {
+  const { sim, powerOn } = machine;
+  sim.restore(powerOn);
+  (rawProgram ?? image.program.map(encode)).forEach((word, a) => sim.pokeMem(accelName(memoryNames.imem), a, word));
+  image.pixmem.forEach((v, a) => sim.pokeMem(accelName(memoryNames.pixmem), a, v));
+  image.offmem.forEach((v, a) => sim.pokeMem(accelName(memoryNames.offmem), a, v));
+  image.pmem.forEach((v, a) => sim.pokeMem(accelName(memoryNames.pmem), a, v));
+  image.dram.forEach((v, a) => sim.pokeMem(DRAM_MEMORY, a, v));
+  sim.reset();
+}
+
+/** The accelerator's event counters (gen/accel/top.ts) as numbers. */
+export function readCounters(sim: CompiledSim): Record<CounterName, number> {
+  return Object.fromEntries(COUNTER_NAMES.map((n) => [n, Number(sim.peek(accelName(n)))])) as Record<CounterName, number>;
+}
+
+/** The final state of an RTL run. */
+export interface RtlRun {
+  readonly cycles: number;
+  readonly done: boolean;
+  readonly fault: boolean;
+  readonly dram: bigint[];
+  readonly counters: Record<CounterName, number>;
+  readonly sim: CompiledSim;
+  /** Per cycle (when `trace` was asked): pc and busy flags. */
+  readonly trace?: { pc: number; dma: number; gemm: number; post: number }[];
+}
+
+export interface RunOptions {
+  /** Stop after this many cycles even without `done` (default 200,000). */
+  readonly maxCycles?: number;
+  /** Record pc and busy flags every cycle. */
+  readonly trace?: boolean;
+  /** imem words to load instead of image.program (invalid ones too). */
+  readonly rawProgram?: readonly bigint[];
+  /** Stuck-at forces (a separately compiled variant). */
+  readonly forces?: readonly Force[];
+}
+
+/** Load `image` into the simulation top (power-on state first), run until done or fault. */
+export function runOnRtl(config: AccelHardwareConfig, sizes: AccelSizes, image: ProgramImage, options: RunOptions = {}): RtlRun {
+  const machine = accelMachine(config, sizes, { forces: options.forces });
+  const { sim } = machine;
+  loadImage(machine, image, options.rawProgram);
+  const done = sim.handle('done');
+  const fault = sim.handle('fault');
+  const max = options.maxCycles ?? 200_000;
+  const trace: { pc: number; dma: number; gemm: number; post: number }[] = [];
+  let cycles = 0;
+  while (cycles < max && done.get() === 0 && fault.get() === 0) {
+    if (options.trace) trace.push({ pc: sim.peekNumber('pc'), dma: sim.peekNumber('busy_dma'), gemm: sim.peekNumber('busy_gemm'), post: sim.peekNumber('busy_post') });
+    sim.step();
+    cycles++;
+  }
+  const dram = image.dram.map((_, a) => sim.peekMem(DRAM_MEMORY, a));
+  return { cycles, done: done.get() === 1, fault: fault.get() === 1, dram, counters: readCounters(sim), sim, trace: options.trace ? trace : undefined };
+}
+
+/** One inference of a compiled model on the RTL. */
+export interface ImageRun {
+  /** The last layer's int8 outputs as left in DRAM. */
+  readonly logits: Int8Array;
+  /** argmax of logits, lowest index on ties (as accel/golden.ts). */
+  readonly predicted: number;
+  readonly cycles: number;
+  readonly done: boolean;
+  readonly fault: boolean;
+  /** Cycles charged to each compiled layer (see the header), aligned with compiled.layers. */
+  readonly layerCycles: number[];
+  readonly counters: Record<CounterName, number>;
+}
+
+/** A generous cycle limit for a compiled model: 64 cycles per instruction plus 4 per DRAM word and MAC row. */
+export function cycleBudget(compiled: CompiledModel): number {
+  return 100_000 + 64 * compiled.program.length + 4 * compiled.dram.length + 4 * compiled.layers.reduce((s, l) => s + l.macs, 0);
+}
+
+/**
+ * Run one input image (C·H·W int8 elements) through `compiled` on the RTL of `config`; stops at done,
+ * fault or `maxCycles` (default cycleBudget). `forces` selects a stuck-at variant of the machine.
+ */
+export function runModelImage(
+  config: AccelHardwareConfig,
+  compiled: CompiledModel,
+  input: ArrayLike<number>,
+  options: { maxCycles?: number; forces?: readonly Force[] } = {},
+): ImageRun {
+  const machine = accelMachine(config, compiled.sizes, { forces: options.forces });
+  const { sim } = machine;
+  const image: ProgramImage = { ...compiled, dram: inputToDram(compiled, input) };
+  loadImage(machine, image);
+  const done = sim.handle('done');
+  const fault = sim.handle('fault');
+  const pc = sim.handle('pc');
+  const starts = compiled.layers.map((l) => l.firstInstr);
+  const startCycle: number[] = [];
+  const max = options.maxCycles ?? cycleBudget(compiled);
+  let next = 1; // layer 0 starts at cycle 0 (input LOAD charged to it)
+  let cycles = 0;
+  startCycle.push(0);
+  while (cycles < max && done.get() === 0 && fault.get() === 0) {
+    while (next < starts.length && pc.get() >= starts[next]!) {
+      startCycle.push(cycles);
+      next++;
+    }
+    sim.step();
+    cycles++;
+  }
+  while (startCycle.length < starts.length) startCycle.push(cycles);
+  const layerCycles = startCycle.map((s, i) => (i + 1 < startCycle.length ? startCycle[i + 1]! : cycles) - s);
+  const out = compiled.outputWord;
+  const words = Math.ceil(compiled.outputCount / compiled.geometry.elemsPerWord);
+  const dram: bigint[] = new Array<bigint>(out + words).fill(0n);
+  for (let a = out; a < out + words; a++) dram[a] = sim.peekMem(DRAM_MEMORY, a);
+  const logits = readOutput(compiled, dram);
+  return { logits, predicted: argmaxLowest(logits), cycles, done: done.get() === 1, fault: fault.get() === 1, layerCycles, counters: readCounters(sim) };
+}
