@@ -82,7 +82,7 @@ export function locText(loc: SourceLoc | null): string {
 /** Render one diagnostic: `E002: Width of 'acc' must be 32, not 33 (gen/mac.ts:41). Hint: ....` */
 export function renderDiagnostic(d: Diagnostic): string {
   const where = d.loc ? ` (${locText(d.loc)})` : '';
-  const hint = d.hint ? ` Hint: ${d.hint}.` : '';
+  const hint = d.hint ? ` Hint: ${d.hint}${/[.?!]$/.test(d.hint) ? '' : '.'}` : '';
   const prefix = d.severity === 'warning' ? `warning ${d.code}` : d.code;
   const lines = [`${prefix}: ${d.message}${where}.${hint}`];
   for (const r of d.related ?? []) lines.push(`  ${r.label}: ${locText(r.loc)}`);

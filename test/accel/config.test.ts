@@ -49,7 +49,8 @@ describe('accelerator configuration', () => {
     expect(e.message).toContain("Configuration field 'rows' must be >= 1, not 0 (--set rows=0)");
     expect(e.message).toContain("Configuration field 'dtype' must be one of int8, int16, not 'int4' (--set dtype=int4)");
     expect(e.message).toContain("'colz' must be one of name, rows, cols");
-    expect(e.message).toContain("did you mean 'cols'?");
+    expect(e.message).toContain("Hint: did you mean 'cols'?");
+    expect(e.message).not.toContain('?.'); // a hint ending in punctuation gets no extra full stop
   });
 
   it('checks the accumulator against the operand width; a new dtype brings its default accumulator', () => {
