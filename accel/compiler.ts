@@ -1,4 +1,4 @@
-// The LeNet-5 compiler (issue 5, first version): a quantized model (accel/model.ts) → an accelerator
+// The LeNet-5 compiler (issue 5; v2 schedule): a quantized model (accel/model.ts) → an accelerator
 // program (gen/accel/isa.ts) with its tables and DRAM image. accel/interpret.ts runs the result; it
 // must equal accel/golden.ts bit for bit.
 //
@@ -11,22 +11,36 @@
 //             channel o at o·plane, plane = output pixels per channel.
 //   flatten   nothing: the (C,H,W) layout is already the vector.
 //   fc        M = 1 (one pixmem entry 0 shared by all fc layers), K = in (offmem k → k), N = out.
-//   A maxpool not directly after a conv2d is not supported (E142, like every model that does not fit).
+//   A maxpool not directly after a conv2d is not supported (E142, like every model that does not fit),
+//   and neither is an int16 configuration (its POST clamps to int16, the model to int8).
 // Buffers. The input image is LOADed into abuf0 at 0; layers ping-pong abuf0 → abuf1 → abuf0 ...,
-//   each reading its input at 0 and writing its output at 0. M is tiled to the accumulator rows of a
-//   bank (a multiple of 4 when pooling). Weight rows of N tile n of a layer: k-major rows, column j =
-//   weight of output channel n·C + j (zero padding), kTiles·R rows per tile, tiles consecutive in DRAM.
-//   A layer whose rows fit the wbuf is LOADed once; otherwise each N tile is LOADed before its GEMMs.
-// Schedule. Loop N tiles outside, M tiles inside; consecutive GEMMs alternate accumulator banks, each
-//   GEMM is followed by the POST of its bank, so the GEMM of tile j+1 runs while tile j is POSTed.
-//   WAITs come from accel/program-layout.ts HazardProgram (exactly the isa.ts hazard rule).
+//   each reading its input at 0 and writing its output at 0. Weight rows of N tile n of a layer:
+//   k-major rows, column j = weight of output channel n·C + j (zero padding), kTiles·R rows per
+//   tile, tiles consecutive in DRAM. Each N tile is a block LOADed by one instruction into the wbuf,
+//   which is a ring: blocks in the order they are read, a block that would run past the end starting
+//   again at row 0 (when the whole model fits, as on default and large, nothing is ever overwritten).
+// Schedule. Two streams. Compute: per layer, N tiles outside, M tiles inside, a GEMM and the POST of
+//   its bank per M tile; consecutive GEMMs alternate accumulator banks, so the GEMM of tile j+1 runs
+//   while tile j is POSTed. DMA: the weight blocks and the input image, in the order they are first
+//   needed; the input in chunks, each up to the last element the next GEMM of the first layer reads,
+//   so conv1 starts on the top rows while the rest of the image streams in. A block's LOAD may not
+//   precede the last GEMM of a block it overwrites. program-layout.ts interleave() merges the two
+//   streams (a LOAD goes in as soon as it can issue without holding up the compute stream: weight
+//   prefetch runs on the otherwise idle DMA engine under the GEMMs of earlier layers), and
+//   HazardProgram inserts the WAITs — exactly the isa.ts hazard rule, tracking wbuf rows and
+//   activation-buffer elements, not whole buffers.
+//   M tiles are at most the accumulator rows of a bank (a multiple of 4 when pooling). Their sizes
+//   come from HazardProgram's cycle estimate (within 0.1% of the RTL for LeNet-5): starting from full
+//   tiles, each layer in turn takes the best of a few tilings — a small first tile that doubles (the
+//   first layer: an early start on the input) and a small last tile (the next layer's first GEMM
+//   waits for the last POST of the rows it reads).
 // DRAM image: [input slot][weights of every layer][output slot]; all word addresses.
 import { DiagnosticError, msg } from '../hdl/diagnostics.js';
 import { accelGeometry, type AccelGeometry, type AccelHardwareConfig, type AccelSizes } from '../gen/accel/config.js';
 import { encodeOffset, encodeParam, type Instruction } from '../gen/accel/isa.js';
 import { layerMacs } from './golden.js';
 import { layerShapes, type ActivationShape, type Conv2dLayer, type FcLayer, type Model } from './model.js';
-import { HazardProgram, packElements, packWeightRows, unpackElements } from './program-layout.js';
+import { HazardProgram, interleave, packElements, packWeightRows, unpackElements, type ComputeStep, type DmaStep } from './program-layout.js';
 
 /** One compiled layer: its instruction range [firstInstr, lastInstr] (WAITs included) and MACs. */
 export interface CompiledLayer {
@@ -58,6 +72,8 @@ export interface CompiledModel {
   /** Table and DRAM depths of the instance that runs this program (accelSimTop). */
   readonly sizes: AccelSizes;
   readonly geometry: AccelGeometry;
+  /** The schedule's own estimate of the run's cycles (program-layout.ts busyEstimate); the RTL decides. */
+  readonly estimatedCycles?: number;
 }
 
 const sizeOf = (s: ActivationShape): number => (s.kind === 'chw' ? s.c * s.h * s.w : s.n);
@@ -127,41 +143,93 @@ function planLayers(model: Model, R: number): GemmLayer[] {
   return out;
 }
 
-/**
- * Compile `model` for an accelerator configuration (see the header for the mapping and schedule).
- * Throws a RangeError naming the limit when a layer does not fit (activations larger than an abuf,
- * one N tile's weight rows larger than the wbuf, table addresses beyond 16 bits).
- */
-export function compile(model: Model, config: AccelHardwareConfig): CompiledModel {
-  const probe = accelGeometry(config, { imemDepth: 1, pixDepth: 1, offDepth: 1, pmemDepth: 1, dramWords: 1 });
-  const { rows: R, cols: C, wbufDepth, abufDepth, accRows, wordsPerWeightRow: WR, elemsPerWord: P } = probe;
-  const plan = planLayers(model, R);
-  const macsByName = new Map(layerMacs(model).map((l) => [l.name, l.macs]));
-  const inputCount = model.input.shape[0] * model.input.shape[1] * model.input.shape[2];
-  if (inputCount > abufDepth) fail(`Model input must have at most ${abufDepth} elements (one activation buffer), not ${inputCount}`);
+/** A layer placed in the tables and the DRAM image; its schedule is still open (M tiles). */
+interface PlacedLayer {
+  readonly plan: GemmLayer;
+  readonly K: number;
+  readonly nTiles: number;
+  readonly pixAddr: number;
+  readonly offAddr: number;
+  readonly chan: number;
+  /** DRAM word of the layer's weight rows (N tile n at + n·K·ceil(C/P)). */
+  readonly weightWord: number;
+  readonly src: number;
+  /** Largest M tile (accumulator rows per bank, a multiple of 4 when pooling) and the tile unit. */
+  readonly maxTile: number;
+  readonly unit: number;
+}
 
+/** The fixed part of a compilation: tables, DRAM image, layers; what schedule() needs besides M tiles. */
+interface Placement {
+  readonly g: AccelGeometry;
+  readonly layers: PlacedLayer[];
+  readonly pixmem: number[];
+  readonly offmem: number[];
+  readonly inputWord: number;
+  readonly inputCount: number;
+}
+
+/** A schedule: the program (WAITs included), the layer ranges and the estimated cycles. */
+interface Schedule {
+  readonly program: HazardProgram;
+  readonly firstInstr: number[];
+  readonly estimate: number;
+}
+
+/**
+ * M tiles of `M` pixels as [start, count] pairs of at most `maxTile` (all multiples of `unit` but the
+ * remainder): the first `first` pixels, then doubling up to maxTile (a small first tile lets the
+ * first layer's GEMM start on the top rows of the image while the rest streams in), and a last tile
+ * of `last` pixels when last > 0 (the next layer waits for the last POST, whose length is
+ * proportional to the last tile).
+ */
+function mTiles(M: number, maxTile: number, first: number, last: number): [number, number][] {
+  const tiles: [number, number][] = [];
+  let size = Math.min(first, maxTile);
+  for (let m0 = 0; m0 < M; ) {
+    const rest = M - m0;
+    const count = rest <= Math.max(last, 0) ? rest : Math.min(size, maxTile, rest - last);
+    tiles.push([m0, count]);
+    m0 += count;
+    size = Math.min(maxTile, 2 * size);
+  }
+  return tiles;
+}
+
+/** The candidate tilings of a layer: first-tile and last-tile sizes in powers of two times the unit. */
+function tilingCandidates(L: PlacedLayer, ramp: boolean): [number, number][][] {
+  const M = L.plan.pixels.length;
+  const sizes: number[] = [];
+  for (let s = L.unit; s < Math.min(M, L.maxTile); s *= 2) sizes.push(s);
+  const firsts = ramp ? [L.maxTile, ...sizes] : [L.maxTile];
+  const lasts = [0, ...sizes];
+  const out = new Map<string, [number, number][]>();
+  for (const f of firsts)
+    for (const l of lasts) {
+      const t = mTiles(M, L.maxTile, f, l);
+      out.set(JSON.stringify(t), t);
+    }
+  return [...out.values()];
+}
+
+/** Place the layers: tables (pixmem, offmem, pmem) and the weight rows of every N tile in DRAM order. */
+function place(plan: GemmLayer[], g: AccelGeometry, inputCount: number): Placement & { pmem: bigint[]; weightWords: bigint[]; weightBase: number } {
+  const { rows: R, cols: C, wbufDepth, abufDepth, accRows, elemsPerWord: P } = g;
   const pixmem: number[] = [];
   const offmem: number[] = [];
   const pmem: bigint[] = [];
   const weightWords: bigint[] = [];
-  const inputWord = 0;
   const weightBase = Math.ceil(inputCount / P);
   const fcPix = plan.some((l) => l.layer.kind === 'fc') ? pixmem.push(0) - 1 : -1;
-
-  const b = new HazardProgram();
-  b.push({ op: 'LOAD', buf: 1, dram: inputWord, addr: 0, count: inputCount });
-  const layers: CompiledLayer[] = [];
+  const layers: PlacedLayer[] = [];
   let src = 0;
-  let bank = 0;
   for (const L of plan) {
-    const first = b.length;
-    const dst = 1 - src;
     const K = L.offsets.length;
-    const kTiles = K / R;
     const nTiles = Math.ceil(L.outN / C);
     const outCount = L.outN * L.plane;
     if (outCount > abufDepth) fail(`Output of layer '${L.layer.name}' must fit one activation buffer (${abufDepth} elements), not ${outCount}`);
     if (K > wbufDepth) fail(`Weight rows of one N tile of layer '${L.layer.name}' must fit the wbuf (${wbufDepth} rows), not ${K}`);
+    if (L.pool && accRows < 4) fail(`Accumulator rows per bank must be at least 4 to fuse pool '${L.fused}' (one 2×2 window), not ${accRows}`);
     const pixAddr = L.layer.kind === 'fc' ? fcPix : pixmem.push(...L.pixels) - L.pixels.length;
     const offAddr = offmem.push(...L.offsets.map(encodeOffset)) - K;
     const chan = pmem.length;
@@ -172,50 +240,166 @@ export function compile(model: Model, config: AccelHardwareConfig): CompiledMode
     const rows: number[][] = [];
     for (let n = 0; n < nTiles; n++)
       for (let k = 0; k < K; k++) rows.push(Array.from({ length: C }, (_, j) => (k < Kreal && n * C + j < L.outN ? lp.weights[(n * C + j) * Kreal + k]! : 0)));
-    const layerWord = weightBase + weightWords.length;
-    weightWords.push(...packWeightRows(rows, probe));
-    const whole = rows.length <= wbufDepth;
-    if (whole) b.push({ op: 'LOAD', buf: 0, dram: layerWord, addr: 0, count: rows.length });
-    // M tiles: accumulator rows per bank (a multiple of 4 when pooling).
-    const mTile = L.pool ? accRows - (accRows % 4) : accRows;
-    const M = L.pixels.length;
-    for (let n = 0; n < nTiles; n++) {
-      if (!whole) b.push({ op: 'LOAD', buf: 0, dram: layerWord + n * K * WR, addr: 0, count: K });
+    const weightWord = weightBase + weightWords.length;
+    weightWords.push(...packWeightRows(rows, g));
+    layers.push({ plan: L, K, nTiles, pixAddr, offAddr, chan, weightWord, src, maxTile: L.pool ? accRows - (accRows % 4) : accRows, unit: L.pool ? 4 : 1 });
+    src = 1 - src;
+  }
+  if (pixmem.length > 1 << 16) fail(`pixmem must have at most 65536 entries, not ${pixmem.length}`);
+  if (offmem.length > 1 << 16) fail(`offmem must have at most 65536 entries, not ${offmem.length}`);
+  if (pmem.length > 1 << 12) fail(`pmem must have at most 4096 entries, not ${pmem.length}`);
+  return { g, layers, pixmem, offmem, pmem, weightWords, weightBase, inputWord: 0, inputCount };
+}
+
+/** A LOAD of the DMA stream before its position is known: the compute step that first needs it. */
+interface PendingLoad {
+  readonly ins: Instruction;
+  readonly firstUse: number;
+  readonly computeBefore: number;
+}
+
+/**
+ * Build the program for given M tiles (one list per layer): the compute stream, the DMA stream
+ * (weight blocks in a wbuf ring, input chunks), their interleaving (see the header), layer ranges.
+ */
+function schedule(pl: Placement, tilings: readonly (readonly [number, number][])[]): Schedule {
+  const { g, layers, inputCount, inputWord } = pl;
+  const { rows: R, cols: C, wbufDepth, wordsPerWeightRow: WR, elemsPerWord: P } = g;
+  const compute: { ins: Instruction; needs: PendingLoad[] }[] = [];
+  const layerStart: number[] = [];
+  const blocks: { wRow: number; rows: number; lastUse: number }[] = [];
+  const loads: PendingLoad[] = [];
+  const inputLoads: PendingLoad[] = [];
+  let ringRow = 0;
+  let inputLoaded = 0;
+  let bank = 0;
+  for (const [li, layer] of layers.entries()) {
+    const L = layer.plan;
+    const { K, src } = layer;
+    const dst = 1 - src;
+    const maxOff = Math.max(...L.offsets.map((o) => o ?? 0));
+    layerStart.push(compute.length);
+    for (let n = 0; n < layer.nTiles; n++) {
+      // Ring allocation of the wbuf: blocks in the order they are read; a block that would run past
+      // the end starts again at row 0. Its LOAD must follow the last GEMM of every block it overwrites.
+      if (ringRow + K > wbufDepth) ringRow = 0;
+      const wRow = ringRow;
+      ringRow += K;
+      const computeBefore = blocks.filter((b) => b.wRow < wRow + K && wRow < b.wRow + b.rows).reduce((m, b) => Math.max(m, b.lastUse + 1), 0);
+      const block = { wRow, rows: K, lastUse: compute.length };
+      blocks.push(block);
+      const load: PendingLoad = { ins: { op: 'LOAD', buf: 0, dram: layer.weightWord + n * K * WR, addr: wRow, count: K }, firstUse: compute.length, computeBefore };
+      loads.push(load);
       const nValid = Math.min(C, L.outN - n * C);
-      for (let m0 = 0; m0 < M; m0 += mTile) {
-        const mCount = Math.min(mTile, M - m0);
-        b.push({ op: 'GEMM', src, bank, mCount, kTiles, wRow: whole ? n * K : 0, pixAddr: pixAddr + m0, offAddr });
-        b.push({
-          op: 'POST',
-          bank,
-          pool: L.pool ? 1 : 0,
-          relu: lp.relu ? 1 : 0,
-          nValid,
-          chan: chan + n * C,
-          dst,
-          dstBase: n * C * L.plane + (L.pool ? m0 / 4 : m0),
-          plane: L.plane,
-          mCount,
-          interval: 1,
+      for (const [m0, mCount] of tilings[li]!) {
+        if (li === 0 && inputLoaded < inputCount) {
+          // The input elements this GEMM reads end at its largest pixel + offset: LOAD up to there in
+          // whole DRAM words (a LOAD ABUF starts at a word boundary).
+          const maxPix = Math.max(...L.pixels.slice(m0, m0 + mCount));
+          const end = Math.min(inputCount, P * Math.ceil((maxPix + maxOff + 1) / P));
+          if (end > inputLoaded) {
+            const chunk: PendingLoad = { ins: { op: 'LOAD', buf: 1, dram: inputWord + inputLoaded / P, addr: inputLoaded, count: end - inputLoaded }, firstUse: compute.length, computeBefore: 0 };
+            loads.push(chunk);
+            inputLoads.push(chunk);
+            inputLoaded = end;
+          }
+        }
+        block.lastUse = compute.length;
+        compute.push({ ins: { op: 'GEMM', src, bank, mCount, kTiles: K / R, wRow, pixAddr: layer.pixAddr + m0, offAddr: layer.offAddr }, needs: li === 0 ? [load, ...inputLoads] : [load] });
+        compute.push({
+          ins: {
+            op: 'POST',
+            bank,
+            pool: L.pool ? 1 : 0,
+            relu: L.layer.relu ? 1 : 0,
+            nValid,
+            chan: layer.chan + n * C,
+            dst,
+            dstBase: n * C * L.plane + (L.pool ? m0 / 4 : m0),
+            plane: L.plane,
+            mCount,
+            interval: 1,
+          },
+          needs: [],
         });
         bank = 1 - bank;
       }
     }
-    layers.push({ name: lp.name, ...(L.fused ? { fused: L.fused } : {}), firstInstr: first, lastInstr: b.length - 1, macs: macsByName.get(lp.name) ?? 0 });
-    src = dst;
   }
-  const last = plan[plan.length - 1];
-  const outputCount = last ? last.outN * last.plane : inputCount;
-  const outputWord = weightBase + weightWords.length;
-  b.push({ op: 'STORE', buf: src + 1, dram: outputWord, addr: 0, count: outputCount });
+  if (layers.length === 0 && inputCount > 0) loads.push({ ins: { op: 'LOAD', buf: 1, dram: inputWord, addr: 0, count: inputCount }, firstUse: 0, computeBefore: 0 });
+  // The DMA stream in order of first use (weights before input at a tie), then the merge.
+  const isInput = (l: PendingLoad): number => Number(l.ins.op === 'LOAD' && l.ins.buf !== 0);
+  const order = loads.map((l, i) => ({ l, i })).sort((a, b) => a.l.firstUse - b.l.firstUse || isInput(a.l) - isInput(b.l) || a.i - b.i);
+  const position = new Map(order.map(({ l }, p) => [l, p]));
+  const dmaSteps: DmaStep[] = order.map(({ l }) => ({ ins: l.ins, computeBefore: l.computeBefore }));
+  const computeSteps: ComputeStep[] = compute.map((c) => ({ ins: c.ins, dmaBefore: c.needs.reduce((m, l) => Math.max(m, position.get(l)! + 1), 0) }));
+  const program = new HazardProgram({ geometry: g, pixmem: pl.pixmem, offmem: pl.offmem });
+  const at = interleave(program, computeSteps, dmaSteps);
+  const firstInstr = layers.map((_, li) => (li === 0 ? 0 : at[layerStart[li]!]!));
+  // The final STORE reads the last layer's output: its WAIT on POST is part of the estimate.
+  const last = layers.at(-1);
+  const outCount = last ? last.plan.outN * last.plan.plane : inputCount;
+  const estimate = program.estimate({ op: 'STORE', buf: (last ? 1 - last.src : 0) + 1, dram: 0, addr: 0, count: outCount }) + outCount + 4;
+  return { program, firstInstr, estimate };
+}
+
+/**
+ * Compile `model` for an accelerator configuration (see the header for the mapping and schedule).
+ * Throws E142 when the model does not fit (activations larger than an abuf, one N tile's weight rows
+ * larger than the wbuf, table addresses beyond their fields) or the configuration is not int8.
+ */
+export function compile(model: Model, config: AccelHardwareConfig): CompiledModel {
+  if (config.dtype !== 'int8') {
+    throw new DiagnosticError([
+      msg.unsupportedModel(
+        `Accelerator dtype for model '${model.name}' (int8 weights and activations) must be int8, not ${config.dtype}`,
+        'an int16 machine clamps requantized activations to int16 where the model (and accel/golden.ts) clamps them to int8, so its outputs would differ; compile for an int8 configuration (--set dtype=int8)',
+      ),
+    ]);
+  }
+  const probe = accelGeometry(config, { imemDepth: 1, pixDepth: 1, offDepth: 1, pmemDepth: 1, dramWords: 1 });
+  const plan = planLayers(model, probe.rows);
+  const inputCount = model.input.shape[0] * model.input.shape[1] * model.input.shape[2];
+  if (inputCount > probe.abufDepth) fail(`Model input must have at most ${probe.abufDepth} elements (one activation buffer), not ${inputCount}`);
+  const pl = place(plan, probe, inputCount);
+
+  // M tiles: start from full tiles, then choose each layer's tiling in turn (first layer first) by
+  // the schedule's estimated cycles, the others fixed (one pass of coordinate descent).
+  const tilings = pl.layers.map((L) => mTiles(L.plan.pixels.length, L.maxTile, L.maxTile, 0));
+  let best = schedule(pl, tilings);
+  for (const [li, L] of pl.layers.entries()) {
+    for (const candidate of tilingCandidates(L, li === 0)) {
+      if (JSON.stringify(candidate) === JSON.stringify(tilings[li])) continue;
+      const trial = [...tilings];
+      trial[li] = candidate;
+      const s = schedule(pl, trial);
+      if (s.estimate < best.estimate) {
+        best = s;
+        tilings[li] = candidate;
+      }
+    }
+  }
+
+  const b = best.program;
+  const macsByName = new Map(layerMacs(model).map((l) => [l.name, l.macs]));
+  const layers: CompiledLayer[] = pl.layers.map((L, li) => ({
+    name: L.plan.layer.name,
+    ...(L.plan.fused ? { fused: L.plan.fused } : {}),
+    firstInstr: best.firstInstr[li]!,
+    lastInstr: (li + 1 < pl.layers.length ? best.firstInstr[li + 1]! : b.length) - 1,
+    macs: macsByName.get(L.plan.layer.name) ?? 0,
+  }));
+  const last = pl.layers.at(-1);
+  const outputCount = last ? last.plan.outN * last.plan.plane : inputCount;
+  const outputWord = pl.weightBase + pl.weightWords.length;
+  b.push({ op: 'STORE', buf: (last ? 1 - last.src : 0) + 1, dram: outputWord, addr: 0, count: outputCount });
   b.push({ op: 'HALT' });
-  const dram = [...new Array<bigint>(weightBase).fill(0n), ...weightWords, ...new Array<bigint>(Math.max(1, Math.ceil(outputCount / P))).fill(0n)];
-  if (pixmem.length > 1 << 16) fail(`pixmem must have at most 65536 entries, not ${pixmem.length}`);
-  if (offmem.length > 1 << 16) fail(`offmem must have at most 65536 entries, not ${offmem.length}`);
-  if (pmem.length > 1 << 12) fail(`pmem must have at most 4096 entries, not ${pmem.length}`);
+  const P = probe.elemsPerWord;
+  const dram = [...new Array<bigint>(pl.weightBase).fill(0n), ...pl.weightWords, ...new Array<bigint>(Math.max(1, Math.ceil(outputCount / P))).fill(0n)];
+  const { pixmem, offmem, pmem } = pl;
   const n1 = (x: number): number => Math.max(1, x);
   const sizes: AccelSizes = { imemDepth: b.length, pixDepth: n1(pixmem.length), offDepth: n1(offmem.length), pmemDepth: n1(pmem.length), dramWords: dram.length };
-  return { program: b.program, pixmem, offmem, pmem, dram, inputWord, inputCount, outputWord, outputCount, layers, sizes, geometry: accelGeometry(config, sizes) };
+  return { program: b.program, pixmem, offmem, pmem, dram, inputWord: pl.inputWord, inputCount, outputWord, outputCount, layers, sizes, geometry: accelGeometry(config, sizes), estimatedCycles: b.estimatedCycles };
 }
 
 /** The compiled DRAM image with `image` (the model input, C·H·W elements in (C,H,W) order) in its slot. */

@@ -1,8 +1,12 @@
 // Program-building helpers shared by the compiler (accel/compiler.ts) and the tests: DRAM packing of
-// elements and weight rows in the LOAD layout of gen/accel/isa.ts, and an instruction list that inserts
-// the hazard WAITs of the isa.ts rule. test/support/accel-programs.ts re-exports them for the tests.
+// elements and weight rows in the LOAD layout of gen/accel/isa.ts; an instruction list that inserts
+// the hazard WAITs of the isa.ts rule (HazardProgram), optionally at the granularity of wbuf rows and
+// activation-buffer elements, with an estimate of when each instruction issues; and the interleaving
+// of a compute stream (GEMM/POST) with a DMA stream (LOADs) into one in-order program.
+// test/support/accel-programs.ts re-exports the packing helpers and HazardProgram for the tests.
 import type { AccelGeometry } from '../gen/accel/config.js';
-import { WAIT_MASK, type Instruction } from '../gen/accel/isa.js';
+import { gemmBusyCycles } from '../gen/accel/gemm-engine.js';
+import { FIELDS, OFF_VALID, WAIT_MASK, type Instruction } from '../gen/accel/isa.js';
 
 /** Pack signed elements P per DRAM word (element e in lane e mod P, little-endian lanes). */
 export function packElements(values: ArrayLike<number>, g: AccelGeometry): bigint[] {
@@ -30,59 +34,287 @@ export function unpackElements(dram: readonly bigint[], word: number, count: num
   return Array.from({ length: count }, (_, e) => Number(BigInt.asIntN(g.bits, ((dram[word + Math.floor(e / g.elemsPerWord)] ?? 0n) >> BigInt((e % g.elemsPerWord) * g.bits)) & mask)));
 }
 
-type Resource = 'wbuf' | 'abuf0' | 'abuf1' | 'acc0' | 'acc1' | 'dram';
+
+/**
+ * What the hazard rule tracks: the weight buffer (rows), each activation buffer (elements) and its
+ * single write port (shared by LOAD and POST: isa.ts "Hazards"), each accumulator bank, and DRAM.
+ */
+type Space = 'wbuf' | 'abuf0' | 'abuf1' | 'port0' | 'port1' | 'acc0' | 'acc1' | 'dram';
 type Engine = 'dma' | 'gemm' | 'post';
+const ENGINES: readonly Engine[] = ['dma', 'gemm', 'post'];
 const ENGINE_BIT: Record<Engine, number> = { dma: WAIT_MASK.DMA, gemm: WAIT_MASK.GEMM, post: WAIT_MASK.POST };
 
-/** The engine of an instruction and the resources it reads and writes (isa.ts "Hazards"). */
-function effects(ins: Instruction): { engine: Engine; reads: Resource[]; writes: Resource[] } | null {
-  const ab = (b: number): Resource => (b === 0 ? 'abuf0' : 'abuf1');
+/** Rows (wbuf) or elements lo .. hi − 1 of a space. */
+interface Span {
+  readonly space: Space;
+  readonly lo: number;
+  readonly hi: number;
+}
+
+interface Effects {
+  readonly engine: Engine;
+  readonly reads: readonly Span[];
+  readonly writes: readonly Span[];
+}
+
+const wholeOf = (space: Space): Span => ({ space, lo: 0, hi: Infinity });
+const overlaps = (a: readonly Span[], b: readonly Span[]): boolean => a.some((x) => b.some((y) => x.space === y.space && x.lo < y.hi && y.lo < x.hi));
+
+/**
+ * What lets HazardProgram track parts of buffers instead of whole buffers, and estimate issue cycles:
+ * the instance's geometry and the GEMM tables (read when a GEMM is pushed, so fill them first).
+ */
+export interface HazardDetail {
+  readonly geometry: AccelGeometry;
+  readonly pixmem: readonly number[];
+  readonly offmem: readonly number[];
+}
+
+/**
+ * The engine of an instruction and what it reads and writes (isa.ts "Hazards"). Without `detail`
+ * every access is to a whole buffer. With it: LOAD WBUF writes rows addr .. addr+count−1; GEMM reads
+ * rows wRow .. wRow+kTiles·R−1 and, of abuf[src], the box [min pixel + min valid offset, max pixel +
+ * max valid offset] (a superset of a(m, k)'s addresses); POST writes dstBase .. dstBase+(nValid−1)·plane
+ * + groups−1 of abuf[dst]; LOAD/STORE ABUF touch addr .. addr+count−1. A range that would reach past
+ * its buffer (the RTL wraps addresses) or index past a table falls back to the whole buffer, and an
+ * instruction that moves no data touches nothing. The write port of abuf x is written by every LOAD
+ * into x and every POST into x that writes at all, whatever the addresses.
+ */
+function effects(ins: Instruction, detail?: HazardDetail): Effects | null {
+  const g = detail?.geometry;
+  const abuf = (b: number): Space => (b === 0 ? 'abuf0' : 'abuf1');
+  const port = (b: number): Space => (b === 0 ? 'port0' : 'port1');
+  /** lo .. lo+count−1 of a space of `depth` entries: whole without detail or past the end, none when empty. */
+  const part = (space: Space, lo: number, count: number, depth: number | undefined): Span[] => {
+    if (!g || depth === undefined) return [wholeOf(space)];
+    if (count <= 0) return [];
+    return lo + count <= depth ? [{ space, lo, hi: lo + count }] : [wholeOf(space)];
+  };
   switch (ins.op) {
-    case 'LOAD':
-      return { engine: 'dma', reads: ['dram'], writes: [ins.buf === 0 ? 'wbuf' : ab(ins.buf - 1)] };
+    case 'LOAD': {
+      if (ins.buf === 0) return { engine: 'dma', reads: [wholeOf('dram')], writes: part('wbuf', ins.addr, ins.count, g?.wbufDepth) };
+      const b = ins.buf - 1;
+      const data = part(abuf(b), ins.addr, ins.count, g?.abufDepth);
+      return { engine: 'dma', reads: [wholeOf('dram')], writes: data.length ? [...data, wholeOf(port(b))] : [] };
+    }
     case 'STORE':
-      return { engine: 'dma', reads: [ab(ins.buf - 1)], writes: ['dram'] };
-    case 'GEMM':
-      return { engine: 'gemm', reads: ['wbuf', ab(ins.src)], writes: [ins.bank ? 'acc1' : 'acc0'] };
-    case 'POST':
-      return { engine: 'post', reads: [ins.bank ? 'acc1' : 'acc0'], writes: [ab(ins.dst)] };
+      return { engine: 'dma', reads: part(abuf(ins.buf - 1), ins.addr, ins.count, g?.abufDepth), writes: [wholeOf('dram')] };
+    case 'GEMM': {
+      const acc: Space = ins.bank ? 'acc1' : 'acc0';
+      if (!detail || !g) return { engine: 'gemm', reads: [wholeOf('wbuf'), wholeOf(abuf(ins.src))], writes: [wholeOf(acc)] };
+      if (ins.mCount === 0 || ins.kTiles === 0) return { engine: 'gemm', reads: [], writes: [] };
+      const K = ins.kTiles * g.rows;
+      return { engine: 'gemm', reads: [...part('wbuf', ins.wRow, K, g.wbufDepth), ...gemmActivations(ins, K, detail)], writes: [wholeOf(acc)] };
+    }
+    case 'POST': {
+      const groups = ins.pool ? Math.floor(ins.mCount / 4) : ins.mCount;
+      const data = g ? postDestinations(abuf(ins.dst), ins, groups, g.abufDepth) : [wholeOf(abuf(ins.dst))];
+      return { engine: 'post', reads: [wholeOf(ins.bank ? 'acc1' : 'acc0')], writes: data.length ? [...data, wholeOf(port(ins.dst))] : [] };
+    }
     default:
       return null;
   }
 }
 
+/** Merge spans of one space into disjoint sorted spans (touching spans join). */
+function merged(space: Space, ranges: [number, number][]): Span[] {
+  ranges.sort((a, b) => a[0] - b[0]);
+  const out: Span[] = [];
+  for (const [lo, hi] of ranges) {
+    const last = out.at(-1);
+    if (last && lo <= last.hi) out[out.length - 1] = { space, lo: last.lo, hi: Math.max(last.hi, hi) };
+    else out.push({ space, lo, hi });
+  }
+  return out;
+}
+
+/**
+ * The activation-buffer elements a GEMM reads (see effects): for every valid offset o the span
+ * [min pixel + o, max pixel + o], merged — a superset of {pixmem[m] + offset k}, e.g. one span per
+ * input channel of a conv.
+ */
+function gemmActivations(ins: Extract<Instruction, { op: 'GEMM' }>, K: number, detail: HazardDetail): Span[] {
+  const space: Space = ins.src === 0 ? 'abuf0' : 'abuf1';
+  const { pixmem, offmem, geometry } = detail;
+  if (ins.pixAddr + ins.mCount > pixmem.length || ins.offAddr + K > offmem.length) return [wholeOf(space)];
+  let minPix = Infinity;
+  let maxPix = -Infinity;
+  for (let m = 0; m < ins.mCount; m++) {
+    const p = pixmem[ins.pixAddr + m]!;
+    minPix = Math.min(minPix, p);
+    maxPix = Math.max(maxPix, p);
+  }
+  const ranges: [number, number][] = [];
+  for (let k = 0; k < K; k++) {
+    const e = offmem[ins.offAddr + k]!;
+    if ((e & OFF_VALID) === 0) continue;
+    const off = e & 0xffff;
+    if (maxPix + off >= geometry.abufDepth) return [wholeOf(space)];
+    ranges.push([minPix + off, maxPix + off + 1]);
+  }
+  return merged(space, ranges); // no valid offset: zero activations, nothing read
+}
+
+/** The elements a POST writes: dstBase + j·plane + q for j < nValid, q < groups (merged per channel). */
+function postDestinations(space: Space, ins: Extract<Instruction, { op: 'POST' }>, groups: number, depth: number): Span[] {
+  if (ins.nValid === 0 || groups === 0) return [];
+  if (ins.dstBase + (ins.nValid - 1) * ins.plane + groups > depth) return [wholeOf(space)];
+  return merged(space, Array.from({ length: ins.nValid }, (_, j): [number, number] => [ins.dstBase + j * ins.plane, ins.dstBase + j * ins.plane + groups]));
+}
+
+/**
+ * Estimated cycles an engine stays busy after issuing `ins` (docs/accelerator.md, "Timing"): GEMM is
+ * gen/accel/gemm-engine.ts gemmBusyCycles (tested equal to the RTL); LOAD WBUF count·ceil(C/P) + L + 1;
+ * LOAD ABUF about count + L + 1 (one element per cycle through the write port); STORE count + 2; POST
+ * groups · max(rows per group · interval, nValid) + 6. Only used to choose an order; the RTL decides.
+ */
+export function busyEstimate(ins: Instruction, g: AccelGeometry): number {
+  switch (ins.op) {
+    case 'LOAD':
+      if (ins.count === 0) return 1;
+      return (ins.buf === 0 ? ins.count * g.wordsPerWeightRow : ins.count) + g.dramLatency + 1;
+    case 'STORE':
+      return ins.count + 2;
+    case 'GEMM':
+      return gemmBusyCycles(g, ins.mCount, ins.kTiles);
+    case 'POST': {
+      const span = ins.pool ? 4 : 1;
+      const groups = ins.pool ? Math.floor(ins.mCount / 4) : ins.mCount;
+      return groups === 0 ? 1 : groups * Math.max(1, span * Math.max(1, ins.interval), ins.nValid) + 6;
+    }
+    default:
+      return 0;
+  }
+}
+
+const effectsMemo = new WeakMap<HazardDetail, Map<string, Effects | null>>();
+
 /**
  * An instruction list that inserts exactly the WAITs the isa.ts hazard rule requires: before an
- * instruction, a WAIT on every other engine whose outstanding (last issued) instruction writes a
- * resource this one reads or writes, or reads a resource this one writes. An engine runs its
+ * instruction, a WAIT on every other engine whose outstanding (last issued) instruction writes
+ * something this one reads or writes, or reads something this one writes. An engine runs its
  * instructions in order and the controller issues in order, so only the last instruction per engine
  * can still be running. HALT waits for every engine by itself.
+ *
+ * Without `detail` buffers are tracked whole. With it, parts of buffers (see effects) — still
+ * exactly the rule, since two accesses to disjoint rows or elements of a buffer do not interact
+ * (every buffer is a synchronous-read memory with separate read and write ports; the one shared
+ * write port of an activation buffer is tracked as its own resource) — and `estimate` gives the
+ * cycle at which the next instruction would issue (controller timing of docs/accelerator.md with
+ * busyEstimate per engine).
  */
 export class HazardProgram {
   readonly program: Instruction[] = [];
-  private readonly outstanding = new Map<Engine, { reads: Resource[]; writes: Resource[] }>();
+  private readonly outstanding = new Map<Engine, Effects>();
+  /** Estimated issue model: the first cycle the next instruction may issue, and when each engine is idle. */
+  private nextSlot = 1;
+  private readonly idleAt: Record<Engine, number> = { dma: 0, gemm: 0, post: 0 };
+
+  constructor(private readonly detail?: HazardDetail) {}
+
+  /** effects(), memoized per HazardDetail by the instruction's fields (a compiler tries many schedules). */
+  private effectsOf(ins: Instruction): Effects | null {
+    if (!this.detail) return effects(ins);
+    let memo = effectsMemo.get(this.detail);
+    if (!memo) effectsMemo.set(this.detail, (memo = new Map()));
+    const key = [ins.op, ...Object.keys(FIELDS[ins.op]).map((f) => (ins as unknown as Record<string, number>)[f])].join();
+    let fx = memo.get(key);
+    if (fx === undefined) memo.set(key, (fx = effects(ins, this.detail)));
+    return fx;
+  }
 
   /** Index the next pushed instruction (or its WAIT) will get. */
   get length(): number {
     return this.program.length;
   }
 
+  /** Estimated cycle count of the program so far if a HALT were issued next (needs `detail`). */
+  get estimatedCycles(): number {
+    return this.estimate({ op: 'HALT' }) + 1;
+  }
+
+  /** The WAIT mask `ins` needs now (0: none). */
+  private waitMask(fx: Effects): number {
+    let mask = 0;
+    for (const [engine, o] of this.outstanding) {
+      if (engine === fx.engine) continue;
+      if (overlaps(fx.writes, o.reads) || overlaps(fx.writes, o.writes) || overlaps(fx.reads, o.writes)) mask |= ENGINE_BIT[engine];
+    }
+    return mask;
+  }
+
+  private engineOf(ins: Instruction): Engine | null {
+    return ins.op === 'LOAD' || ins.op === 'STORE' ? 'dma' : ins.op === 'GEMM' ? 'gemm' : ins.op === 'POST' ? 'post' : null;
+  }
+
+  /** Issue cycle of an instruction at the current point of the model (WAIT and HALT: when their engines are idle). */
+  private issueAt(ins: Instruction, from: number): number {
+    const engine = this.engineOf(ins);
+    if (engine) return Math.max(from, this.idleAt[engine]);
+    const mask = ins.op === 'WAIT' ? ins.mask : ins.op === 'HALT' ? 7 : 0;
+    return Math.max(from, ...ENGINES.filter((e) => mask & ENGINE_BIT[e]).map((e) => this.idleAt[e]));
+  }
+
+  /** Estimated cycle at which `ins` would issue if pushed now (after its WAIT, if it needs one). */
+  estimate(ins: Instruction): number {
+    const fx = this.effectsOf(ins);
+    const mask = fx ? this.waitMask(fx) : 0;
+    const from = mask ? this.issueAt({ op: 'WAIT', mask }, this.nextSlot) + 1 : this.nextSlot;
+    return this.issueAt(ins, from);
+  }
+
   /** Append `ins`, preceded by the WAIT its hazards need (if any). */
   push(ins: Instruction): this {
-    if (ins.op === 'WAIT') for (const e of Object.keys(ENGINE_BIT) as Engine[]) if (ins.mask & ENGINE_BIT[e]) this.outstanding.delete(e);
+    if (ins.op === 'WAIT') for (const e of ENGINES) if (ins.mask & ENGINE_BIT[e]) this.outstanding.delete(e);
     if (ins.op === 'HALT') this.outstanding.clear();
-    const fx = effects(ins);
+    const fx = this.effectsOf(ins);
     if (fx) {
-      let mask = 0;
-      for (const [engine, o] of this.outstanding) {
-        if (engine === fx.engine) continue;
-        const clash = fx.writes.some((r) => o.reads.includes(r) || o.writes.includes(r)) || fx.reads.some((r) => o.writes.includes(r));
-        if (clash) mask |= ENGINE_BIT[engine];
-      }
+      const mask = this.waitMask(fx);
       if (mask) this.push({ op: 'WAIT', mask });
-      this.outstanding.set(fx.engine, { reads: fx.reads, writes: fx.writes });
+      this.outstanding.set(fx.engine, fx);
     }
+    const at = this.issueAt(ins, this.nextSlot);
+    this.nextSlot = at + 1;
+    const engine = this.engineOf(ins);
+    if (engine && this.detail) this.idleAt[engine] = at + 1 + busyEstimate(ins, this.detail.geometry);
     this.program.push(ins);
     return this;
   }
+}
+
+/** A GEMM or POST of the compute stream; DMA steps [0, dmaBefore) must precede it in the program. */
+export interface ComputeStep {
+  readonly ins: Instruction;
+  readonly dmaBefore: number;
+}
+
+/** A LOAD of the DMA stream; compute steps [0, computeBefore) must precede it (e.g. the last reader of the rows it overwrites). */
+export interface DmaStep {
+  readonly ins: Instruction;
+  readonly computeBefore: number;
+}
+
+/**
+ * Merge a compute stream and a DMA stream, each kept in order, into `program` (which inserts the
+ * WAITs): at each step, of the two heads whose ordering constraints allow it, the one estimated to
+ * issue first (ties: compute) — so a LOAD goes in as early as it can run without holding up the
+ * in-order issue of the GEMMs and POSTs behind it. Returns the program index of each compute step
+ * (of its WAIT when it got one). `program` needs a HazardDetail (the estimates).
+ */
+export function interleave(program: HazardProgram, compute: readonly ComputeStep[], dma: readonly DmaStep[]): number[] {
+  const at: number[] = [];
+  let c = 0;
+  let d = 0;
+  while (c < compute.length || d < dma.length) {
+    const cReady = c < compute.length && compute[c]!.dmaBefore <= d;
+    const dReady = d < dma.length && dma[d]!.computeBefore <= c;
+    if (!cReady && !dReady) throw new Error(`interleave: compute step ${c} and DMA step ${d} wait for each other`);
+    const takeDma = dReady && (!cReady || program.estimate(dma[d]!.ins) < program.estimate(compute[c]!.ins));
+    if (takeDma) program.push(dma[d++]!.ins);
+    else {
+      at.push(program.length);
+      program.push(compute[c++]!.ins);
+    }
+  }
+  return at;
 }

@@ -5,8 +5,10 @@
 // one for a block of cli/blocks.ts; another target with its own arguments (e.g. `cosim accel --model
 // ... --config ...`) adds a function that returns a CosimReport and a branch in `cosimCommand`.
 import type { VerilogFile } from '../hdl/verilog.js';
+import { cosimAccel, type AccelCosimReport } from '../accel/cosim-accel.js';
 import { cosim, cosimPassed, describeMismatch, type CosimResult } from '../sim/verilator/cosim.js';
 import { defaultToolchain, type Toolchain } from '../sim/verilator/locate.js';
+import { ACCEL_TARGET, accelInputs, imagesOption, rejectOptions } from './accel.js';
 import type { BlockParams } from './blocks.js';
 import { elaborateBlock } from './generate.js';
 import type { CliIO } from './main.js';
@@ -70,6 +72,10 @@ export interface CosimCommandOptions {
   readonly seed?: string;
   readonly registers?: boolean;
   readonly json?: boolean;
+  /** `cosim accel` only: the model file, the configuration (preset or JSON file) and the number of test digits. */
+  readonly model?: string;
+  readonly config?: string;
+  readonly images?: string;
 }
 
 /** Test hooks of cosimCommand (no command-line flag reaches them). */
@@ -79,11 +85,13 @@ export interface CosimTestHooks {
 }
 
 /**
- * Run `splitfuse cosim <target>` (every target is a block today): validate the options (E102),
+ * Run `splitfuse cosim <target>` (a block, or `accel`: cosimAccelCommand): validate the options (E102, E146),
  * co-simulate, print the report or the JSON, and return the exit code: 0 when Verilator and the
  * compiled simulator agree, EXIT_MISMATCH otherwise. Build progress goes to stderr (not with --json).
  */
 export async function cosimCommand(target: string, opts: CosimCommandOptions, io: CliIO, hooks: CosimTestHooks = {}): Promise<number> {
+  if (target === ACCEL_TARGET) return cosimAccelCommand(opts, io);
+  rejectOptions('cosim', target, { '--model': opts.model !== undefined, '--config': opts.config !== undefined, '--images': opts.images !== undefined }, "'splitfuse cosim accel'", 'a block takes --set, --cycles and --seed; the accelerator takes --model, --config and --images');
   const report = await cosimBlock({
     block: target,
     set: opts.set,
@@ -122,9 +130,14 @@ export function cosimReportText(report: CosimReport): string {
  * buildSeconds, cached}. Values are decimal strings (they may exceed 2^53).
  */
 export function cosimReportJson(report: CosimReport): string {
+  return `${JSON.stringify(cosimReportFields(report), null, 2)}\n`;
+}
+
+/** The fields of cosimReportJson as an object. */
+export function cosimReportFields(report: CosimReport): Record<string, unknown> {
   const r = report.result;
   const m = r.firstMismatch;
-  const json = {
+  return {
     block: report.target,
     top: report.top,
     params: report.params,
@@ -138,5 +151,59 @@ export function cosimReportJson(report: CosimReport): string {
     buildSeconds: r.buildSeconds,
     cached: r.cached,
   };
-  return `${JSON.stringify(json, null, 2)}\n`;
+}
+
+// ---- cosim accel (accel/cosim-accel.ts) ----
+
+/**
+ * `splitfuse cosim accel --model FILE --config NAME|FILE [--set field=value] [--images N]`: whole
+ * inferences of test digits 0..N-1 in Verilator and the compiled simulator; exit code as cosimCommand.
+ */
+export async function cosimAccelCommand(opts: CosimCommandOptions, io: CliIO): Promise<number> {
+  rejectOptions('cosim', ACCEL_TARGET, { '--cycles': opts.cycles !== undefined, '--seed': opts.seed !== undefined }, "'splitfuse cosim <block>'", 'the accelerator runs every image from reset until done; choose how many test digits with --images');
+  const images = imagesOption(opts.images);
+  const { model, config } = accelInputs('cosim', opts);
+  const report = await cosimAccel({
+    model,
+    config,
+    images,
+    registers: opts.registers ?? false,
+    ...(opts.json ? {} : { log: (line: string) => io.stderr(`${line}\n`) }),
+  });
+  io.stdout(opts.json ? cosimAccelReportJson(report) : cosimAccelReportText(report));
+  return cosimExitCode(report);
+}
+
+/** The human report of `cosim accel`: the verdict, then one line per digit. */
+export function cosimAccelReportText(report: AccelCosimReport): string {
+  const r = report.result;
+  const c = report.params;
+  const n = report.images.length;
+  const compared = r.registersCompared > 0 ? `outputs and ${r.registersCompared} registers` : 'outputs';
+  const lines = [
+    `accel (config ${String(c.name)}: ${String(c.rows)}x${String(c.cols)} ${String(c.dataflow)} ${String(c.dtype)}; model ${report.model}) -> ${report.top}: ` +
+      `${n} image${n === 1 ? '' : 's'}, ${report.cycles} cycles, ${compared} compared every cycle`,
+    `  ${describeMismatch(r)}`,
+  ];
+  for (const im of report.images) {
+    const verdict = cosimPassed(im.result) ? `${im.cycles} cycles to done in both simulators` : `${im.cycles} cycles in the TypeScript simulator; ${im.result.mismatches} mismatching values`;
+    lines.push(`  image ${im.index} (label ${im.label}): class ${im.predicted}, logits ${im.logitsMatchGolden ? 'equal' : 'differ from'} the golden model's, ${verdict}`);
+  }
+  if (r.missingRegisters.length > 0) lines.push(`  registers missing from Verilator's trace (not compared): ${r.missingRegisters.join(', ')}`);
+  lines.push(`  ${r.simulator} build${n === 1 ? '' : 's'}: ${r.cached ? 'cached' : `${r.buildSeconds.toFixed(1)} s`} (${n === 1 ? r.buildDir : 'one per image'})`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** cosimReportJson's fields ("block": "accel") plus cyclesPerImage, model and images [{index, label, predicted, logits, logitsMatchGolden, cycles, mismatches}]. */
+export function cosimAccelReportJson(report: AccelCosimReport): string {
+  const images = report.images.map((im) => ({
+    index: im.index,
+    label: im.label,
+    predicted: im.predicted,
+    logits: im.logits,
+    logitsMatchGolden: im.logitsMatchGolden,
+    cycles: im.cycles,
+    mismatches: im.result.mismatches,
+  }));
+  return `${JSON.stringify({ ...cosimReportFields(report), cyclesPerImage: report.cyclesPerImage, model: report.model, images }, null, 2)}\n`;
 }

@@ -1,48 +1,76 @@
-// `npm run demo`: the project's main job, end to end. For now: generate the default MAC and counter,
-// lint them with Verilator when it is installed, and print a summary. Later issues replace the body
-// with LeNet-5 running on the accelerator; the CLI only calls runDemo().
+// `npm run demo`: the project's main job, end to end. Generate the Verilog of the default accelerator
+// (sized for LeNet-5's program), lint it with Verilator when it is installed, then run the committed
+// LeNet-5 model on test digits on that accelerator's RTL in the compiled simulator, checking every
+// output bit for bit against the golden model, and print a short summary. `splitfuse run` prints the
+// full report (per-layer table, DRAM traffic, energy components); both use accel/report.ts.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PRESETS } from '../accel/config.js';
+import { compile } from '../accel/compiler.js';
+import { testImages } from '../accel/mnist.js';
+import { readModelFile } from '../accel/model.js';
+import { runModel, type ModelReport } from '../accel/report.js';
+import { build } from '../hdl/dsl/index.js';
+import { writeVerilog } from '../hdl/verilog.js';
 import { SPLITFUSE_VERSION } from '../hdl/version.js';
-import type { Manifest, ManifestPort } from './generate.js';
-import { generateBlock } from './generate.js';
+import { accelTop } from '../gen/accel/top.js';
+import { manifestText, topPorts, type Manifest } from './generate.js';
+import { TEST_DIGITS } from './run.js';
+import { integerOption } from './sim.js';
+
+/** The committed model, resolved from the package root (not the working directory). */
+export const DEMO_MODEL = fileURLToPath(new URL('../models/lenet5-mnist-int8.sfm', import.meta.url));
+export const DEMO_CONFIG = 'default';
+export const DEMO_IMAGES = 32;
 
 export interface DemoOptions {
-  /** Each block is written to its own subdirectory of outDir. */
+  /** The Verilog files and manifest.json are written here (created when missing). */
   readonly outDir: string;
   readonly log: (line: string) => void;
+  /** Test digits to run (default 32). */
+  readonly images?: number | string;
 }
 
 export type LintResult = 'clean' | 'skipped (verilator not on PATH)';
 
-export interface DemoBlockResult {
-  readonly block: string;
+export interface DemoResult {
   readonly dir: string;
   readonly manifest: Manifest;
   readonly lint: LintResult;
+  readonly report: ModelReport;
 }
 
-const DEMO_BLOCKS = ['mac', 'counter'] as const;
-
-export function runDemo(options: DemoOptions): DemoBlockResult[] {
+export function runDemo(options: DemoOptions): DemoResult {
   const { outDir, log } = options;
-  log(`splitfuse ${SPLITFUSE_VERSION} demo: default blocks -> ${outDir}`);
-  const results = DEMO_BLOCKS.map((block) => {
-    const dir = path.join(outDir, block);
-    const manifest = generateBlock({ block, outDir: dir });
-    const lint = lintWithVerilator(dir, manifest);
-    log(`  ${block.padEnd(8)} top ${manifest.top.padEnd(14)} files ${manifest.files.join(', ')}`);
-    log(`  ${''.padEnd(8)} ports ${manifest.ports.map(portText).join(', ')}`);
-    log(`  ${''.padEnd(8)} verilator --lint-only -Wall: ${lint}`);
-    return { block, dir, manifest, lint };
-  });
-  log(`done: ${results.length} blocks; see ${path.join(outDir, '<block>', 'manifest.json')}`);
-  return results;
-}
+  const images = integerOption('demo', '--images', options.images ?? DEMO_IMAGES, 1, TEST_DIGITS);
+  const config = PRESETS[DEMO_CONFIG]!;
+  const model = readModelFile(DEMO_MODEL);
+  log(`splitfuse ${SPLITFUSE_VERSION} demo: ${model.name} on the '${config.name}' accelerator (${config.rows}×${config.cols} PEs, ${config.clockMHz} MHz) -> ${outDir}`);
 
-function portText(p: ManifestPort): string {
-  const dir = p.direction === 'input' ? 'in' : 'out';
-  return p.width === 1 && !p.signed ? `${p.name} ${dir}` : `${p.name} ${dir} ${p.signed ? 'SInt' : 'UInt'}(${p.width})`;
+  // The instance's program tables are sized for this model's program (as `splitfuse run` builds it).
+  const { sizes } = compile(model, config);
+  const design = build(accelTop(config, sizes));
+  fs.mkdirSync(outDir, { recursive: true });
+  const files = writeVerilog(design, outDir).map((f) => path.basename(f));
+  const { name: _name, ...fields } = config;
+  const manifest: Manifest = { top: design.top, files, ports: topPorts(design), params: { config: config.name, ...fields, ...sizes }, generator: 'accel', version: SPLITFUSE_VERSION };
+  fs.writeFileSync(path.join(outDir, 'manifest.json'), manifestText(manifest));
+  log(`  Verilog     ${manifest.top} and ${files.length - 1} submodules: ${files.join(', ')}`);
+  const lint = lintWithVerilator(outDir, manifest);
+  log(`  verilator --lint-only -Wall: ${lint}`);
+
+  const report = runModel({ model, config, images: testImages(images) });
+  const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+  log(`  ran         ${report.images} test digits on the RTL (compiled simulator, ${Math.round(report.simulator.cyclesPerSecond).toLocaleString('en-US')} cycles/s)`);
+  log(`  bit-exact vs golden: ${report.images - report.goldenMismatches}/${report.images} images`);
+  log(`  accuracy    ${pct(report.accuracy)} (${report.correct}/${report.images})`);
+  log(`  cycles      ${report.cyclesPerImage.toLocaleString('en-US')} per image = ${report.timeUsPerImage.toFixed(1)} µs at ${report.clockMHz} MHz`);
+  log(`  utilisation ${pct(report.utilization)} of ${report.pes} PEs overall, ${report.convUtilization === null ? 'no conv layers' : `${pct(report.convUtilization)} in conv layers`}`);
+  log(`  energy      ${(report.energyPJ / 1e6).toFixed(3)} µJ per image (estimate, 45 nm Horowitz table); DRAM ${report.dramBytes.total.toLocaleString('en-US')} bytes per image`);
+  log(`done: the per-layer report is 'splitfuse run --model models/lenet5-mnist-int8.sfm --images ${images}'`);
+  return { dir: outDir, manifest, lint, report };
 }
 
 /** Lint the generated files; a warning is a bug in the emitter, so it fails the demo. */

@@ -5,13 +5,17 @@ import { Command, CommanderError } from 'commander';
 import type { Diagnostic } from '../hdl/diagnostics.js';
 import { DiagnosticError, msg, renderDiagnostics } from '../hdl/diagnostics.js';
 import { SPLITFUSE_VERSION } from '../hdl/version.js';
+import { ACCEL_TARGET, genAccelCommand, rejectOptions, type GenCommandOptions } from './accel.js';
 import { BLOCKS } from './blocks.js';
 import { cosimCommand } from './cosim.js';
+import { faultCommand, type FaultCommandOptions } from './fault.js';
 import { runDemo } from './demo.js';
 import { gemmCommand, type GemmCommandOptions } from './gemm.js';
 import { generateBlock, manifestText } from './generate.js';
 import { paramInfo, paramTypeText } from './params.js';
+import { runCommand, type RunCommandOptions } from './run.js';
 import { simCommand } from './sim.js';
+import { sitesCommand, type SitesCommandOptions } from './sites.js';
 import { synthCommand } from './synth.js';
 
 export interface CliIO {
@@ -44,13 +48,21 @@ function program(io: CliIO, status: { exitCode: number }): Command {
 
   cli
     .command('gen')
-    .description('generate the Verilog of a block (one file per module) and DIR/manifest.json')
-    .argument('<block>', `block to generate: ${BLOCKS.map((b) => b.name).join(', ')}`)
-    .option('--set <key=value>', 'set a block parameter (repeatable); see "splitfuse blocks"', collect, [])
+    .description('generate the Verilog of a block (one file per module) and DIR/manifest.json; for accel also $readmemh files and a self-checking testbench')
+    .argument('<block>', `block to generate: ${BLOCKS.map((b) => b.name).join(', ')}, or ${ACCEL_TARGET} (the accelerator running a model)`)
+    .option('--set <key=value>', 'set a block parameter, or for accel a configuration field (repeatable); see "splitfuse blocks"', collect, [])
     .requiredOption('--out <dir>', 'output directory (created when missing)')
     .option('--json', 'print the manifest as JSON instead of a summary')
-    .addHelpText('after', '\nExamples:\n  splitfuse gen mac --set width=16 --set signed=false --out out/mac\n  splitfuse gen counter --out out/counter')
-    .action((block: string, opts: { set: string[]; out: string; json?: boolean }) => {
+    .option('--model <file>', 'accel: the quantized model file (e.g. models/lenet5-mnist-int8.sfm)')
+    .option('--config <name|file>', 'accel: configuration preset (tiny, default, large) or JSON file')
+    .option('--image <k>', 'accel: index of the MNIST test digit the testbench runs (default 0)')
+    .addHelpText('after', '\nExamples:\n  splitfuse gen mac --set width=16 --set signed=false --out out/mac\n  splitfuse gen counter --out out/counter\n  splitfuse gen accel --model models/lenet5-mnist-int8.sfm --config default --out out/accel')
+    .action((block: string, opts: GenCommandOptions) => {
+      if (block === ACCEL_TARGET) {
+        genAccelCommand(opts, io);
+        return;
+      }
+      rejectOptions('gen', block, { '--model': opts.model !== undefined, '--config': opts.config !== undefined, '--image': opts.image !== undefined }, "'splitfuse gen accel'", 'a block takes --set only; the accelerator takes --model, --config and --image');
       const manifest = generateBlock({ block, set: opts.set, outDir: opts.out });
       if (opts.json) {
         io.stdout(manifestText(manifest));
@@ -82,10 +94,12 @@ function program(io: CliIO, status: { exitCode: number }): Command {
 
   cli
     .command('demo')
-    .description('generate the default MAC and counter, lint them with Verilator when present, print a summary')
-    .option('--out <dir>', 'output directory', 'out/demo')
-    .action((opts: { out: string }) => {
-      runDemo({ outDir: opts.out, log: (line) => io.stdout(`${line}\n`) });
+    .description('generate the default accelerator, lint it with Verilator when present, run LeNet-5 on test digits on its RTL and summarise accuracy, cycles, utilisation, energy (exit 1 on a golden mismatch)')
+    .option('--out <dir>', 'output directory for the Verilog and manifest.json', 'out/demo')
+    .option('--images <n>', 'test digits to run (1..2004)', '32')
+    .action((opts: { out: string; images: string }) => {
+      const demo = runDemo({ outDir: opts.out, images: opts.images, log: (line) => io.stdout(`${line}\n`) });
+      status.exitCode = demo.report.goldenMismatches === 0 ? 0 : 1;
     });
 
   cli
@@ -104,15 +118,18 @@ function program(io: CliIO, status: { exitCode: number }): Command {
 
   cli
     .command('cosim')
-    .description('co-simulate a block in Verilator and the compiled simulator; exit 1 on any mismatch')
-    .argument('<block>', `block to co-simulate: ${BLOCKS.map((b) => b.name).join(', ')}`)
-    .option('--set <key=value>', 'set a block parameter (repeatable); see "splitfuse blocks"', collect, [])
-    .option('--cycles <n>', 'clock cycles to compare', '1000')
-    .option('--seed <s>', 'seed of the random stimulus (reset is high in cycle 0)', '1')
+    .description('co-simulate a block, or the accelerator running a model, in Verilator and the compiled simulator; exit 1 on any mismatch')
+    .argument('<block>', `block to co-simulate: ${BLOCKS.map((b) => b.name).join(', ')}, or ${ACCEL_TARGET}`)
+    .option('--set <key=value>', 'set a block parameter, or for accel a configuration field (repeatable); see "splitfuse blocks"', collect, [])
+    .option('--cycles <n>', 'blocks: clock cycles to compare (default 1000)')
+    .option('--seed <s>', 'blocks: seed of the random stimulus, reset is high in cycle 0 (default 1)')
     .option('--registers', "also compare every register every cycle (from Verilator's VCD trace)")
-    .option('--json', 'print {block, cycles, mismatches, simulator, firstMismatch, ...} as JSON')
-    .addHelpText('after', '\nExamples:\n  splitfuse cosim mac --set width=16 --cycles 10000\n  splitfuse cosim counter --registers --json')
-    .action(async (target: string, opts: { set: string[]; cycles: string; seed: string; registers?: boolean; json?: boolean }) => {
+    .option('--json', 'print {block, cycles, mismatches, simulator, firstMismatch, ...} as JSON (accel: plus cyclesPerImage, images)')
+    .option('--model <file>', 'accel: the quantized model file (e.g. models/lenet5-mnist-int8.sfm)')
+    .option('--config <name|file>', 'accel: configuration preset (tiny, default, large) or JSON file')
+    .option('--images <n>', 'accel: run MNIST test digits 0..n-1, each from reset to done (default 1)')
+    .addHelpText('after', '\nExamples:\n  splitfuse cosim mac --set width=16 --cycles 10000\n  splitfuse cosim counter --registers --json\n  splitfuse cosim accel --model models/lenet5-mnist-int8.sfm --config tiny --images 1')
+    .action(async (target: string, opts: { set: string[]; cycles?: string; seed?: string; registers?: boolean; json?: boolean; model?: string; config?: string; images?: string }) => {
       status.exitCode = await cosimCommand(target, opts, io);
     });
 
@@ -144,6 +161,67 @@ function program(io: CliIO, status: { exitCode: number }): Command {
     .addHelpText('after', '\nExamples:\n  splitfuse gemm --rows 8 --cols 8 --m 64 --k 64 --n 64 --double-buffer\n  splitfuse gemm --rows 4 --cols 4 --m 10 --k 9 --n 9 --dataflow os --json')
     .action((opts: GemmCommandOptions) => {
       status.exitCode = gemmCommand(opts, io);
+    });
+
+  cli
+    .command('run')
+    .description('run a quantized model on the accelerator RTL digit by digit; check it bit-exactly against the golden model; print accuracy, cycles, utilisation, DRAM bytes, energy (exit 1 on a mismatch)')
+    .requiredOption('--model <file>', 'model file (.sfm), e.g. models/lenet5-mnist-int8.sfm')
+    .option('--config <name|file>', 'accelerator preset (tiny, default, large) or JSON configuration file', 'default')
+    .option('--set <key=value>', 'override a configuration field (repeatable), e.g. --set rows=4', collect, [])
+    .option('--images <n>', 'test digits to run (1..2004)', '100')
+    .option('--offset <k>', 'first test digit', '0')
+    .option('--energy-table <file>', 'JSON energy table (fields of HOROWITZ_45NM in accel/energy.ts)')
+    .option('--json', 'print {images, accuracy, cyclesPerImage, layers, dramBytes, energyPJ, goldenMismatches, ...} as JSON')
+    .addHelpText('after', '\nExamples:\n  splitfuse run --model models/lenet5-mnist-int8.sfm --config default --images 100\n  splitfuse run --model models/lenet5-mnist-int8.sfm --config tiny --set dramBytesPerCycle=16 --images 20 --json')
+    .action((opts: RunCommandOptions) => {
+      status.exitCode = runCommand(opts, io);
+    });
+
+  cli
+    .command('fault')
+    .description('fault-injection campaign on the accelerator RTL (outcome rates with 95% CIs, per site group and layer), or with --sweep/--ber a stuck-at accuracy sweep')
+    .requiredOption('--model <file>', 'model file (.sfm), e.g. models/lenet5-mnist-int8.sfm')
+    .option('--config <name|file>', 'accelerator preset (tiny, default, large) or JSON configuration file', 'default')
+    .option('--set <key=value>', 'override a configuration field (repeatable), e.g. --set rows=4', collect, [])
+    .requiredOption('--sites <pattern>', "fault sites, e.g. 'array.pe[*][*].acc,buf.act.mem' (docs/faults.md)")
+    .requiredOption('--fault <model>', 'seu (transient flip), stuck0 or stuck1 (permanent)')
+    .option('--samples <n>', 'injections (default: Leveugle sample size from --margin and --confidence)')
+    .option('--margin <e>', 'error margin of the sample size (default 0.05)')
+    .option('--confidence <c>', 'confidence of the sample size (default 0.95)')
+    .option('--images <k>', 'test digits faults are drawn for (1..2004)', '10')
+    .option('--seed <s>', 'seed of the fault sampling', '1')
+    .option('--bits-per-upset <m>', 'seu: adjacent bits flipped by one upset (MBU when > 1)')
+    .option('--workers <n>', 'worker threads (default: all cores)')
+    .option('--out <file>', 'append results as JSON lines to this new file')
+    .option('--resume <file>', 'continue the campaign of this results file (same flags)')
+    .option('--snapshot-interval <cycles>', 'golden snapshot interval (0: every injection from reset)')
+    .option('--no-early-exit', 'simulate every injection to the end (no early exit on state re-convergence)')
+    .option('--sweep <k1,k2,...>', 'stuck-at sweep over these fault counts')
+    .option('--ber <r1,r2,...>', 'stuck-at sweep over these bit error rates')
+    .option('--seeds <n>', 'sweep: fault placements per point', '3')
+    .option('--report-md <file>', 'write a Markdown report')
+    .option('--report-html <file>', 'write a self-contained HTML report with plots')
+    .option('--json', 'print {injections, outcomes, criticalRate, ci95, injectionsPerSecond, groups, layers, ...} (sweep: {points, ...}) as JSON')
+    .addHelpText(
+      'after',
+      "\nExamples:\n  splitfuse fault --model models/lenet5-mnist-int8.sfm --sites 'array.pe[*][*].acc' --fault seu --samples 200 --out seu.jsonl\n  splitfuse fault --model models/lenet5-mnist-int8.sfm --resume seu.jsonl --sites 'array.pe[*][*].acc' --fault seu --samples 200\n  splitfuse fault --model models/lenet5-mnist-int8.sfm --sites 'array.pe[*][*].weight' --fault stuck1 --sweep 0,1,4,16 --seeds 3 --report-html sweep.html",
+    )
+    .action(async (opts: FaultCommandOptions) => {
+      status.exitCode = await faultCommand(opts, io);
+    });
+
+  cli
+    .command('sites')
+    .description('list the fault sites a pattern selects on an accelerator configuration: name, kind, width × depth, bits, group; totals per group')
+    .requiredOption('--pattern <p>', "site pattern, e.g. 'array.pe[*][*].acc', 'buf.act.mem', 'ctrl.*', '*' (docs/faults.md)")
+    .option('--config <name|file>', 'accelerator preset (tiny, default, large) or JSON configuration file', 'default')
+    .option('--set <key=value>', 'override a configuration field (repeatable), e.g. --set rows=4', collect, [])
+    .option('--model <file>', 'model file (.sfm); sizes the program tables (default models/lenet5-mnist-int8.sfm)')
+    .option('--json', 'print {config, model, pattern, sites, totals} as JSON')
+    .addHelpText('after', "\nExamples:\n  splitfuse sites --config tiny --pattern 'array.pe[*][*].acc'\n  splitfuse sites --pattern '*' --json")
+    .action((opts: SitesCommandOptions) => {
+      sitesCommand(opts, io);
     });
 
   return cli;

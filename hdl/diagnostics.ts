@@ -71,6 +71,17 @@ export const CODES = {
   E140: 'bad accelerator configuration',
   E141: 'unknown configuration preset or unreadable configuration file',
   E142: 'model not supported by the accelerator configuration',
+  E146: 'accelerator options missing or given to another target',
+  E147: 'test image index out of range',
+  E148: 'accelerator run did not finish',
+  E150: 'no fault site matches the pattern',
+  E151: 'malformed fault-site pattern',
+  E152: 'bad fault',
+  E153: 'bad fault-injector option',
+  E155: 'campaign results file written with other parameters',
+  E156: 'bad fault-campaign option',
+  E157: 'unusable campaign results file',
+  E158: 'bad fault-sweep option',
 } as const;
 
 export type Code = keyof typeof CODES;
@@ -293,4 +304,35 @@ export const msg = {
     diag('E141', `Configuration must be ${expected}, not ${found}`, null, hint),
   /** `what` is a whole "X must be Y, not Z" sentence from the compiler. */
   unsupportedModel: (what: string, hint: string) => diag('E142', what, null, hint),
+
+  // ---- accelerator export and co-simulation (accel/export.ts, accel/cosim-accel.ts) ----
+  /** `option` of `command` (e.g. "splitfuse gen mac") is given where it does not apply, or left out where it must be given. */
+  accelOption: (option: string, command: string, expected: string, found: string, hint: string) =>
+    diag('E146', `Option '${option}' of '${command}' must be ${expected}, not ${found}`, null, hint),
+  testImage: (what: string, expected: string, found: string) =>
+    diag('E147', `${what} must be ${expected}, not ${found}`, null, 'the held-out MNIST test split of accel/mnist.ts has 2,004 digits, numbered from 0'),
+  /** The TypeScript run of a compiled model before export or co-simulation stopped without `done`. */
+  accelRun: (model: string, config: string, found: string) =>
+    diag('E148', `The accelerator run of model '${model}' on configuration '${config}' must reach done, not ${found}`, null, 'the compiled program or the configuration is broken; run the same model with runModelImage (accel/run.ts) to see where it stops'),
+
+  // ---- fault sites and the injector (accel/fault/sites.ts, inject.ts) ----
+  /** `suggestion`: "close names: ..." (generalised site names) or the top-level names. */
+  noFaultSite: (pattern: string, suggestion: string) =>
+    diag('E150', `Fault-site pattern '${pattern}' must match at least one site, not none`, null, `${suggestion}; run 'splitfuse sites --pattern "*"' to list the on-chip sites (nets and dram.* only match when named explicitly, see docs/faults.md)`),
+  badSitePattern: (pattern: string, why: string) =>
+    diag('E151', `Fault-site pattern '${pattern}' must be components like 'array.pe[*][0:3].acc', not with ${why}`, null, "components are separated by '.', '*' matches any characters, indices are [*], [3] or an inclusive range [0:3], patterns are separated by ','"),
+  badFault: (what: string, expected: string, found: string, hint: string) => diag('E152', `${what} must be ${expected}, not ${found}`, null, hint),
+  injectorOption: (option: string, expected: string, found: string, hint: string) =>
+    diag('E153', `Injector option '${option}' must be ${expected}, not ${found}`, null, hint),
+
+  // ---- fault campaigns and sweeps (accel/fault/campaign.ts, sweep.ts) ----
+  /** A resumed results file's header differs from this run at `field` (values as JSON). */
+  campaignMismatch: (file: string, field: string, inFile: string, inRun: string, hint: string) =>
+    diag('E155', `Campaign parameter '${field}' must be ${inFile} as in results file '${file}', not ${inRun}`, null, hint),
+  campaignOption: (option: string, expected: string, found: string, hint: string) =>
+    diag('E156', `Campaign option '${option}' must be ${expected}, not ${found}`, null, hint),
+  campaignFile: (file: string, expected: string, found: string, hint: string) =>
+    diag('E157', `Results file '${file}' must be ${expected}, not ${found}`, null, hint),
+  sweepOption: (option: string, expected: string, found: string, hint: string) =>
+    diag('E158', `Sweep option '${option}' must be ${expected}, not ${found}`, null, hint),
 };

@@ -3,9 +3,12 @@
 // (Yao et al., ICML 2021); formulas in docs/model.md:
 //   weights   per output channel symmetric: S_w[ch] = max|w_ch| / 127, q_w = round(w / S_w[ch])
 //   bias      int32 q_b = round(b / (S_in · S_w[ch]))
-//   outputs   S_out = P / 127 with P the CALIBRATION_PERCENTILE of the layer's float ReLU outputs over the first
-//             `calibration` training digits; the last layer (no ReLU) uses max |logit| so logits never saturate
-//             on calibration digits
+//   outputs   S_out = α / 127 with α the clipping range of the layer's float ReLU outputs over the first
+//             `calibration` training digits, chosen (method 'mse', the default) to minimise the mean squared
+//             quantization error of those outputs over the candidates α = max·k/MSE_STEPS (the "MSE" calibrator
+//             of Wu et al., "Integer Quantization for Deep Learning Inference", arXiv:2004.09602, 2020), or
+//             (method 'percentile') their CALIBRATION_PERCENTILE; the last layer (no ReLU) uses max |logit| so
+//             logits never saturate on calibration digits
 //   requant   {b, c} = dyadicOf(S_in · S_w[ch] / S_out)
 // The tfjs layouts are permuted to the model file's: conv [k,k,inC,outC] → [outC][inC][k][k]; dense [in,out] →
 // [out][in]; and fc1's input index from tfjs's (H,W,C) flatten to the model's (C,H,W) flatten.
@@ -17,8 +20,12 @@ import { readModel, writeModel, type Conv2dLayer, type FcLayer, type Layer, type
 import { accumulatorBounds, argmaxLowest, goldenAccuracy, modelMacs } from '../accel/golden.js';
 import { decodeTensor, type FloatCheckpoint } from './train-lenet5.js';
 
-/** Percentile (in %) of each ReLU layer's float outputs that maps to int8 127. */
+/** How the clipping range α of a ReLU layer's outputs is chosen. */
+export type CalibrationMethod = 'mse' | 'percentile';
+/** Method 'percentile': the percentile (in %) of each ReLU layer's float outputs that maps to int8 127. */
 export const CALIBRATION_PERCENTILE = 99.99;
+/** Method 'mse': α is searched over max·k/MSE_STEPS for k = 1 … MSE_STEPS. */
+export const MSE_STEPS = 256;
 
 interface FloatLayer {
   readonly kind: 'conv2d' | 'fc';
@@ -111,8 +118,39 @@ function percentile(values: Float32Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * (sorted.length - 1)))]!;
 }
 
+/** Mean squared error of quantizing non-negative values to round(x / s) clamped to [0, 127], s = α / 127. */
+export function quantizationMse(values: Float32Array, alpha: number): number {
+  const s = alpha / 127;
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i]!;
+    const q = Math.min(127, Math.round(x / s));
+    sum += (x - q * s) ** 2;
+  }
+  return sum / values.length;
+}
+
+/** The clipping range α = max·k/MSE_STEPS that minimises quantizationMse (the smallest such k on ties). */
+export function mseClipRange(values: Float32Array): number {
+  // Zeros (ReLU's clipped outputs) quantize exactly for every α, so only positive outputs are searched over.
+  const positive = values.filter((v) => v > 0);
+  const max = positive.reduce((m, v) => Math.max(m, v), 0);
+  if (max === 0) return 0;
+  let best = max;
+  let bestMse = Infinity;
+  for (let k = 1; k <= MSE_STEPS; k++) {
+    const alpha = (max * k) / MSE_STEPS;
+    const mse = quantizationMse(positive, alpha);
+    if (mse < bestMse) {
+      bestMse = mse;
+      best = alpha;
+    }
+  }
+  return best;
+}
+
 /** Output scales per layer calibrated on float activations of the given digits. */
-export function calibrate(layers: readonly FloatLayer[], digits: readonly FloatDigit[]): number[] {
+export function calibrate(layers: readonly FloatLayer[], digits: readonly FloatDigit[], method: CalibrationMethod): number[] {
   const per = layers.map(() => [] as Float32Array[]);
   for (const d of digits) floatForward(layers, d.image).forEach((o, i) => per[i]!.push(o));
   return layers.map((l, i) => {
@@ -122,7 +160,11 @@ export function calibrate(layers: readonly FloatLayer[], digits: readonly FloatD
       all.set(o, at);
       at += o.length;
     }
-    const range = l.relu ? percentile(all, CALIBRATION_PERCENTILE) : all.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const range = !l.relu
+      ? all.reduce((m, v) => Math.max(m, Math.abs(v)), 0)
+      : method === 'mse'
+        ? mseClipRange(all)
+        : percentile(all, CALIBRATION_PERCENTILE);
     return (range > 0 ? range : 1) / 127;
   });
 }
@@ -161,36 +203,49 @@ export function quantize(layers: readonly FloatLayer[], outScales: readonly numb
   return { name: 'lenet5-mnist-int8', input: { shape: [1, MNIST_SIDE, MNIST_SIDE], scale: INPUT_SCALE }, layers: out, metadata };
 }
 
-/** Quantize, evaluate with the golden model on the held-out digits, write the model file and its report. */
-export async function quantizeLeNet5(cp: FloatCheckpoint, opts: { out: string; calibration: number }): Promise<void> {
+export interface PtqOptions {
+  /** Training digits (a prefix of the split) whose float activations calibrate the output scales. */
+  readonly calibration: number;
+  readonly method: CalibrationMethod;
+}
+
+/** Quantize a checkpoint and evaluate float and int8 on the held-out digits (pure; quantizeLeNet5 writes files). */
+export function ptqLeNet5(cp: FloatCheckpoint, opts: PtqOptions): { model: Model; bytes: Uint8Array; report: Record<string, unknown> } {
   const started = Date.now();
   const { train, test } = mnistSplit();
   const layers = floatLayers(cp);
   let floatCorrect = 0;
   for (const d of test) if (argmaxLowest(floatForward(layers, d.image).at(-1)!) === d.label) floatCorrect++;
   const floatAccuracy = floatCorrect / test.length;
-  console.log(`float accuracy (own CHW forward pass) ${(floatAccuracy * 100).toFixed(2)}%, tfjs ${(cp.floatTestAccuracy * 100).toFixed(2)}%`);
-  const scales = calibrate(layers, train.slice(0, opts.calibration));
+  const scales = calibrate(layers, train.slice(0, opts.calibration), opts.method);
   const recipe = {
     split: 'per class: first floor(0.8·n) digits train, rest test (accel/mnist.ts)',
-    epochs: cp.epochs, seed: cp.seed, trainCount: cp.trainCount, batchSize: cp.batchSize, learningRate: cp.learningRate, optimizer: 'adam',
-    calibrationDigits: opts.calibration, calibrationPercentile: CALIBRATION_PERCENTILE,
+    ...cp.recipe, epochs: cp.epochs,
+    calibrationDigits: opts.calibration, calibrationMethod: opts.method,
+    ...(opts.method === 'percentile' ? { calibrationPercentile: CALIBRATION_PERCENTILE } : { mseSteps: MSE_STEPS }),
   };
   const draft = quantize(layers, scales, recipe);
   const int8 = goldenAccuracy(draft, testImages());
-  const report = {
-    floatAccuracy, int8Accuracy: int8.accuracy, epochs: cp.epochs, seed: cp.seed, trainCount: cp.trainCount, testCount: test.length,
-    seconds: Math.round(cp.seconds + (Date.now() - started) / 1000),
-    int8Correct: int8.correct, tfjsFloatAccuracy: cp.floatTestAccuracy, batchSize: cp.batchSize, learningRate: cp.learningRate, macsPerImage: modelMacs(draft),
-    calibrationDigits: opts.calibration, calibrationPercentile: CALIBRATION_PERCENTILE,
-    maxAccumulatorBound: Math.max(...accumulatorBounds(draft).map((b) => b.bound)),
-  };
   const model: Model = { ...draft, metadata: { ...recipe, floatAccuracy, int8Accuracy: int8.accuracy, testCount: test.length } };
   const bytes = writeModel(model);
+  const report = {
+    floatAccuracy, int8Accuracy: int8.accuracy, testCount: test.length, floatCorrect, int8Correct: int8.correct, tfjsFloatAccuracy: cp.floatTestAccuracy,
+    ...recipe, seconds: Math.round(cp.seconds + (Date.now() - started) / 1000), macsPerImage: modelMacs(draft),
+    maxAccumulatorBound: Math.max(...accumulatorBounds(draft).map((b) => b.bound)),
+    outScales: scales,
+  };
+  return { model, bytes, report };
+}
+
+/** Quantize, evaluate with the golden model on the held-out digits, write the model file and its report. */
+export async function quantizeLeNet5(cp: FloatCheckpoint, opts: PtqOptions & { out: string }): Promise<void> {
+  const { bytes, report } = ptqLeNet5(cp, opts);
   readModel(bytes, opts.out);
   mkdirSync(dirname(opts.out), { recursive: true });
   writeFileSync(opts.out, bytes);
   const reportPath = opts.out.replace(/\.sfm$/, '') + '.report.json';
   writeFileSync(reportPath, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`int8 accuracy (golden model) ${(int8.accuracy * 100).toFixed(2)}% (${int8.correct}/${test.length}); wrote ${opts.out} (${bytes.length} bytes) and ${reportPath}`);
+  const pct = (x: unknown) => `${((x as number) * 100).toFixed(2)}%`;
+  console.log(`float accuracy (own CHW forward pass) ${pct(report['floatAccuracy'])} (${report['floatCorrect']}/${report['testCount']}), tfjs ${pct(report['tfjsFloatAccuracy'])}`);
+  console.log(`int8 accuracy (golden model, ${opts.method} calibration) ${pct(report['int8Accuracy'])} (${report['int8Correct']}/${report['testCount']}); wrote ${opts.out} (${bytes.length} bytes) and ${reportPath}`);
 }

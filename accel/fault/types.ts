@@ -19,6 +19,8 @@ export interface FaultSite {
   readonly depth: number;
   /** Site group for breakdowns, e.g. `pe.acc`, `pe.weight`, `buf.act`, `ctrl`. */
   readonly group: string;
+  /** Friendly name (accel/fault/sites.ts), e.g. `array.pe[3][1].acc` for `accel.array.pe_3_1.psum_q`. */
+  readonly alias?: string;
 }
 
 /** One fault. */
@@ -73,6 +75,14 @@ export interface InjectorOptions {
   readonly snapshotInterval?: number;
   /** Stop an injection as masked when its state equals the golden state at a snapshot (needs snapshots). */
   readonly earlyExit?: boolean;
+  /**
+   * How a stuck-at on a register or read port is applied (accel/fault/inject.ts): 'rewrite' (default)
+   * sets the bit again after every edge in the one compiled simulator; 'forces' compiles a variant with
+   * sim/compile forces (cached). Nets always use forces, memory words always rewrite.
+   */
+  readonly stuckAt?: 'rewrite' | 'forces';
+  /** Images whose golden run (snapshots) is kept at once, least recently used dropped first; default 4. */
+  readonly goldenCacheImages?: number;
 }
 
 /** Built once per worker; runs faults. */

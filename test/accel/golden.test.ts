@@ -157,9 +157,9 @@ describe('golden model: the committed LeNet-5', () => {
     for (const b of accumulatorBounds(model)) expect(b.bound).toBeLessThan(2 ** 31);
   });
 
-  // DESIGN's target is >= 97%; the committed model reaches 96.96% (1943/2004, one digit short), so the floor
-  // guards against regressions below what was measured rather than the target.
-  it('reproduces the reported int8 accuracy on all held-out digits (>= 96.5%)', () => {
+  // The exact figures come from the model's report (written by scripts/ptq-lenet5.ts); the floor is DESIGN's
+  // target of >= 97% int8 on the held-out digits.
+  it('reproduces the reported int8 accuracy on all held-out digits (>= 97%)', () => {
     const digits = testImages();
     expect(digits.length).toBe(report.testCount);
     const started = performance.now();
@@ -168,7 +168,7 @@ describe('golden model: the committed LeNet-5', () => {
     console.log(`golden LeNet-5: ${digits.length} images in ${seconds.toFixed(2)} s = ${(digits.length / seconds).toFixed(0)} images/s; accuracy ${(acc.accuracy * 100).toFixed(2)}%`);
     expect(acc.correct).toBe(report.int8Correct);
     expect(acc.accuracy).toBe(report.int8Accuracy);
-    expect(acc.accuracy).toBeGreaterThanOrEqual(0.965);
+    expect(acc.accuracy).toBeGreaterThanOrEqual(0.97);
   });
 
   it('agrees with the independent reference on real digits, layer by layer', () => {

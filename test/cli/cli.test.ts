@@ -108,15 +108,21 @@ describe('splitfuse CLI', () => {
     expect(r.stderr).toMatch(STACK_FRAME);
   });
 
-  it('demo generates, lints with Verilator and summarises', () => {
+  it('demo generates the default accelerator, lints it, runs LeNet-5 on its RTL and summarises, from any working directory', () => {
     const out = path.join(tmp, 'demo');
-    const r = splitfuse(['demo', '--out', out]);
+    const r = splitfuse(['demo', '--out', out, '--images', '3'], { cwd: os.tmpdir() });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout.match(/verilator --lint-only -Wall: clean/g)).toHaveLength(2);
-    for (const f of ['mac/mac_s8_acc32.v', 'mac/manifest.json', 'counter/counter_w8.v', 'counter/manifest.json']) {
+    expect(r.stdout.match(/verilator --lint-only -Wall: clean/g)).toHaveLength(1);
+    expect(r.stdout).toContain('bit-exact vs golden: 3/3 images');
+    expect(r.stdout).toMatch(/accuracy +\d+\.\d% \(\d\/3\)/);
+    expect(r.stdout).toMatch(/cycles +[\d,]+ per image = [\d.]+ µs at 200 MHz/);
+    expect(r.stdout).toMatch(/utilisation +\d+\.\d% of 64 PEs/);
+    expect(r.stdout).toMatch(/energy +\d+\.\d{3} µJ per image \(estimate, 45 nm Horowitz table\)/);
+    for (const f of ['accel_r8c8_i8_acc32_db.v', 'array_ws_r8c8_i8_acc32_db.v', 'manifest.json']) {
       expect(fs.existsSync(path.join(out, f)), f).toBe(true);
     }
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'))).toMatchObject({ top: 'accel_r8c8_i8_acc32_db', generator: 'accel', params: { config: 'default', rows: 8, cols: 8 } });
   });
 
   it('blocks --json lists every block with its parameters', () => {

@@ -1,0 +1,289 @@
+// The inference report of `splitfuse run` (and `npm run demo`): a quantized model compiled for one
+// accelerator configuration runs digit by digit on the RTL in the compiled simulator (accel/run.ts
+// runModelImage); every run's logits are checked bit for bit against the golden model (accel/golden.ts),
+// and the run's cycles and event counters become accuracy, timing, utilisation, DRAM traffic and an
+// energy estimate (DESIGN.md §10, accel/energy.ts). Definitions (also in docs/accelerator.md):
+//
+//   layer cycles   the charges of runModelImage: the cycles from the layer's first instruction issue to
+//                  the next layer's (input LOAD in the first layer, output STORE and HALT in the last);
+//                  they sum to the cycles of the run.
+//   idealCycles    ceil(MACs / (R·C)) with the layer's exact (unpadded) MACs: a perfectly used array.
+//   utilization    idealCycles / cycles per layer; for the model Σ MACs / (R·C · cycles per image);
+//                  conv-only: the same over the conv layers' MACs and charges.
+//   dramBytes      DRAM words read and written (cnt_dram_rd/wr) × bytes per DRAM word (dramBytesPerCycle).
+//   energy         estimateEnergy of the counters: cnt_macs (padding included: the array computes those
+//                  products too), the three buffers with the words their counters count, DRAM bytes
+//                  and requantizations, priced by a technology table (default HOROWITZ_45NM). An estimate.
+//
+// The schedule is data-independent (the program has no data-dependent branches), so every image takes
+// the same cycles; the report still gives the mean, minimum and maximum. The per-layer event counts
+// and engine busy cycles come from one extra profiled run of the first image (the same charging rule).
+import type { AccelHardwareConfig } from '../gen/accel/config.js';
+import { COUNTER_NAMES, type CounterName } from '../gen/accel/top.js';
+import type { Force, SignalHandle } from '../sim/compile/index.js';
+import { inputToDram, compile, type CompiledModel } from './compiler.js';
+import { estimateEnergy, HOROWITZ_45NM, type EnergyEvents, type EnergyTable } from './energy.js';
+import { modelMacs, runGolden } from './golden.js';
+import type { Int8Digit } from './mnist.js';
+import type { Model } from './model.js';
+import { accelMachine, loadImage, readCounters, runModelImage, type ImageRun } from './run.js';
+
+/** A configuration as the report needs it: the hardware fields, a name and the clock (accel/config.ts AccelConfig fits). */
+export type ReportConfig = AccelHardwareConfig & { readonly name: string; readonly clockMHz: number };
+
+export type Counts = Record<CounterName, number>;
+
+export interface RunModelOptions {
+  readonly model: Model;
+  readonly config: ReportConfig;
+  /** The labelled int8 digits to run (accel/mnist.ts testImages). At least one. */
+  readonly images: readonly Int8Digit[];
+  /** Energy costs (default HOROWITZ_45NM). */
+  readonly energyTable?: EnergyTable;
+  /** Called after each image with its index in `images` and its RTL run (a progress bar). */
+  readonly onImage?: (index: number, run: ImageRun) => void;
+  /** Stuck-at forces (accel/run.ts; a separately compiled variant of the machine): a faulty accelerator. */
+  readonly forces?: readonly Force[];
+}
+
+/** Cycles the engines were busy during a layer's charge (they overlap, so these may sum past the charge). */
+export interface BusyCycles {
+  readonly dma: number;
+  readonly gemm: number;
+  readonly post: number;
+}
+
+export interface LayerReport {
+  /** Compiled layer name (a conv with its pool fused into POST names the pool in `fused`). */
+  readonly name: string;
+  readonly fused?: string;
+  /** Exact multiply-accumulates of one inference (no padding). */
+  readonly macs: number;
+  /** Cycles charged to the layer per image (mean over the images). */
+  readonly cycles: number;
+  /** ceil(macs / (R·C)). */
+  readonly idealCycles: number;
+  /** idealCycles / cycles. */
+  readonly utilization: number;
+  /** Event counts during the layer's charge (first image). */
+  readonly counters: Counts;
+  /** Engine busy cycles during the layer's charge (first image). */
+  readonly busy: BusyCycles;
+}
+
+/** Why an image failed the golden check: a differing logit, or a run that did not reach HALT. */
+export type GoldenMismatch =
+  | { readonly image: number; readonly reason: 'logits'; readonly output: number; readonly rtl: number; readonly golden: number }
+  | { readonly image: number; readonly reason: 'fault' | 'no done'; readonly cycles: number };
+
+export interface ModelReport {
+  readonly model: string;
+  readonly config: string;
+  /** Array rows R and columns C; pes = R·C. */
+  readonly rows: number;
+  readonly cols: number;
+  readonly pes: number;
+  readonly clockMHz: number;
+  readonly images: number;
+  /** Images whose RTL class (argmax of the RTL logits, lowest index on ties) equals the label. */
+  readonly correct: number;
+  readonly accuracy: number;
+  /** Images whose RTL logits differ from the golden model's (or whose run did not finish). */
+  readonly goldenMismatches: number;
+  readonly firstMismatch: GoldenMismatch | null;
+  /** Mean cycles per image, and the extremes. */
+  readonly cyclesPerImage: number;
+  readonly cyclesMin: number;
+  readonly cyclesMax: number;
+  readonly totalCycles: number;
+  /** cyclesPerImage / clockMHz. */
+  readonly timeUsPerImage: number;
+  /** Exact MACs of one inference, and what the array counted (cnt_macs, padding included). */
+  readonly macs: number;
+  readonly arrayMacs: number;
+  readonly utilization: number;
+  /** Utilisation over the conv layers only (null when the model has none). */
+  readonly convUtilization: number | null;
+  readonly layers: LayerReport[];
+  /** Event counters per image (mean over the images). */
+  readonly counters: Counts;
+  /** DRAM traffic per image. */
+  readonly dramBytes: { readonly read: number; readonly written: number; readonly total: number };
+  /** Energy per image, pJ (an estimate). */
+  readonly energyPJ: number;
+  readonly energy: { readonly table: string; readonly components: Readonly<Record<string, number>>; readonly estimate: true; readonly estimates: readonly string[] };
+  /** Compiled-simulator speed over the image runs (machine build excluded). */
+  readonly simulator: { readonly seconds: number; readonly cyclesPerSecond: number; readonly buildSeconds: number };
+}
+
+const zeroCounts = (): Counts => Object.fromEntries(COUNTER_NAMES.map((n) => [n, 0])) as Counts;
+
+/**
+ * The energy events of a run from its counters. A counted word: a wbuf row of C operands, one
+ * activation element, an accumulator row of C accWidth-bit words (gen/accel/top.ts). Buffer sizes are
+ * the configuration's, except that an activation read or write hits one of the two activation buffers
+ * (abuf0/abuf1), each half of activationBufferBytes.
+ */
+export function energyEvents(config: AccelHardwareConfig, counters: Counts): EnergyEvents {
+  const bits = config.dtype === 'int16' ? 16 : 8;
+  return {
+    macs: counters.cnt_macs,
+    dtype: config.dtype,
+    accWidth: config.accWidth,
+    buffers: [
+      { name: 'wbuf', bytes: config.weightBufferBytes, wordBits: config.cols * bits, reads: counters.cnt_wbuf_rd, writes: counters.cnt_wbuf_wr },
+      { name: 'abuf', bytes: config.activationBufferBytes / 2, wordBits: bits, reads: counters.cnt_abuf_rd, writes: counters.cnt_abuf_wr },
+      { name: 'acc', bytes: config.accumulatorBufferBytes, wordBits: config.cols * config.accWidth, reads: counters.cnt_acc_rd, writes: counters.cnt_acc_wr },
+    ],
+    dramBytes: (counters.cnt_dram_rd + counters.cnt_dram_wr) * config.dramBytesPerCycle,
+    requants: counters.cnt_requant,
+  };
+}
+
+/** Per-layer counter deltas and busy cycles of one run, charged like runModelImage's layerCycles. */
+export interface LayerProfile {
+  readonly cycles: number[];
+  readonly counters: Counts[];
+  readonly busy: BusyCycles[];
+}
+
+/** Run `input` once, sampling the counters at every layer start and the engines' busy flags every cycle. */
+export function profileLayers(
+  config: AccelHardwareConfig,
+  compiled: CompiledModel,
+  input: ArrayLike<number>,
+  options: { maxCycles: number; forces?: readonly Force[] },
+): LayerProfile {
+  const machine = accelMachine(config, compiled.sizes, { forces: options.forces });
+  const { sim } = machine;
+  loadImage(machine, { ...compiled, dram: inputToDram(compiled, input) });
+  const [done, fault, pc, dma, gemm, post] = (['done', 'fault', 'pc', 'busy_dma', 'busy_gemm', 'busy_post'] as const).map((n) => sim.handle(n)) as [SignalHandle, SignalHandle, SignalHandle, SignalHandle, SignalHandle, SignalHandle];
+  const starts = compiled.layers.map((l) => l.firstInstr);
+  const n = starts.length;
+  const cycles = new Array<number>(n).fill(0);
+  const busy = Array.from({ length: n }, () => ({ dma: 0, gemm: 0, post: 0 }));
+  const marks: Counts[] = [readCounters(sim)];
+  let layer = 0;
+  let t = 0;
+  while (t < options.maxCycles && done.get() === 0 && fault.get() === 0) {
+    while (layer + 1 < n && pc.get() >= starts[layer + 1]!) {
+      marks.push(readCounters(sim));
+      layer++;
+    }
+    const b = busy[layer]!;
+    b.dma += dma.get();
+    b.gemm += gemm.get();
+    b.post += post.get();
+    sim.step();
+    cycles[layer]!++;
+    t++;
+  }
+  while (marks.length <= n) marks.push(readCounters(sim));
+  const counters = marks.slice(1).map((end, i) => Object.fromEntries(COUNTER_NAMES.map((c) => [c, end[c] - marks[i]![c]])) as Counts);
+  return { cycles, counters, busy };
+}
+
+/** Run every image on the RTL, check it against the golden model and summarise (see the header). */
+export function runModel(options: RunModelOptions): ModelReport {
+  const { model, config, images } = options;
+  if (images.length === 0) throw new RangeError('runModel needs at least one image, not 0');
+  const table = options.energyTable ?? HOROWITZ_45NM;
+  const pes = config.rows * config.cols;
+  const compiled = compile(model, config);
+  const buildStart = performance.now();
+  accelMachine(config, compiled.sizes, { forces: options.forces });
+  const buildSeconds = (performance.now() - buildStart) / 1000;
+
+  const layerCycleSums = new Array<number>(compiled.layers.length).fill(0);
+  const counterSums = zeroCounts();
+  let correct = 0;
+  let goldenMismatches = 0;
+  let firstMismatch: GoldenMismatch | null = null;
+  let totalCycles = 0;
+  let cyclesMin = Number.POSITIVE_INFINITY;
+  let cyclesMax = 0;
+  let seconds = 0;
+  images.forEach((digit, index) => {
+    const started = performance.now();
+    const run = runModelImage(config, compiled, digit.image, { forces: options.forces });
+    seconds += (performance.now() - started) / 1000;
+    const golden = runGolden(model, digit.image, { accWidth: config.accWidth });
+    let mismatch: GoldenMismatch | null = null;
+    if (run.fault || !run.done) mismatch = { image: index, reason: run.fault ? 'fault' : 'no done', cycles: run.cycles };
+    else {
+      const output = golden.logits.findIndex((g, k) => run.logits[k] !== g);
+      if (output >= 0) mismatch = { image: index, reason: 'logits', output, rtl: run.logits[output]!, golden: golden.logits[output]! };
+    }
+    if (mismatch) {
+      goldenMismatches++;
+      firstMismatch ??= mismatch;
+    }
+    if (run.predicted === digit.label) correct++;
+    totalCycles += run.cycles;
+    cyclesMin = Math.min(cyclesMin, run.cycles);
+    cyclesMax = Math.max(cyclesMax, run.cycles);
+    run.layerCycles.forEach((c, i) => (layerCycleSums[i]! += c));
+    for (const c of COUNTER_NAMES) counterSums[c] += run.counters[c];
+    options.onImage?.(index, run);
+  });
+
+  const n = images.length;
+  const profile = profileLayers(config, compiled, images[0]!.image, { maxCycles: cyclesMax, forces: options.forces });
+  const layers: LayerReport[] = compiled.layers.map((l, i) => {
+    const cycles = layerCycleSums[i]! / n;
+    const idealCycles = Math.ceil(l.macs / pes);
+    return {
+      name: l.name,
+      ...(l.fused !== undefined ? { fused: l.fused } : {}),
+      macs: l.macs,
+      cycles,
+      idealCycles,
+      utilization: cycles > 0 ? idealCycles / cycles : 0,
+      counters: profile.counters[i]!,
+      busy: profile.busy[i]!,
+    };
+  });
+  const counters = Object.fromEntries(COUNTER_NAMES.map((c) => [c, counterSums[c] / n])) as Counts;
+  const cyclesPerImage = totalCycles / n;
+  const macs = modelMacs(model);
+  const convNames = new Set(model.layers.filter((l) => l.kind === 'conv2d').map((l) => l.name));
+  const conv = layers.filter((l) => convNames.has(l.name));
+  const convCycles = conv.reduce((s, l) => s + l.cycles, 0);
+  const totalEnergy = estimateEnergy(energyEvents(config, counterSums), table);
+  const bytesPerWord = compiled.geometry.wordBits / 8;
+  const read = counters.cnt_dram_rd * bytesPerWord;
+  const written = counters.cnt_dram_wr * bytesPerWord;
+  return {
+    model: model.name,
+    config: config.name,
+    rows: config.rows,
+    cols: config.cols,
+    pes,
+    clockMHz: config.clockMHz,
+    images: n,
+    correct,
+    accuracy: correct / n,
+    goldenMismatches,
+    firstMismatch,
+    cyclesPerImage,
+    cyclesMin,
+    cyclesMax,
+    totalCycles,
+    timeUsPerImage: cyclesPerImage / config.clockMHz,
+    macs,
+    arrayMacs: counters.cnt_macs,
+    utilization: macs / (pes * cyclesPerImage),
+    convUtilization: conv.length > 0 && convCycles > 0 ? conv.reduce((s, l) => s + l.macs, 0) / (pes * convCycles) : null,
+    layers,
+    counters,
+    dramBytes: { read, written, total: read + written },
+    energyPJ: totalEnergy.totalPJ / n,
+    energy: {
+      table: totalEnergy.table,
+      components: Object.fromEntries(Object.entries(totalEnergy.components).map(([k, v]) => [k, v / n])),
+      estimate: true,
+      estimates: totalEnergy.estimates,
+    },
+    simulator: { seconds, cyclesPerSecond: seconds > 0 ? totalCycles / seconds : Number.POSITIVE_INFINITY, buildSeconds },
+  };
+}

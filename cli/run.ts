@@ -1,0 +1,125 @@
+// `splitfuse run`: run a quantized model on the accelerator RTL (compiled simulator) digit by digit,
+// check every output bit for bit against the golden model, and print accuracy, cycles, per-layer
+// utilisation, DRAM traffic and an energy estimate. The work is accel/report.ts runModel; this file
+// validates the options, shows a progress bar on a terminal and formats the report. Exit code 1 when
+// any image's RTL output differs from the golden model's (like cosim's EXIT_MISMATCH).
+import cliProgress from 'cli-progress';
+import { resolveConfig } from '../accel/config.js';
+import { HOROWITZ_45NM, loadEnergyTable, type EnergyTable } from '../accel/energy.js';
+import { testImages, type Int8Digit } from '../accel/mnist.js';
+import { readModelFile } from '../accel/model.js';
+import { runModel, type ModelReport, type RunModelOptions } from '../accel/report.js';
+import { DiagnosticError, msg } from '../hdl/diagnostics.js';
+import type { Force } from '../sim/compile/index.js';
+import type { CliIO } from './main.js';
+import { integerOption } from './sim.js';
+
+/** Held-out MNIST test digits (accel/mnist.ts testImages): the largest --offset + --images. */
+export const TEST_DIGITS = 2004;
+
+/** The options as commander hands them over (strings), or numbers from a library caller. */
+export interface RunCommandOptions {
+  readonly model: string;
+  /** A preset name or a JSON file (accel/config.ts resolveConfig); default 'default'. */
+  readonly config?: string;
+  readonly set?: readonly string[];
+  /** Default 100. */
+  readonly images?: string | number;
+  /** First test digit; default 0. */
+  readonly offset?: string | number;
+  readonly energyTable?: string;
+  readonly json?: boolean;
+}
+
+/** The report of `splitfuse run` as printed with --json: runModel's plus the digits that were run. */
+export type RunReport = ModelReport & { readonly offset: number };
+
+export interface PreparedRun {
+  readonly offset: number;
+  readonly digits: Int8Digit[];
+  readonly options: Omit<RunModelOptions, 'onImage'>;
+}
+
+/** Validate the options (E102 numbers, E110–E119 model file, E140/E141 config and energy table) and load the inputs. */
+export function prepareRun(opts: RunCommandOptions): PreparedRun {
+  const images = integerOption('run', '--images', opts.images ?? 100, 1, TEST_DIGITS);
+  const offset = integerOption('run', '--offset', opts.offset ?? 0, 0, TEST_DIGITS - 1);
+  if (offset + images > TEST_DIGITS) {
+    throw new DiagnosticError([
+      msg.usage(`Option '--images' of 'splitfuse run' with --offset ${offset}`, `an integer in 1..${TEST_DIGITS - offset}`, String(images), `there are ${TEST_DIGITS} test digits; lower --offset or --images`),
+    ]);
+  }
+  const config = resolveConfig({ config: opts.config ?? 'default', set: opts.set ?? [] });
+  const energyTable: EnergyTable | undefined = opts.energyTable !== undefined ? loadEnergyTable(opts.energyTable) : undefined;
+  const model = readModelFile(opts.model);
+  const digits = testImages(offset + images).slice(offset);
+  return { offset, digits, options: { model, config, images: digits, ...(energyTable ? { energyTable } : {}) } };
+}
+
+const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+const int = (x: number): string => Math.round(x).toLocaleString('en-US');
+
+/** The human-readable report. */
+export function runReportText(r: RunReport): string {
+  const rows = r.layers.map((l) => [l.fused ? `${l.name}+${l.fused}` : l.name, int(l.macs), int(l.cycles), int(l.idealCycles), pct(l.utilization), pct(l.busy.gemm / Math.max(1, l.cycles)), pct(l.busy.dma / Math.max(1, l.cycles))]);
+  const head = ['layer', 'MACs', 'cycles', 'ideal', 'util', 'GEMM busy', 'DMA busy'];
+  const all = [head, ...rows, ['total', int(r.macs), int(r.cyclesPerImage), int(Math.ceil(r.macs / r.pes)), pct(r.utilization), '', '']];
+  const widths = head.map((_, c) => Math.max(...all.map((row) => row[c]!.length)));
+  const line = (row: string[]): string => `  ${row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')}`.trimEnd();
+  const last = r.offset + r.images - 1;
+  const mismatch = r.firstMismatch;
+  const mismatchText =
+    mismatch === null
+      ? ''
+      : mismatch.reason === 'logits'
+        ? `; first: test digit ${r.offset + mismatch.image}, output ${mismatch.output}: RTL ${mismatch.rtl}, golden ${mismatch.golden}`
+        : `; first: test digit ${r.offset + mismatch.image} ended without HALT (${mismatch.reason} after ${mismatch.cycles} cycles)`;
+  const cycles = r.cyclesMin === r.cyclesMax ? int(r.cyclesPerImage) : `${int(r.cyclesPerImage)} (min ${int(r.cyclesMin)}, max ${int(r.cyclesMax)})`;
+  const components = Object.entries(r.energy.components)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${(v / 1e6).toFixed(3)}`)
+    .join(', ');
+  return [
+    `${r.model} on '${r.config}' (${r.rows}×${r.cols} PEs, ${r.clockMHz} MHz): ${r.images} test digits ${r.offset}..${last}, RTL in the compiled simulator`,
+    ...all.map((row, i) => (i === all.length - 1 ? [line(widths.map((w) => '-'.repeat(w))), line(row)] : [line(row)])).flat(),
+    `  accuracy:            ${pct(r.accuracy)} (${r.correct}/${r.images})`,
+    `  bit-exact vs golden: ${r.images - r.goldenMismatches}/${r.images} images${mismatchText}`,
+    `  cycles/image:        ${cycles} = ${r.timeUsPerImage.toFixed(1)} µs at ${r.clockMHz} MHz`,
+    `  utilisation:         ${pct(r.utilization)} overall${r.convUtilization === null ? '' : `, ${pct(r.convUtilization)} in conv layers`} (ideal = ceil(MACs/PEs); array MACs incl. padding ${int(r.arrayMacs)})`,
+    `  DRAM bytes/image:    ${int(r.dramBytes.read)} read, ${int(r.dramBytes.written)} written`,
+    `  energy/image:        ${(r.energyPJ / 1e6).toFixed(3)} µJ (estimate, ${r.energy.table === HOROWITZ_45NM.name ? '45 nm Horowitz table' : `table '${r.energy.table}'`}): ${components} µJ`,
+    `  simulator:           ${int(r.simulator.cyclesPerSecond)} cycles/s`,
+    '',
+  ].join('\n');
+}
+
+/** A cli-progress bar of images on `stream`, shown once a run has lasted half a second. */
+function imageProgressBar(stream: NodeJS.WriteStream, total: number): { onImage: (index: number) => void; stop: () => void } {
+  const started = performance.now();
+  let bar: cliProgress.SingleBar | null = null;
+  return {
+    onImage: (index) => {
+      if (!bar && performance.now() - started < 500) return;
+      if (!bar) {
+        bar = new cliProgress.SingleBar({ stream, format: 'run |{bar}| {value}/{total} images, ETA {eta}s', hideCursor: true }, cliProgress.Presets.shades_classic);
+        bar.start(total, index + 1);
+      } else bar.update(index + 1);
+    },
+    stop: () => bar?.stop(),
+  };
+}
+
+/** What `splitfuse run` runs; returns the exit code (0 every image bit-exact, 1 not). `run` is for library callers (faults). */
+export function runCommand(opts: RunCommandOptions, io: CliIO, run: { readonly forces?: readonly Force[] } = {}): number {
+  const prepared = prepareRun(opts);
+  const bar = io.progressStream && !opts.json ? imageProgressBar(io.progressStream, prepared.digits.length) : null;
+  let report: ModelReport;
+  try {
+    report = runModel({ ...prepared.options, ...run, ...(bar ? { onImage: bar.onImage } : {}) });
+  } finally {
+    bar?.stop();
+  }
+  const full: RunReport = { ...report, offset: prepared.offset };
+  io.stdout(opts.json ? `${JSON.stringify(full, null, 2)}\n` : runReportText(full));
+  return report.goldenMismatches === 0 ? 0 : 1;
+}
