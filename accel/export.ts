@@ -343,8 +343,9 @@ function testbenchText({ design, tb, compiled, manifest }: TestbenchInput): stri
   lines.push(`${I2}// The golden model's logits.`);
   for (let i = 0; i < n; i++) {
     const want = expected.logits[i]!;
-    lines.push(`${I2}if (logit[${idx(i)}] !== ${sizedLiteral(want, bits, true)}) begin // ${want}`);
-    lines.push(`${I2}${I}$display("logit %0d is %0d, expected ${want}", ${i}, logit[${idx(i)}]);`);
+    const lit = sizedLiteral(want, bits, true);
+    lines.push(`${I2}if (logit[${idx(i)}] !== ${lit}) begin // ${want}`);
+    lines.push(`${I2}${I}$display("logit %0d is %0d, expected %0d", ${i}, logit[${idx(i)}], ${lit});`);
     lines.push(`${I2}${I}wrong = wrong + 1;`, `${I2}end`);
   }
   const fmt = Array.from({ length: n }, () => '%0d').join(' ');
@@ -406,6 +407,8 @@ export type TestbenchSimulator = 'icarus' | 'verilator';
 export interface TestbenchRun {
   /** The testbench printed PASS and every command exited with status 0. */
   readonly passed: boolean;
+  /** Exit status of the simulation run (null when it did not run: the build failed). */
+  readonly exitCode: number | null;
   /** From the PASS line. */
   readonly predicted: number | null;
   readonly cycles: number | null;
@@ -436,13 +439,13 @@ export async function runExportedTestbench(options: TestbenchRunOptions): Promis
   const [buildCmd, runCmd] = manifest.commands[simulator];
   if (!buildCmd || !runCmd) throw new Error(`manifest.json in ${dir} must list a build and a run command for ${simulator}`);
   const output: string[] = [];
-  const exec = async (argv: readonly string[]): Promise<{ ok: boolean; seconds: number }> => {
+  const exec = async (argv: readonly string[]): Promise<{ ok: boolean; code: number | null; seconds: number }> => {
     const r = await runProgram(argv[0]!.startsWith('./') ? path.resolve(dir, argv[0]!) : argv[0]!, argv.slice(1), { cwd: dir, timeoutMs: 30 * 60 * 1000 });
     if (r.spawnError) throw new DiagnosticError([msg.missingTool(argv[0]!, 'on PATH', 'missing', 'install the Verilog tools with: apt-get install -y verilator iverilog')]);
     output.push(`$ ${commandLine(argv)}`, r.stdout, r.stderr);
-    return { ok: r.code === 0, seconds: r.seconds };
+    return { ok: r.code === 0, code: r.code, seconds: r.seconds };
   };
-  const fail = (buildSeconds: number, cached: boolean): TestbenchRun => ({ passed: false, predicted: null, cycles: null, output: output.join('\n'), buildSeconds, runSeconds: 0, cached });
+  const fail = (buildSeconds: number, cached: boolean): TestbenchRun => ({ passed: false, exitCode: null, predicted: null, cycles: null, output: output.join('\n'), buildSeconds, runSeconds: 0, cached });
 
   let buildSeconds = 0;
   let cached = false;
@@ -469,6 +472,7 @@ export async function runExportedTestbench(options: TestbenchRunOptions): Promis
   const pass = /^PASS class=(\d+) cycles=(\d+)$/m.exec(text);
   return {
     passed: r.ok && pass !== null,
+    exitCode: r.code,
     predicted: pass ? Number(pass[1]) : null,
     cycles: pass ? Number(pass[2]) : null,
     output: text,

@@ -40,13 +40,14 @@ export function sitesReport(opts: SitesCommandOptions): SitesReport {
 }
 
 const int = (x: number): string => x.toLocaleString('en-US');
+const shareText = (x: number): string => (x > 0 && x < 0.001 ? '<0.1%' : `${(100 * x).toFixed(1)}%`);
 
 /** The table: one line per site, then the totals per group and overall. */
 export function sitesReportText(r: SitesReport): string {
   const head = ['site', 'kind', 'width × depth', 'bits', 'group', 'simulator name'];
   const rows = r.sites.map((s) => [s.alias ?? s.name, s.kind, `${s.width} × ${int(s.depth)}`, int(s.bits), s.group, s.name]);
   const groupHead = ['group', 'sites', 'bits', 'share'];
-  const groupRows = r.totals.groups.map((g) => [g.group, int(g.sites), int(g.bits), `${((100 * g.bits) / Math.max(1, r.totals.bits)).toFixed(1)}%`]);
+  const groupRows = r.totals.groups.map((g) => [g.group, int(g.sites), int(g.bits), shareText(g.bits / Math.max(1, r.totals.bits))]);
   const table = (header: string[], body: string[][], right: number[]): string[] => {
     const widths = header.map((_, c) => Math.max(...[header, ...body].map((row) => row[c]!.length)));
     return [header, ...body].map((row) => `  ${row.map((cell, c) => (right.includes(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ')}`.trimEnd());

@@ -4,8 +4,8 @@
 // Fault sets. For seed s the sites' bits (every bit of every word, so each bit is equally likely) are
 // drawn without replacement from a counter-based generator keyed by (seed, s); the set of k faults is
 // the first k of that sequence. Sets therefore nest (the k = 8 set contains the k = 4 set of the same
-// s), which makes the curve of one seed monotone in its faults and the spread across seeds the
-// spread of the fault placement, not of independent resampling at every k.
+// s): along one seed's curve faults are only added, never re-placed, and the spread across seeds is
+// the spread of fault placement. (Accuracy need not fall monotonically: stuck bits can cancel.)
 //
 // Running, as accel/fault/inject.ts runs one stuck-at, with all k at once: stuck bits of registers,
 // read ports and memory words are set again after every clock edge in the shared simulator of the

@@ -71,9 +71,9 @@ export interface InjectorOptions {
   readonly config: AccelHardwareConfig;
   /** The images (int8 C·H·W) and labels the campaign draws from. */
   readonly images: readonly { readonly image: Int8Array; readonly label: number }[];
-  /** Golden snapshot interval in cycles; 0 disables snapshots (every injection runs from reset). */
+  /** Golden snapshot interval in cycles; 0 disables snapshots (every injection runs from reset); default ceil(goldenCycles/32) of the first golden run. */
   readonly snapshotInterval?: number;
-  /** Stop an injection as masked when its state equals the golden state at a snapshot (needs snapshots). */
+  /** Stop an injection as masked when its state equals the golden state at a snapshot (needs snapshots); default true. */
   readonly earlyExit?: boolean;
   /**
    * How a stuck-at on a register or read port is applied (accel/fault/inject.ts): 'rewrite' (default)

@@ -211,6 +211,12 @@ describe('campaigns on the RTL: LeNet-5 on tiny', () => {
     expect(totals(c)).toEqual(totals(a));
   });
 
+  it('a coded diagnostic raised inside a worker thread reaches the caller unchanged', async () => {
+    const err = await runCampaign({ ...base, sites: 'array.nothing[*]', workers: 2 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DiagnosticError);
+    expect((err as DiagnosticError).diagnostics[0]!.code).toBe('E150');
+  });
+
   it('E157 for an existing --out file, E155 for a resume with another seed, E156 for bad options', async () => {
     await expect(runCampaign({ ...base, out: fileA })).rejects.toThrow(/E157: Results file '.*a\.jsonl' must be a new file, not an existing file/);
     const fileC = path.join(dir, 'c.jsonl');
