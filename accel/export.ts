@@ -23,7 +23,7 @@ import path from 'node:path';
 import { DiagnosticError, msg } from '../hdl/diagnostics.js';
 import { build } from '../hdl/dsl/index.js';
 import type { Design, Memory, Module } from '../hdl/ir/index.js';
-import { topModule } from '../hdl/ir/index.js';
+import { addrWidth, topModule } from '../hdl/ir/index.js';
 import { writeVerilog } from '../hdl/verilog.js';
 import { SPLITFUSE_VERSION } from '../hdl/version.js';
 import { memoryNames } from '../gen/accel/buffers.js';
@@ -273,7 +273,7 @@ function testbenchText({ design, tb, compiled, manifest }: TestbenchInput): stri
   const n = compiled.outputCount;
   const bits = g.bits;
   const dram = findMemory(design, DRAM_MEMORY);
-  const dramAw = Math.max(1, Math.ceil(Math.log2(dram.depth)));
+  const dramAw = addrWidth(dram.depth);
   const idxW = Math.max(1, Math.ceil(Math.log2(n)));
   const idx = (i: number): string => `${idxW}'d${i}`;
   const I = '  ';

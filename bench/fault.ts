@@ -1,11 +1,13 @@
 // Fault-campaign benchmark (DESIGN.md §12): injections per second of one campaign run twice on one
 // thread, with golden snapshots + early exit (the default) and with full re-simulation from reset
-// (snapshotInterval 0, no early exit), side by side with the speed-up. Both runs inject the same faults
-// (same seed); the run fails (exit status 1) unless every injection has the same outcome and
-// prediction in both, which is what makes the shortcut legitimate.
+// (snapshotInterval 0, no early exit), side by side with the speed-up. Both inject the same faults
+// (same seed); the benchmark fails (exit status 1) unless every injection has the same outcome and
+// prediction in every run, which is what makes the shortcut legitimate. Simulated cycles are printed
+// too: unlike the rates they do not depend on the load of the machine.
 //
-//   npm run bench:fault -- [--config default] [--sites PATTERN] [--fault seu] [--samples 100] [--images 4] [--seed 1] [--json]
+//   npm run bench:fault -- [--config default] [--sites PATTERN] [--fault seu] [--samples 100] [--images 4] [--seed 1] [--repeat 3] [--json]
 //
+// With --repeat K (default 3) both run K times, alternating, and the fastest run of each counts.
 // Timed: the injection phase of each campaign (CampaignSummary.seconds); set-up (the golden runs and
 // their snapshots; the simulator is compiled once before both) is printed separately.
 import fs from 'node:fs';
@@ -30,6 +32,7 @@ interface BenchArgs {
   samples: number;
   images: number;
   seed: number;
+  repeat: number;
   json: boolean;
 }
 
@@ -43,6 +46,7 @@ function parseBenchArgs(argv: readonly string[]): BenchArgs {
       samples: { type: 'string', default: '100' },
       images: { type: 'string', default: '4' },
       seed: { type: 'string', default: '1' },
+      repeat: { type: 'string', default: '3' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -52,7 +56,7 @@ function parseBenchArgs(argv: readonly string[]): BenchArgs {
     return n;
   };
   if (!(FAULT_MODELS as readonly string[]).includes(values.fault)) throw new RangeError(`--fault must be one of ${FAULT_MODELS.join(', ')}, not '${values.fault}'`);
-  return { config: values.config, sites: values.sites, fault: values.fault as FaultModel, samples: int('samples', values.samples, 1), images: int('images', values.images, 1), seed: int('seed', values.seed, 0), json: values.json };
+  return { config: values.config, sites: values.sites, fault: values.fault as FaultModel, samples: int('samples', values.samples, 1), images: int('images', values.images, 1), seed: int('seed', values.seed, 0), repeat: int('repeat', values.repeat, 1), json: values.json };
 }
 
 /** The per-injection outcome and prediction of a results file, by index. */
@@ -80,19 +84,27 @@ async function main(): Promise<void> {
   // Compile the simulator once up front, so neither run's set-up includes it (accelMachine caches it).
   accelMachine(config, compileModel(model, config).sizes);
   log(`LeNet-5 on '${config.name}': ${args.samples} ${args.fault} injections in '${args.sites}', ${args.images} images, seed ${args.seed}, one thread`);
-  const runs: { name: string; summary: CampaignSummary; file: string }[] = [];
-  for (const [name, engine] of [
+  type Run = { summary: CampaignSummary; outcomes: string[] };
+  const engines = [
     ['snapshots + early exit', {}],
     ['full re-simulation', { snapshotInterval: 0, earlyExit: false }],
-  ] as const) {
-    const file = path.join(dir, `${runs.length}.jsonl`);
-    const summary = await runCampaign({ ...common, ...engine, out: file });
-    runs.push({ name, summary, file });
-    log(`  ${name}: ${summary.injectionsPerSecond.toFixed(2)} injections/s (${summary.seconds.toFixed(1)} s, set-up ${summary.setupSeconds.toFixed(1)} s, ${summary.earlyExits} early exits)`);
+  ] as const;
+  const runs: Run[][] = [[], []];
+  for (let k = 0; k < args.repeat; k++) {
+    for (const [e, [name, engine]] of engines.entries()) {
+      const file = path.join(dir, `${k}-${e}.jsonl`);
+      const summary = await runCampaign({ ...common, ...engine, out: file });
+      runs[e]!.push({ summary, outcomes: outcomesOf(file) });
+      log(`  run ${k + 1}/${args.repeat}, ${name}: ${summary.injectionsPerSecond.toFixed(2)} injections/s (${summary.seconds.toFixed(1)} s, set-up ${summary.setupSeconds.toFixed(1)} s, ${summary.earlyExits} early exits)`);
+    }
   }
-  const [fast, full] = runs as [(typeof runs)[0], (typeof runs)[0]];
-  const agree = JSON.stringify(outcomesOf(fast.file)) === JSON.stringify(outcomesOf(full.file));
   fs.rmSync(dir, { recursive: true, force: true });
+  // The fastest run of each engine counts: the least disturbed by other load on the machine.
+  const fastest = (rs: Run[]): Run => rs.reduce((a, b) => (b.summary.injectionsPerSecond > a.summary.injectionsPerSecond ? b : a));
+  const fast = fastest(runs[0]!);
+  const full = fastest(runs[1]!);
+  const bestWithSetup = (rs: Run[]): number => Math.max(...rs.map((r) => perSecondWithSetup(r.summary)));
+  const agree = runs.flat().every((r) => JSON.stringify(r.outcomes) === JSON.stringify(fast.outcomes));
   const result = {
     config: config.name,
     sites: args.sites,
@@ -100,11 +112,12 @@ async function main(): Promise<void> {
     samples: args.samples,
     images: args.images,
     seed: args.seed,
+    repeat: args.repeat,
     snapshotsPerSecond: Number(fast.summary.injectionsPerSecond.toFixed(3)),
     fullPerSecond: Number(full.summary.injectionsPerSecond.toFixed(3)),
     speedup: Number((fast.summary.injectionsPerSecond / full.summary.injectionsPerSecond).toFixed(2)),
     // With set-up (golden runs, snapshots) included: what a campaign of this size costs end to end.
-    endToEndPerSecond: { snapshots: Number(perSecondWithSetup(fast.summary).toFixed(3)), full: Number(perSecondWithSetup(full.summary).toFixed(3)) },
+    endToEndPerSecond: { snapshots: Number(bestWithSetup(runs[0]!).toFixed(3)), full: Number(bestWithSetup(runs[1]!).toFixed(3)) },
     earlyExits: fast.summary.earlyExits,
     simulatedCycles: { snapshots: fast.summary.simulatedCycles, full: full.summary.simulatedCycles },
     setupSeconds: { snapshots: Number(fast.summary.setupSeconds.toFixed(2)), full: Number(full.summary.setupSeconds.toFixed(2)) },

@@ -171,7 +171,8 @@ export function campaignHandler(data: CampaignWorkerData): TaskHandler<CampaignI
     ...(data.earlyExit !== undefined ? { earlyExit: data.earlyExit } : {}),
   });
   const sites = injector.sites(data.sites);
-  const goldenCycles = data.images.map((_, i) => injector.goldenCycles(i));
+  // Last image first: the injector keeps only its most recent golden runs, and injections come sorted by image.
+  const goldenCycles = data.images.map((_, i) => i).reverse().map((i) => injector.goldenCycles(i)).reverse();
   const layers = injector.compiled.layers.map((l) => l.name);
   return { info: { sites, goldenCycles, layers }, run: (task) => injector.inject(task.image, task.fault) };
 }
