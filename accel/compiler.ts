@@ -31,16 +31,17 @@
 //   activation-buffer elements, not whole buffers.
 //   M tiles are at most the accumulator rows of a bank (a multiple of 4 when pooling). Their sizes
 //   come from HazardProgram's cycle estimate (within 0.1% of the RTL for LeNet-5): starting from full
-//   tiles, each layer in turn takes the best of a few tilings — a small first tile that doubles (the
-//   first layer: an early start on the input) and a small last tile (the next layer's first GEMM
-//   waits for the last POST of the rows it reads).
+//   tiles, each layer in turn (two passes) takes the tiling that minimizes the estimated cycles of
+//   the model up to the next layer, among: full tiles or an even split into a few more; a small last
+//   tile (the next layer's first GEMM waits for the last POST of the rows it reads); and, for the
+//   first layer, a small first tile that doubles (an early start on the top rows of the input).
 // DRAM image: [input slot][weights of every layer][output slot]; all word addresses.
 import { DiagnosticError, msg } from '../hdl/diagnostics.js';
 import { accelGeometry, type AccelGeometry, type AccelHardwareConfig, type AccelSizes } from '../gen/accel/config.js';
 import { encodeOffset, encodeParam, type Instruction } from '../gen/accel/isa.js';
 import { layerMacs } from './golden.js';
 import { layerShapes, type ActivationShape, type Conv2dLayer, type FcLayer, type Model } from './model.js';
-import { HazardProgram, interleave, packElements, packWeightRows, unpackElements, type ComputeStep, type DmaStep } from './program-layout.js';
+import { HazardProgram, interleave, packElements, packWeightRows, unpackElements, type ComputeStep, type DmaStep, type HazardDetail } from './program-layout.js';
 
 /** One compiled layer: its instruction range [firstInstr, lastInstr] (WAITs included) and MACs. */
 export interface CompiledLayer {
@@ -162,6 +163,8 @@ interface PlacedLayer {
 /** The fixed part of a compilation: tables, DRAM image, layers; what schedule() needs besides M tiles. */
 interface Placement {
   readonly g: AccelGeometry;
+  /** The geometry and tables, one object for every schedule tried (HazardProgram memoizes per detail). */
+  readonly detail: HazardDetail;
   readonly layers: PlacedLayer[];
   readonly pixmem: number[];
   readonly offmem: number[];
@@ -201,14 +204,18 @@ function tilingCandidates(L: PlacedLayer, ramp: boolean): [number, number][][] {
   const M = L.plan.pixels.length;
   const sizes: number[] = [];
   for (let s = L.unit; s < Math.min(M, L.maxTile); s *= 2) sizes.push(s);
+  // Largest tiles: full, or an even split into 1..3 more tiles than full ones need.
+  const least = Math.ceil(M / L.maxTile);
+  const caps = [0, 1, 2, 3].map((extra) => Math.min(L.maxTile, L.unit * Math.ceil(M / (least + extra) / L.unit)));
   const firsts = ramp ? [L.maxTile, ...sizes] : [L.maxTile];
   const lasts = [0, ...sizes];
   const out = new Map<string, [number, number][]>();
-  for (const f of firsts)
-    for (const l of lasts) {
-      const t = mTiles(M, L.maxTile, f, l);
-      out.set(JSON.stringify(t), t);
-    }
+  for (const cap of caps)
+    for (const f of firsts)
+      for (const l of lasts) {
+        const t = mTiles(M, cap, f, l);
+        out.set(JSON.stringify(t), t);
+      }
   return [...out.values()];
 }
 
@@ -248,7 +255,7 @@ function place(plan: GemmLayer[], g: AccelGeometry, inputCount: number): Placeme
   if (pixmem.length > 1 << 16) fail(`pixmem must have at most 65536 entries, not ${pixmem.length}`);
   if (offmem.length > 1 << 16) fail(`offmem must have at most 65536 entries, not ${offmem.length}`);
   if (pmem.length > 1 << 12) fail(`pmem must have at most 4096 entries, not ${pmem.length}`);
-  return { g, layers, pixmem, offmem, pmem, weightWords, weightBase, inputWord: 0, inputCount };
+  return { g, detail: { geometry: g, pixmem, offmem }, layers, pixmem, offmem, pmem, weightWords, weightBase, inputWord: 0, inputCount };
 }
 
 /** A LOAD of the DMA stream before its position is known: the compute step that first needs it. */
@@ -259,11 +266,13 @@ interface PendingLoad {
 }
 
 /**
- * Build the program for given M tiles (one list per layer): the compute stream, the DMA stream
- * (weight blocks in a wbuf ring, input chunks), their interleaving (see the header), layer ranges.
+ * Build the program for given M tiles (one list per layer; fewer lists: the program of that prefix of
+ * the model): the compute stream, the DMA stream (weight blocks in a wbuf ring, input chunks), their
+ * interleaving (see the header), layer ranges, and the estimated cycles.
  */
 function schedule(pl: Placement, tilings: readonly (readonly [number, number][])[]): Schedule {
-  const { g, layers, inputCount, inputWord } = pl;
+  const { g, inputCount, inputWord } = pl;
+  const layers = pl.layers.slice(0, tilings.length); // a prefix of the model when tilings is shorter
   const { rows: R, cols: C, wbufDepth, wordsPerWeightRow: WR, elemsPerWord: P } = g;
   const compute: { ins: Instruction; needs: PendingLoad[] }[] = [];
   const layerStart: number[] = [];
@@ -333,7 +342,7 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
   const position = new Map(order.map(({ l }, p) => [l, p]));
   const dmaSteps: DmaStep[] = order.map(({ l }) => ({ ins: l.ins, computeBefore: l.computeBefore }));
   const computeSteps: ComputeStep[] = compute.map((c) => ({ ins: c.ins, dmaBefore: c.needs.reduce((m, l) => Math.max(m, position.get(l)! + 1), 0) }));
-  const program = new HazardProgram({ geometry: g, pixmem: pl.pixmem, offmem: pl.offmem });
+  const program = new HazardProgram(pl.detail);
   const at = interleave(program, computeSteps, dmaSteps);
   const firstInstr = layers.map((_, li) => (li === 0 ? 0 : at[layerStart[li]!]!));
   // The final STORE reads the last layer's output: its WAIT on POST is part of the estimate.
@@ -364,21 +373,21 @@ export function compile(model: Model, config: AccelHardwareConfig): CompiledMode
   const pl = place(plan, probe, inputCount);
 
   // M tiles: start from full tiles, then choose each layer's tiling in turn (first layer first) by
-  // the schedule's estimated cycles, the others fixed (one pass of coordinate descent).
+  // the estimated cycles of the model up to the next layer (whose start waits for this one's last
+  // POST), the other tilings fixed: two passes of coordinate descent (the second lets a layer adapt
+  // to the tiling its successor chose).
   const tilings = pl.layers.map((L) => mTiles(L.plan.pixels.length, L.maxTile, L.maxTile, 0));
-  let best = schedule(pl, tilings);
-  for (const [li, L] of pl.layers.entries()) {
-    for (const candidate of tilingCandidates(L, li === 0)) {
-      if (JSON.stringify(candidate) === JSON.stringify(tilings[li])) continue;
-      const trial = [...tilings];
-      trial[li] = candidate;
-      const s = schedule(pl, trial);
-      if (s.estimate < best.estimate) {
-        best = s;
-        tilings[li] = candidate;
-      }
+  for (const [li, L] of [...pl.layers.entries(), ...pl.layers.entries()]) {
+    const candidates = tilingCandidates(L, li === 0);
+    if (candidates.length < 2) continue;
+    const prefix = (t: [number, number][]): number => schedule(pl, [...tilings.slice(0, li), t, ...tilings.slice(li + 1, li + 2)]).estimate;
+    let bestCost = prefix(tilings[li]!);
+    for (const candidate of candidates) {
+      const cost = prefix(candidate);
+      if (cost < bestCost) [bestCost, tilings[li]] = [cost, candidate];
     }
   }
+  const best = schedule(pl, tilings);
 
   const b = best.program;
   const macsByName = new Map(layerMacs(model).map((l) => [l.name, l.macs]));

@@ -62,7 +62,9 @@ const overlaps = (a: readonly Span[], b: readonly Span[]): boolean => a.some((x)
 
 /**
  * What lets HazardProgram track parts of buffers instead of whole buffers, and estimate issue cycles:
- * the instance's geometry and the GEMM tables (read when a GEMM is pushed, so fill them first).
+ * the instance's geometry and the GEMM tables. Fill the tables first and do not change them while the
+ * detail is in use: what an instruction touches is memoized per detail object (share one detail
+ * between the programs of one compilation) and per instruction object (do not mutate pushed ones).
  */
 export interface HazardDetail {
   readonly geometry: AccelGeometry;
@@ -73,12 +75,13 @@ export interface HazardDetail {
 /**
  * The engine of an instruction and what it reads and writes (isa.ts "Hazards"). Without `detail`
  * every access is to a whole buffer. With it: LOAD WBUF writes rows addr .. addr+count−1; GEMM reads
- * rows wRow .. wRow+kTiles·R−1 and, of abuf[src], the box [min pixel + min valid offset, max pixel +
- * max valid offset] (a superset of a(m, k)'s addresses); POST writes dstBase .. dstBase+(nValid−1)·plane
- * + groups−1 of abuf[dst]; LOAD/STORE ABUF touch addr .. addr+count−1. A range that would reach past
- * its buffer (the RTL wraps addresses) or index past a table falls back to the whole buffer, and an
- * instruction that moves no data touches nothing. The write port of abuf x is written by every LOAD
- * into x and every POST into x that writes at all, whatever the addresses.
+ * rows wRow .. wRow+kTiles·R−1 and, of abuf[src], min pixel + o .. max pixel + o for every valid
+ * offset o (a superset of the a(m, k) addresses); POST writes dstBase + j·plane .. + groups−1 of
+ * abuf[dst] for each channel j < nValid; LOAD/STORE ABUF touch addr .. addr+count−1; acc banks are
+ * whole. A range that would reach past its buffer (where the RTL wraps addresses) or index past a
+ * table counts as the whole buffer, and an instruction that moves no data touches nothing. The write
+ * port of abuf x is written by every LOAD into x and every POST into x that writes at all, whatever
+ * the addresses.
  */
 function effects(ins: Instruction, detail?: HazardDetail): Effects | null {
   const g = detail?.geometry;
@@ -116,16 +119,34 @@ function effects(ins: Instruction, detail?: HazardDetail): Effects | null {
   }
 }
 
-/** Merge spans of one space into disjoint sorted spans (touching spans join). */
-function merged(space: Space, ranges: [number, number][]): Span[] {
-  ranges.sort((a, b) => a[0] - b[0]);
-  const out: Span[] = [];
-  for (const [lo, hi] of ranges) {
+/** Spans [lo + o, hi + o) for ascending offsets o, merged where they touch or overlap. */
+function shifted(space: Space, lo: number, hi: number, offsets: readonly number[]): Span[] {
+  const out: { space: Space; lo: number; hi: number }[] = [];
+  for (const o of offsets) {
     const last = out.at(-1);
-    if (last && lo <= last.hi) out[out.length - 1] = { space, lo: last.lo, hi: Math.max(last.hi, hi) };
-    else out.push({ space, lo, hi });
+    if (last && lo + o <= last.hi) last.hi = Math.max(last.hi, hi + o);
+    else out.push({ space, lo: lo + o, hi: hi + o });
   }
   return out;
+}
+
+/** The valid offsets of offmem[offAddr .. offAddr+K−1], ascending and distinct (memoized per HazardDetail). */
+const validOffsets = new WeakMap<HazardDetail, Map<string, number[]>>();
+function offsetsOf(detail: HazardDetail, offAddr: number, K: number): number[] {
+  const { offmem } = detail;
+  let memo = validOffsets.get(detail);
+  if (!memo) validOffsets.set(detail, (memo = new Map()));
+  const key = `${offAddr},${K}`;
+  let offs = memo.get(key);
+  if (!offs) {
+    const set = new Set<number>();
+    for (let k = 0; k < K; k++) {
+      const e = offmem[offAddr + k]!;
+      if (e & OFF_VALID) set.add(e & 0xffff);
+    }
+    memo.set(key, (offs = [...set].sort((a, b) => a - b)));
+  }
+  return offs;
 }
 
 /**
@@ -144,26 +165,21 @@ function gemmActivations(ins: Extract<Instruction, { op: 'GEMM' }>, K: number, d
     minPix = Math.min(minPix, p);
     maxPix = Math.max(maxPix, p);
   }
-  const ranges: [number, number][] = [];
-  for (let k = 0; k < K; k++) {
-    const e = offmem[ins.offAddr + k]!;
-    if ((e & OFF_VALID) === 0) continue;
-    const off = e & 0xffff;
-    if (maxPix + off >= geometry.abufDepth) return [wholeOf(space)];
-    ranges.push([minPix + off, maxPix + off + 1]);
-  }
-  return merged(space, ranges); // no valid offset: zero activations, nothing read
+  const offs = offsetsOf(detail, ins.offAddr, K);
+  if (offs.length === 0) return []; // every offset invalid: zero activations, nothing read
+  if (maxPix + offs.at(-1)! >= geometry.abufDepth) return [wholeOf(space)];
+  return shifted(space, minPix, maxPix + 1, offs);
 }
 
 /** The elements a POST writes: dstBase + j·plane + q for j < nValid, q < groups (merged per channel). */
 function postDestinations(space: Space, ins: Extract<Instruction, { op: 'POST' }>, groups: number, depth: number): Span[] {
   if (ins.nValid === 0 || groups === 0) return [];
   if (ins.dstBase + (ins.nValid - 1) * ins.plane + groups > depth) return [wholeOf(space)];
-  return merged(space, Array.from({ length: ins.nValid }, (_, j): [number, number] => [ins.dstBase + j * ins.plane, ins.dstBase + j * ins.plane + groups]));
+  return shifted(space, ins.dstBase, ins.dstBase + groups, Array.from({ length: ins.nValid }, (_, j) => j * ins.plane));
 }
 
 /**
- * Estimated cycles an engine stays busy after issuing `ins` (docs/accelerator.md, "Timing"): GEMM is
+ * Estimated cycles an engine stays busy after issuing `ins` (docs/accelerator.md, the engines): GEMM is
  * gen/accel/gemm-engine.ts gemmBusyCycles (tested equal to the RTL); LOAD WBUF count·ceil(C/P) + L + 1;
  * LOAD ABUF about count + L + 1 (one element per cycle through the write port); STORE count + 2; POST
  * groups · max(rows per group · interval, nValid) + 6. Only used to choose an order; the RTL decides.
@@ -209,17 +225,27 @@ export class HazardProgram {
   /** Estimated issue model: the first cycle the next instruction may issue, and when each engine is idle. */
   private nextSlot = 1;
   private readonly idleAt: Record<Engine, number> = { dma: 0, gemm: 0, post: 0 };
+  private readonly byObject = new WeakMap<Instruction, Effects | null>();
 
   constructor(private readonly detail?: HazardDetail) {}
 
-  /** effects(), memoized per HazardDetail by the instruction's fields (a compiler tries many schedules). */
+  /**
+   * effects(), memoized per instruction object and, across programs built on one HazardDetail (a
+   * compiler tries many schedules), by the instruction's fields.
+   */
   private effectsOf(ins: Instruction): Effects | null {
-    if (!this.detail) return effects(ins);
-    let memo = effectsMemo.get(this.detail);
-    if (!memo) effectsMemo.set(this.detail, (memo = new Map()));
-    const key = [ins.op, ...Object.keys(FIELDS[ins.op]).map((f) => (ins as unknown as Record<string, number>)[f])].join();
-    let fx = memo.get(key);
-    if (fx === undefined) memo.set(key, (fx = effects(ins, this.detail)));
+    const known = this.byObject.get(ins);
+    if (known !== undefined) return known;
+    let fx: Effects | null;
+    if (this.detail) {
+      let memo = effectsMemo.get(this.detail);
+      if (!memo) effectsMemo.set(this.detail, (memo = new Map()));
+      const key = [ins.op, ...Object.keys(FIELDS[ins.op]).map((f) => (ins as unknown as Record<string, number>)[f])].join();
+      const cached = memo.get(key);
+      if (cached === undefined) memo.set(key, (fx = effects(ins, this.detail)));
+      else fx = cached;
+    } else fx = effects(ins);
+    this.byObject.set(ins, fx);
     return fx;
   }
 

@@ -177,7 +177,8 @@ const FLAGS: readonly (readonly [keyof FaultCommandOptions, string])[] = [
 export function faultCommandLine(opts: FaultCommandOptions): string {
   const quote = (v: string): string => (/^[\w./:,=+-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
   const parts = ['npx splitfuse fault'];
-  for (const [key, flag] of FLAGS) if (opts[key] !== undefined) parts.push(`${flag} ${quote(String(opts[key]))}`);
+  const sweep = opts.sweep !== undefined || opts.ber !== undefined;
+  for (const [key, flag] of FLAGS) if (opts[key] !== undefined && (key !== 'seeds' || sweep)) parts.push(`${flag} ${quote(String(opts[key]))}`);
   for (const s of opts.set ?? []) parts.push(`--set ${quote(s)}`);
   if (opts.earlyExit === false) parts.push('--no-early-exit');
   return parts.join(' ');

@@ -491,6 +491,24 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignSum
   const bitsPerUpset = options.bitsPerUpset ?? 1;
   const resumedFile = options.resume !== undefined ? readResultsFile(options.resume) : null;
   const file = options.resume ?? options.out ?? null;
+  // The parameters known before any simulation; checked now so that a mismatch does not wait for the set-up.
+  const known = {
+    model: options.modelName ?? options.model.name,
+    modelCrc: hex(crc32(writeModel(options.model))),
+    config: options.config,
+    sites: options.sites,
+    fault: options.fault,
+    bitsPerUpset,
+    seed: options.seed,
+    images: options.images.length,
+    imagesCrc: imagesCrc(options.images),
+  };
+  if (resumedFile) {
+    const inFile = resumedFile.header.params as Partial<CampaignParams>;
+    checkResumeParams(options.resume!, Object.fromEntries(Object.keys(known).map((k) => [k, inFile[k as keyof CampaignParams]])) as unknown as CampaignParams, known as unknown as CampaignParams);
+  } else if (options.out !== undefined && fs.existsSync(options.out)) {
+    throw new DiagnosticError([msg.campaignFile(options.out, 'a new file', 'an existing file', `continue it with --resume ${options.out}, or choose another --out`)]);
+  }
   const workerData: CampaignWorkerData = {
     kind: 'campaign',
     model: options.model,
@@ -523,15 +541,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignSum
     const confidence = options.samples === undefined ? (options.confidence ?? 0.95) : null;
     const samples = options.samples ?? leveugleSampleSize({ population, margin: margin!, confidence: confidence! });
     const params: CampaignParams = {
-      model: options.modelName ?? options.model.name,
-      modelCrc: hex(crc32(writeModel(options.model))),
-      config: options.config,
-      sites: options.sites,
-      fault: options.fault,
-      bitsPerUpset,
-      seed: options.seed,
-      images: options.images.length,
-      imagesCrc: imagesCrc(options.images),
+      ...known,
       population,
       samples,
       margin,
