@@ -7,8 +7,10 @@
 // at the first cycle the pc reaches its first instruction. Layer i is charged the cycles from its start
 // to the start of layer i+1 (the last layer: to `done`); the input LOAD before the first layer is
 // charged to the first layer and the output STORE and HALT to the last. The charges partition the run:
-// they sum to the total cycle count. Work of layer i that overlaps the start of layer i+1 (a weight
-// LOAD of i+1 issued while i's last POST drains) is charged to i+1.
+// they sum to the total cycle count. Work that overlaps a boundary is charged by issue position: the
+// compiler's prefetch LOADs of later layers' weights sit inside an earlier layer's instruction range
+// and run under its GEMMs, and layer i's last POST draining after layer i+1's first instruction issues
+// is charged to i+1.
 import { build } from '../hdl/dsl/index.js';
 import type { Design } from '../hdl/ir/index.js';
 import type { AccelHardwareConfig, AccelSizes } from '../gen/accel/config.js';

@@ -111,8 +111,8 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   // ---- stage 0: table and buffer reads ----
   const vecIssue = m.wire('gemm_vecIssue', stOn.and(p.lt(mCount.zext(PHASE_BITS))));
   const swapIssue = stOn.and(p.eq(0));
-  const wRead = ldW.add(rowIdx.zext(bufs.aw.wbuf)).trunc(bufs.aw.wbuf);
-  const oRead = ldO.add(rowIdx.zext(bufs.aw.off)).trunc(bufs.aw.off);
+  const wRead = ldW.add(fitU(rowIdx, bufs.aw.wbuf)).trunc(bufs.aw.wbuf);
+  const oRead = ldO.add(fitU(rowIdx, bufs.aw.off)).trunc(bufs.aw.off); // a table shallower than R wraps
   const wq = bufs.wbuf.map((bank, j) => bank.read(`gemm_wq_${j}`, wRead));
   const offQ = bufs.offmem.read('gemm_offq', oRead);
   const pixQ = bufs.pixmem.read('gemm_pixq', fitU(pixBase.add(p.trunc(Math.min(PHASE_BITS, bufs.aw.pix))), bufs.aw.pix));
