@@ -14,7 +14,7 @@
 //
 // Speed: tfjs-backend-cpu 4.22 computes Conv2DBackpropFilter and MaxPoolGrad through TensorBuffer.get() calls,
 // which made ~90% of a training step. registerFastCpuKernels() swaps in the same loop nests over flat typed-array
-// indices: the same operations in the same order, so their outputs are bit-identical (tested), ~7× faster overall.
+// indices: the same operations in the same order, so their outputs are bit-identical (tested), ~6× faster per step.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
