@@ -5,21 +5,14 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignSummary } from '../../accel/fault/campaign.js';
 import type { SweepSummary } from '../../accel/fault/sweep.js';
-import { main } from '../../cli/main.js';
+import { ROOT, runCli } from '../support/cli.js';
 import { tempDir } from '../support/tools.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  return { code, stdout, stderr };
-}
+const run = runCli;
 
 const dir = tempDir('fault-cli');
 const MODEL = path.join(ROOT, 'models/lenet5-mnist-int8.sfm');

@@ -4,21 +4,14 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { gemmCycles } from '../../accel/gemm.js';
 import { gemmCommand, gemmReportText, runGemmCommand, type GemmReport } from '../../cli/gemm.js';
-import { main } from '../../cli/main.js';
+import { ROOT, runCli } from '../support/cli.js';
 import { lintVerilator, tempDir } from '../support/tools.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  return { code, stdout, stderr };
-}
+const run = runCli;
 
 describe('splitfuse gemm', () => {
   it('prints cycles, the formula, utilisation and bit-exact: yes', async () => {

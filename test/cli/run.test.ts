@@ -3,25 +3,18 @@
 // 20 of them in the CI run that must stay free of golden mismatches.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { HOROWITZ_45NM } from '../../accel/energy.js';
 import { goldenAccuracy } from '../../accel/golden.js';
 import { testImages } from '../../accel/mnist.js';
 import { readModelFile } from '../../accel/model.js';
-import { main } from '../../cli/main.js';
+import { ROOT, runCli } from '../support/cli.js';
 import { runCommand, type RunReport } from '../../cli/run.js';
 import { tempDir } from '../support/tools.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MODEL = path.join(ROOT, 'models', 'lenet5-mnist-int8.sfm');
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  return { code, stdout, stderr };
-}
+const run = runCli;
 
 describe('splitfuse run', () => {
   it('tiny, 20 digits, --json: zero golden mismatches, accuracy equal to the golden model, the documented shape', async () => {

@@ -1,14 +1,9 @@
 // `splitfuse sites`: the table and totals, --json, --set, and coded diagnostics with exit code 2.
 import { describe, expect, it } from 'vitest';
-import { main } from '../../cli/main.js';
+import { runCli } from '../support/cli.js';
 import { sitesReport, type SitesReport } from '../../cli/sites.js';
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  return { code, stdout, stderr };
-}
+const run = runCli;
 
 describe('splitfuse sites', () => {
   it('prints one line per site with kind, width × depth, bits, group, and totals per group', async () => {

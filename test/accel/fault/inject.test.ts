@@ -9,8 +9,8 @@ import { runGolden } from '../../../accel/golden.js';
 import { testImages } from '../../../accel/mnist.js';
 import { readModelFile, type FcLayer } from '../../../accel/model.js';
 import { accelMachine, runModelImage } from '../../../accel/run.js';
-import { DiagnosticError } from '../../../hdl/diagnostics.js';
 import { splitmix64 } from '../../support/arbitrary.js';
+import { diagnosticOf } from '../../support/cli.js';
 
 const model = readModelFile('models/lenet5-mnist-int8.sfm');
 const config = PRESETS.tiny!;
@@ -18,15 +18,7 @@ const images = testImages(2);
 const injector = createInjector({ model, config, images });
 const plain = createInjector({ model, config, images, snapshotInterval: 0 });
 
-function diagnostic(fn: () => unknown): { code: string; message: string } {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DiagnosticError) return { code: err.diagnostics[0]!.code, message: err.message };
-    throw err;
-  }
-  throw new Error('expected a DiagnosticError');
-}
+const diagnostic = diagnosticOf;
 
 /** The golden run's state after `cycle` cycles, in the shared simulator (to pick injection cycles). */
 function goldenSimAt(image: number, cycle: number) {

@@ -6,7 +6,7 @@ import { PRESETS } from '../../../accel/config.js';
 import { accelSites, siteBits, siteTotals } from '../../../accel/fault/sites.js';
 import { readModelFile } from '../../../accel/model.js';
 import { accelMachine } from '../../../accel/run.js';
-import { DiagnosticError } from '../../../hdl/diagnostics.js';
+import { diagnosticOf } from '../../support/cli.js';
 
 const model = readModelFile('models/lenet5-mnist-int8.sfm');
 const tiny = PRESETS.tiny!;
@@ -15,15 +15,7 @@ const catalog = accelSites(tiny, tinySizes);
 const names = (pattern: string): string[] => catalog.match(pattern).map((s) => s.name);
 const aliases = (pattern: string): string[] => catalog.match(pattern).map((s) => s.alias!);
 
-function diagnostic(fn: () => unknown): { code: string; message: string } {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DiagnosticError) return { code: err.diagnostics[0]!.code, message: err.message };
-    throw err;
-  }
-  throw new Error('expected a DiagnosticError');
-}
+const diagnostic = diagnosticOf;
 
 describe('site catalog', () => {
   it('covers every register, read port, memory and net of the simulator, each once, with a unique alias', () => {
