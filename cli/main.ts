@@ -16,7 +16,7 @@ import { paramInfo, paramTypeText } from './params.js';
 import { runCommand, type RunCommandOptions } from './run.js';
 import { simCommand } from './sim.js';
 import { sitesCommand, type SitesCommandOptions } from './sites.js';
-import { synthCommand } from './synth.js';
+import { synthCommand, type SynthCommandOptions } from './synth.js';
 
 export interface CliIO {
   readonly stdout: (text: string) => void;
@@ -135,13 +135,15 @@ function program(io: CliIO, status: { exitCode: number }): Command {
 
   cli
     .command('synth')
-    .description('synthesize a block for an FPGA with Yosys and print its LUT/FF/DSP/BRAM use and cell types')
-    .argument('<block>', `block to synthesize: ${BLOCKS.map((b) => b.name).join(', ')}`)
-    .option('--set <key=value>', 'set a block parameter (repeatable); see "splitfuse blocks"', collect, [])
+    .description('synthesize a block, or the accelerator running a model, for an FPGA with Yosys and print its LUT/FF/DSP/BRAM use and cell types')
+    .argument('<block>', `block to synthesize: ${BLOCKS.map((b) => b.name).join(', ')}, or ${ACCEL_TARGET}`)
+    .option('--set <key=value>', 'set a block parameter, or for accel a configuration field (repeatable); see "splitfuse blocks"', collect, [])
     .requiredOption('--target <family>', 'FPGA family: xc7, ice40, ecp5 or gowin')
+    .option('--model <file>', 'accel: the quantized model file whose program fills the table ROMs')
+    .option('--config <name|file>', 'accel: configuration preset (tiny, default, large) or JSON file')
     .option('--json', 'print {block, params, target, top, lut, ff, dsp, bram, ..., cells, yosys} as JSON')
-    .addHelpText('after', '\nExamples:\n  splitfuse synth mac --target xc7\n  splitfuse synth mac --set width=16 --target ice40 --json')
-    .action(async (block: string, opts: { set: string[]; target: string; json?: boolean }) => {
+    .addHelpText('after', '\nExamples:\n  splitfuse synth mac --target xc7\n  splitfuse synth mac --set width=16 --target ice40 --json\n  splitfuse synth accel --model models/lenet5-mnist-int8.sfm --config tiny --target xc7')
+    .action(async (block: string, opts: SynthCommandOptions) => {
       await synthCommand(block, opts, io);
     });
 

@@ -2,6 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { main, type CliIO } from '../../cli/main.js';
 import { synthBlock, synthReportText } from '../../cli/synth.js';
+import { readFileSync } from 'node:fs';
+import { PRESETS } from '../../accel/config.js';
+import { compile } from '../../accel/compiler.js';
+import { readModel } from '../../accel/model.js';
 
 const SYNTH_TIMEOUT = 90_000;
 
@@ -67,5 +71,30 @@ describe('splitfuse synth', () => {
     const badBlock = await run(['synth', 'maq', '--target', 'xc7']);
     expect(badBlock.status).toBe(2);
     expect(badBlock.stderr).toMatch(/^E100: Block must be one of .*, not 'maq'/);
+  });
+
+  it('synth accel: the tiny accelerator running LeNet-5 maps its 16 multipliers to DSP48E1s and its buffers to block RAM', async () => {
+    const modelFile = new URL('../../models/lenet5-mnist-int8.sfm', import.meta.url);
+    const r = await run(['synth', 'accel', '--model', modelFile.pathname, '--config', 'tiny', '--target', 'xc7', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const json = JSON.parse(r.stdout) as { block: string; params: Record<string, unknown>; top: string; lut: number; ff: number; dsp: number; bram: number; cells: Record<string, number> };
+    const compiled = compile(readModel(readFileSync(modelFile), 'lenet5'), PRESETS.tiny!);
+    expect(json).toMatchObject({ block: 'accel', top: 'accel_r4c4_i8_acc32_db' });
+    expect(json.params).toMatchObject({ config: 'tiny', rows: 4, cols: 4, model: 'lenet5-mnist-int8', instructions: compiled.program.length });
+    // The 4×4 array's multipliers plus the requantizer's: the program ROMs keep the data path alive.
+    expect(json.dsp).toBeGreaterThanOrEqual(16);
+    expect(json.cells.DSP48E1).toBe(json.dsp);
+    expect(json.bram).toBeGreaterThan(0);
+    expect(json.lut).toBeGreaterThan(100);
+  }, 600_000);
+
+  it('synth accel needs --model and --config; a block rejects them (E146)', async () => {
+    const missing = await run(['synth', 'accel', '--target', 'xc7']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain("E146: Option '--model' of 'splitfuse synth accel' must be given, not left out");
+    const block = await run(['synth', 'mac', '--config', 'tiny', '--target', 'xc7']);
+    expect(block.status).toBe(2);
+    expect(block.stderr).toContain("E146: Option '--config' of 'splitfuse synth mac' must be left out");
   });
 });
