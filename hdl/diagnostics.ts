@@ -281,6 +281,8 @@ export const msg = {
       null,
       `fix what the ERROR names; the log around it:\n${lines.map((l) => `    | ${l}`).join('\n')}\n  (end of log excerpt)`,
     ),
+  yosysWasmMemory: (error: string) =>
+    diag('E120', `WebAssembly Yosys must finish within its 4 GiB address space, not run out of it (${error})`, null, "install a native Yosys (apt-get install yosys; splitfuse uses it when 'yosys' is on the PATH), or synthesize a smaller configuration (--config tiny, smaller buffers with --set)"),
   unknownTarget: (found: string, targets: readonly string[], closest: string | null) =>
     diag('E121', `Synthesis target must be one of ${targets.join(', ')}, not '${found}'`, null, `${closest ? `the closest name is '${closest}'; ` : ''}use --target ${targets.join('|')}`),
   yosysTop: (top: string, error: string) =>
