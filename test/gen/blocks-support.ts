@@ -41,3 +41,22 @@ export function seededInts(seed: number): (lo: bigint, hi: bigint) => bigint {
     return lo + (wide % span);
   };
 }
+
+/**
+ * A seeded pixel stream for the streaming blocks (pool, line buffer): a rows×cols map of `width`-bit
+ * pixels (extremes one time in three), reset in cycle 0, random valid gaps carrying junk pixels, then
+ * `idleAfter` idle cycles so the last outputs can leave.
+ */
+export function pixelStream(options: { width: number; signed: boolean; cols: number }, rows: number, seed: number, idleAfter: number): { pixels: bigint[]; stimulus: Stimulus } {
+  const next = seededInts(seed);
+  const lo = options.signed ? -(1n << BigInt(options.width - 1)) : 0n;
+  const hi = options.signed ? (1n << BigInt(options.width - 1)) - 1n : (1n << BigInt(options.width)) - 1n;
+  const pixels = Array.from({ length: rows * options.cols }, () => (next(0n, 2n) === 0n ? [lo, hi][Number(next(0n, 1n))]! : next(lo, hi)));
+  const stimulus: Record<string, bigint | number>[] = [{ rst: 1, valid: 0, pix: 0 }];
+  for (const p of pixels) {
+    while (next(0n, 3n) === 0n) stimulus.push({ rst: 0, valid: 0, pix: next(lo, hi) });
+    stimulus.push({ rst: 0, valid: 1, pix: p });
+  }
+  for (let i = 0; i < idleAfter; i++) stimulus.push({ rst: 0, valid: 0, pix: 0 });
+  return { pixels, stimulus };
+}

@@ -7,21 +7,9 @@ import { LINEBUF_LATENCY, lineBuffer, lineBufferReference, windowPort, type Line
 import { build } from '../../hdl/dsl/index.js';
 import { compile } from '../../sim/compile/index.js';
 import type { Stimulus } from '../../sim/verilator/index.js';
-import { COSIM_TIMEOUT, expectCosimAgrees, expectLintClean, seededInts } from './blocks-support.js';
+import { COSIM_TIMEOUT, expectCosimAgrees, expectLintClean, pixelStream } from './blocks-support.js';
 
-function streamOf(options: LineBufferOptions, rows: number, seed: number): { pixels: bigint[]; stimulus: Stimulus } {
-  const next = seededInts(seed);
-  const lo = options.signed ? -(1n << BigInt(options.width - 1)) : 0n;
-  const hi = options.signed ? (1n << BigInt(options.width - 1)) - 1n : (1n << BigInt(options.width)) - 1n;
-  const pixels = Array.from({ length: rows * options.cols }, () => (next(0n, 2n) === 0n ? [lo, hi][Number(next(0n, 1n))]! : next(lo, hi)));
-  const stimulus: Record<string, bigint | number>[] = [{ rst: 1, valid: 0, pix: 0 }];
-  for (const p of pixels) {
-    while (next(0n, 3n) === 0n) stimulus.push({ rst: 0, valid: 0, pix: next(lo, hi) });
-    stimulus.push({ rst: 0, valid: 1, pix: p });
-  }
-  stimulus.push({ rst: 0, valid: 0, pix: 0 });
-  return { pixels, stimulus };
-}
+const streamOf = (options: LineBufferOptions, rows: number, seed: number): { pixels: bigint[]; stimulus: Stimulus } => pixelStream(options, rows, seed, 1);
 
 /** The windows seen with window_valid, checking each comes LINEBUF_LATENCY after its bottom-right pixel. */
 function runLineBuffer(options: LineBufferOptions, stimulus: Stimulus): bigint[][][] {

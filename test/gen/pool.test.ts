@@ -7,22 +7,9 @@ import { maxPool2, maxPool2Reference, POOL_LATENCY, type PoolOptions } from '../
 import { build } from '../../hdl/dsl/index.js';
 import { compile } from '../../sim/compile/index.js';
 import type { Stimulus } from '../../sim/verilator/index.js';
-import { COSIM_TIMEOUT, expectCosimAgrees, expectLintClean, seededInts } from './blocks-support.js';
+import { COSIM_TIMEOUT, expectCosimAgrees, expectLintClean, pixelStream } from './blocks-support.js';
 
-/** Pixels of a rows×cols map (extremes one time in three) and a valid pattern with gaps. */
-function streamOf(options: PoolOptions, rows: number, seed: number): { pixels: bigint[]; stimulus: Stimulus } {
-  const next = seededInts(seed);
-  const lo = options.signed ? -(1n << BigInt(options.width - 1)) : 0n;
-  const hi = options.signed ? (1n << BigInt(options.width - 1)) - 1n : (1n << BigInt(options.width)) - 1n;
-  const pixels = Array.from({ length: rows * options.cols }, () => (next(0n, 2n) === 0n ? [lo, hi][Number(next(0n, 1n))]! : next(lo, hi)));
-  const stimulus: Record<string, bigint | number>[] = [{ rst: 1, valid: 0, pix: 0 }];
-  for (const p of pixels) {
-    while (next(0n, 3n) === 0n) stimulus.push({ rst: 0, valid: 0, pix: next(lo, hi) });
-    stimulus.push({ rst: 0, valid: 1, pix: p });
-  }
-  stimulus.push({ rst: 0, valid: 0, pix: 0 }, { rst: 0, valid: 0, pix: 0 });
-  return { pixels, stimulus };
-}
+const streamOf = (options: PoolOptions, rows: number, seed: number): { pixels: bigint[]; stimulus: Stimulus } => pixelStream(options, rows, seed, 2);
 
 /** Run the stimulus; the pooled pixels in order, checking each appears POOL_LATENCY after a block's last pixel. */
 function runPool(options: PoolOptions, stimulus: Stimulus): bigint[] {
