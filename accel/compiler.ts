@@ -55,6 +55,25 @@ export interface CompiledLayer {
   readonly macs: number;
 }
 
+/**
+ * One POST of the program: which output neurons of which layer its accumulator rows hold. Row r of the
+ * bank (r < mCount) is GEMM pixel m0 + r of the layer (the layer's pixel order: pool-window-major when
+ * a pool is fused), column j (j < nValid) is physical output channel channel0 + j. Fault tools map a
+ * neuron to the accumulator word it lives in between its GEMM and this POST (accel/protect/).
+ */
+export interface PostTile {
+  /** CompiledLayer name. */
+  readonly layer: string;
+  /** Index of the POST instruction in `program`. */
+  readonly instr: number;
+  readonly bank: number;
+  readonly m0: number;
+  readonly mCount: number;
+  readonly channel0: number;
+  readonly nValid: number;
+  readonly pool: boolean;
+}
+
 /** A compiled model: an accel/interpret.ts ProgramImage plus the layout of its DRAM image. */
 export interface CompiledModel {
   readonly program: Instruction[];
@@ -70,6 +89,8 @@ export interface CompiledModel {
   readonly outputWord: number;
   readonly outputCount: number;
   readonly layers: CompiledLayer[];
+  /** Every POST, in program order (see PostTile). */
+  readonly posts: PostTile[];
   /** Table and DRAM depths of the instance that runs this program (accelSimTop). */
   readonly sizes: AccelSizes;
   readonly geometry: AccelGeometry;
@@ -176,6 +197,7 @@ interface Placement {
 interface Schedule {
   readonly program: HazardProgram;
   readonly firstInstr: number[];
+  readonly posts: PostTile[];
   readonly estimate: number;
 }
 
@@ -274,7 +296,7 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
   const { g, inputCount, inputWord } = pl;
   const layers = pl.layers.slice(0, tilings.length); // a prefix of the model when tilings is shorter
   const { rows: R, cols: C, wbufDepth, wordsPerWeightRow: WR, elemsPerWord: P } = g;
-  const compute: { ins: Instruction; needs: PendingLoad[] }[] = [];
+  const compute: { ins: Instruction; needs: PendingLoad[]; tile?: Omit<PostTile, 'instr'> }[] = [];
   const layerStart: number[] = [];
   const blocks: { wRow: number; rows: number; lastUse: number }[] = [];
   const loads: PendingLoad[] = [];
@@ -330,6 +352,7 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
             interval: 1,
           },
           needs: [],
+          tile: { layer: L.layer.name, bank, m0, mCount, channel0: n * C, nValid, pool: L.pool },
         });
         bank = 1 - bank;
       }
@@ -345,11 +368,18 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
   const program = new HazardProgram(pl.detail);
   const at = interleave(program, computeSteps, dmaSteps);
   const firstInstr = layers.map((_, li) => (li === 0 ? 0 : at[layerStart[li]!]!));
+  // at[i] is where compute step i went in, WAITs in front of it included: its POST is the first POST from there.
+  const postAt = (i: number): number => {
+    let k = at[i]!;
+    while (program.program[k]!.op !== 'POST') k++;
+    return k;
+  };
+  const posts = compute.flatMap((c, i) => (c.tile ? [{ ...c.tile, instr: postAt(i) }] : []));
   // The final STORE reads the last layer's output: its WAIT on POST is part of the estimate.
   const last = layers.at(-1);
   const outCount = last ? last.plan.outN * last.plan.plane : inputCount;
   const estimate = program.estimate({ op: 'STORE', buf: (last ? 1 - last.src : 0) + 1, dram: 0, addr: 0, count: outCount }) + outCount + 4;
-  return { program, firstInstr, estimate };
+  return { program, firstInstr, posts, estimate };
 }
 
 /**
@@ -408,7 +438,7 @@ export function compile(model: Model, config: AccelHardwareConfig): CompiledMode
   const { pixmem, offmem, pmem } = pl;
   const n1 = (x: number): number => Math.max(1, x);
   const sizes: AccelSizes = { imemDepth: b.length, pixDepth: n1(pixmem.length), offDepth: n1(offmem.length), pmemDepth: n1(pmem.length), dramWords: dram.length };
-  return { program: b.program, pixmem, offmem, pmem, dram, inputWord: pl.inputWord, inputCount, outputWord, outputCount, layers, sizes, geometry: accelGeometry(config, sizes), estimatedCycles: b.estimatedCycles };
+  return { program: b.program, pixmem, offmem, pmem, dram, inputWord: pl.inputWord, inputCount, outputWord, outputCount, layers, posts: best.posts, sizes, geometry: accelGeometry(config, sizes), estimatedCycles: b.estimatedCycles };
 }
 
 /** The compiled DRAM image with `image` (the model input, C·H·W elements in (C,H,W) order) in its slot. */
