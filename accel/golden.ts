@@ -15,7 +15,8 @@
 // The predicted class is the argmax of the last layer's int8 outputs, the lowest index on ties.
 import { DiagnosticError, msg } from '../hdl/diagnostics.js';
 import { requantize } from './quant.js';
-import { layerShapes, type ActivationShape, type Conv2dLayer, type FcLayer, type Model } from './model.js';
+import { LCU, LCU_GROUP_SIZE, layerShapes, type ActivationShape, type Conv2dLayer, type FcLayer, type Model } from './model.js';
+import { lcuCombine } from './protect/lcu.js';
 
 export interface GoldenOptions {
   /** Accumulator width in bits (two's complement); default 32 (DESIGN.md §5 for INT8). */
@@ -59,7 +60,8 @@ export function layerMacs(model: Model): LayerMacs[] {
   return model.layers.map((layer, i) => {
     const out = shapes[i]!;
     let macs = 0;
-    if (layer.kind === 'conv2d') macs = sizeOf(out) * layer.inC * layer.k * layer.k;
+    // Physical channels: a protected layer's copies are computed too.
+    if (layer.kind === 'conv2d' && out.kind === 'chw') macs = layer.outC * out.h * out.w * layer.inC * layer.k * layer.k;
     else if (layer.kind === 'fc') macs = layer.in * layer.out;
     return { name: layer.name, kind: layer.kind, macs };
   });
@@ -134,9 +136,42 @@ function finish(layer: Conv2dLayer | FcLayer, o: number, acc: number, check: Acc
   return requantizeInt8(z, layer.requantB[o]!, layer.requantC[o]!, layer.relu);
 }
 
-function conv2d(layer: Conv2dLayer, x: Int8Array, inS: { h: number; w: number }, outS: { h: number; w: number }, check: AccCheck): Int8Array {
+/**
+ * A protected layer (accel/model.ts LayerProtection): `physical(o, p)` is the raw accumulator of physical
+ * channel o at output pixel p; each group's accumulators are combined by the correction rule
+ * (accel/protect/lcu.ts) and requantized with the head's bias and multiplier into the group's logical channel.
+ */
+function protectedOutputs(layer: Conv2dLayer | FcLayer, pixels: number, physical: (o: number, p: number) => number, check: AccCheck): Int8Array {
+  const { lcu, bound } = layer.protection!;
+  const heads: number[] = [];
+  for (let o = 0; o < lcu.length; o += LCU_GROUP_SIZE[lcu[o]!]!) heads.push(o);
+  const out = new Int8Array(heads.length * pixels);
+  heads.forEach((o, logical) => {
+    const code = lcu[o]!;
+    for (let p = 0; p < pixels; p++) {
+      const a = physical(o, p);
+      let acc = a;
+      if (code !== LCU.plain) {
+        const b = physical(o + 1, p);
+        const c = code === LCU.tmr ? physical(o + 2, p) : 0;
+        acc = Number(lcuCombine(code, BigInt(a), BigInt(b), BigInt(c), bound[o]!, check.accWidth).value);
+      }
+      out[logical * pixels + p] = finish(layer, o, acc, check);
+    }
+  });
+  return out;
+}
+
+function conv2d(layer: Conv2dLayer, x: Int8Array, inS: { h: number; w: number }, outS: { h: number; w: number }, check: AccCheck): Int8Array;
+function conv2d(layer: Conv2dLayer, x: Int8Array, inS: { h: number; w: number }, outS: { h: number; w: number }, check: AccCheck, raw: true): Float64Array;
+function conv2d(layer: Conv2dLayer, x: Int8Array, inS: { h: number; w: number }, outS: { h: number; w: number }, check: AccCheck, raw = false): Int8Array | Float64Array {
   const { inC, outC, k, stride, weights } = layer;
-  const out = new Int8Array(outC * outS.h * outS.w);
+  if (layer.protection) {
+    const plane = outS.h * outS.w;
+    const raw = conv2d({ ...layer, protection: undefined }, x, inS, outS, check, true);
+    return protectedOutputs(layer, plane, (o, p) => raw[o * plane + p]!, check);
+  }
+  const out = raw ? new Float64Array(outC * outS.h * outS.w) : new Int8Array(outC * outS.h * outS.w);
   const plane = inS.h * inS.w;
   for (let o = 0; o < outC; o++) {
     const wBase = o * inC * k * k;
@@ -152,7 +187,7 @@ function conv2d(layer: Conv2dLayer, x: Int8Array, inS: { h: number; w: number },
             for (let kx = 0; kx < k; kx++) acc += weights[wRow + kx]! * x[xRow + kx]!;
           }
         }
-        out[(o * outS.h + oy) * outS.w + ox] = finish(layer, o, acc, check);
+        out[(o * outS.h + oy) * outS.w + ox] = raw ? acc : finish(layer, o, acc, check);
       }
     }
   }
@@ -177,8 +212,17 @@ function maxpool(k: number, stride: number, x: Int8Array, inS: { c: number; h: n
 }
 
 function fc(layer: FcLayer, x: Int8Array, check: AccCheck): Int8Array {
-  const out = new Int8Array(layer.out);
   const n = layer.in;
+  if (layer.protection) {
+    const raw = new Float64Array(layer.out);
+    for (let o = 0; o < layer.out; o++) {
+      let acc = 0;
+      for (let i = 0; i < n; i++) acc += layer.weights[o * n + i]! * x[i]!;
+      raw[o] = acc;
+    }
+    return protectedOutputs(layer, 1, (o) => raw[o]!, check);
+  }
+  const out = new Int8Array(layer.out);
   for (let o = 0; o < layer.out; o++) {
     let acc = 0;
     const base = o * n;

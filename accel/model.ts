@@ -36,6 +36,31 @@ export interface QuantizedParams {
   readonly outScale: number;
 }
 
+/**
+ * Correction-unit codes of a protected layer's PHYSICAL output channels (accel/protect/, gen/protect/lcu.ts).
+ * A protected neuron occupies consecutive physical channels: its head (code split, dup or tmr) followed by one
+ * (split, dup) or two (tmr) channels of code `copy`. Every other channel is `plain`.
+ */
+export const LCU = { plain: 0, split: 1, dup: 2, tmr: 3, copy: 4 } as const;
+export type LcuCode = (typeof LCU)[keyof typeof LCU];
+/** Physical channels of a group led by each code (a copy never leads one). */
+export const LCU_GROUP_SIZE: Readonly<Record<number, number>> = { [LCU.plain]: 1, [LCU.split]: 2, [LCU.dup]: 2, [LCU.tmr]: 3 };
+
+/**
+ * Redundancy of a conv2d/fc layer (selective neuron splitting, duplication or TMR; accel/protect/transform.ts).
+ * The layer's outC/out, weights, bias and requantization tensors count PHYSICAL channels; its output (what the
+ * next layer reads) has one LOGICAL channel per non-copy physical channel, in order. Before requantization a
+ * correction unit combines each group's accumulators (accel/protect/lcu.ts lcuCombine): split pairs are summed
+ * (their weights sum exactly to the original neuron's), duplicates min-selected, TMR triples voted. The head
+ * carries the neuron's bias and requantization; copies carry bias 0 and the head's multiplier.
+ */
+export interface LayerProtection {
+  /** One LCU code per physical output channel. */
+  readonly lcu: Uint8Array;
+  /** Per physical channel: split heads hold e with −2^e <= acc_head − acc_copy < 2^e when fault-free; else 0. */
+  readonly bound: Uint8Array;
+}
+
 /** 2-D convolution without padding; weights are [outC][inC][k][k] row-major; activations are (C,H,W). */
 export interface Conv2dLayer extends QuantizedParams {
   readonly kind: 'conv2d';
@@ -45,6 +70,8 @@ export interface Conv2dLayer extends QuantizedParams {
   readonly k: number;
   readonly stride: number;
   readonly weights: Int8Array;
+  /** Present on a protected layer: outC counts physical channels (see LayerProtection). */
+  readonly protection?: LayerProtection;
 }
 
 /** Max-pooling over k×k windows with the given stride, per channel, no padding (floor of the output size). */
@@ -68,6 +95,17 @@ export interface FcLayer extends QuantizedParams {
   readonly in: number;
   readonly out: number;
   readonly weights: Int8Array;
+  /** Present on a protected layer: out counts physical channels (see LayerProtection). */
+  readonly protection?: LayerProtection;
+}
+
+/** Output channels a conv2d/fc layer hands to the next layer: its physical channels less the copies of a protected layer. */
+export function logicalChannels(layer: Conv2dLayer | FcLayer): number {
+  const physical = layer.kind === 'conv2d' ? layer.outC : layer.out;
+  if (!layer.protection) return physical;
+  let n = 0;
+  for (const code of layer.protection.lcu) if (code !== LCU.copy) n++;
+  return n;
 }
 
 export type Layer = Conv2dLayer | MaxPoolLayer | FlattenLayer | FcLayer;
@@ -95,6 +133,8 @@ type TensorDtype = 'int8' | 'int32' | 'uint8';
 const DTYPE_BYTES: Record<TensorDtype, number> = { int8: 1, int32: 4, uint8: 1 };
 const TENSOR_NAMES = ['weights', 'bias', 'requantB', 'requantC'] as const;
 const TENSOR_DTYPES: Record<(typeof TENSOR_NAMES)[number], TensorDtype> = { weights: 'int8', bias: 'int32', requantB: 'int32', requantC: 'uint8' };
+/** Optional tensors of a protected layer (uint8, one per physical output channel). */
+const PROTECTION_TENSORS = ['lcu', 'bound'] as const;
 
 type Fail = (code: 'E110' | 'E111' | 'E112' | 'E113' | 'E114' | 'E115' | 'E116' | 'E117', field: string, expected: string, found: string, hint: string) => never;
 
@@ -140,7 +180,7 @@ function stepShape(layer: Layer, s: ActivationShape): ActivationShape | { error:
   switch (layer.kind) {
     case 'conv2d':
       if (s.kind === 'chw' && s.c !== layer.inC) return { error: 'channels', field: 'inC', expected: `${s.c} (the channels of the previous layer's output)`, found: String(layer.inC) };
-      return spatial(layer.k, layer.stride, layer.outC);
+      return spatial(layer.k, layer.stride, logicalChannels(layer));
     case 'maxpool':
       return spatial(layer.k, layer.stride, s.kind === 'chw' ? s.c : 0);
     case 'flatten':
@@ -149,7 +189,7 @@ function stepShape(layer: Layer, s: ActivationShape): ActivationShape | { error:
     case 'fc':
       if (s.kind !== 'vector') return { error: 'fc', field: 'kind', expected: "a 'flatten' layer before the first fc layer", found: `'fc' after a (C,H,W) output ${s.c}×${s.h}×${s.w}` };
       if (s.n !== layer.in) return { error: 'fc in', field: 'in', expected: `${s.n} (the size of the previous layer's output)`, found: String(layer.in) };
-      return { kind: 'vector', n: layer.out };
+      return { kind: 'vector', n: logicalChannels(layer) };
   }
 }
 
@@ -192,6 +232,7 @@ export function validateModel(model: Model, file = '(in memory)'): void {
     for (const [name, arr, n] of sizes) {
       if (arr.length !== n) fail('E116', `layers[${i}].tensors.${name}`, `${n} values (from the layer's channel counts)`, `${arr.length}`, `layer '${layer.name}' tensor shapes must agree with its channel counts`);
     }
+    if (layer.protection) validateProtection(fail, layer.protection, nOut, `layers[${i}]`, layer.name);
     for (let ch = 0; ch < nOut; ch++) {
       const b = layer.requantB[ch]!;
       const c = layer.requantC[ch]!;
@@ -200,6 +241,23 @@ export function validateModel(model: Model, file = '(in memory)'): void {
     }
   });
   layerShapes(model, file);
+}
+
+/** A protection's codes must form whole groups (a head followed by its copies) and bounds fit a 6-bit field. */
+function validateProtection(fail: Fail, p: LayerProtection, nOut: number, at: string, name: string): void {
+  for (const [field, arr] of [['lcu', p.lcu], ['bound', p.bound]] as const) {
+    if (arr.length !== nOut) fail('E116', `${at}.tensors.${field}`, `${nOut} values (one per physical output channel)`, String(arr.length), `layer '${name}' protection tensors must agree with its channel count`);
+  }
+  for (let ch = 0; ch < nOut; ) {
+    const code = p.lcu[ch]!;
+    const size = LCU_GROUP_SIZE[code];
+    if (size === undefined) fail('E117', `${at}.lcu[${ch}]`, `a group head (${LCU.plain} plain, ${LCU.split} split, ${LCU.dup} dup, ${LCU.tmr} tmr) here`, String(code), 'a copy (4) must follow its head; regenerate the model with splitfuse protect');
+    for (let k = 1; k < size!; k++) {
+      if (p.lcu[ch + k] !== LCU.copy) fail('E117', `${at}.lcu[${ch + k}]`, `${LCU.copy} (a copy of the group at channel ${ch})`, String(p.lcu[ch + k] ?? 'missing'), 'regenerate the model with splitfuse protect');
+    }
+    if (p.bound[ch]! > 62 || (code !== LCU.split && p.bound[ch] !== 0)) fail('E117', `${at}.bound[${ch}]`, code === LCU.split ? 'at most 62' : '0 (only split heads have a bound)', String(p.bound[ch]), 'regenerate the model with splitfuse protect');
+    ch += size!;
+  }
 }
 
 interface TensorRef {
@@ -229,6 +287,14 @@ export function writeModel(model: Model): Uint8Array {
       tensors[name] = { dtype, shape: tensorShape(layer, name), offset: dataLength, length: data.length * DTYPE_BYTES[dtype] };
       chunks.push({ offset: dataLength, data });
       dataLength = align4(dataLength + data.length * DTYPE_BYTES[dtype]);
+    }
+    if (layer.protection) {
+      for (const name of PROTECTION_TENSORS) {
+        const data = layer.protection[name];
+        tensors[name] = { dtype: 'uint8', shape: [data.length], offset: dataLength, length: data.length };
+        chunks.push({ offset: dataLength, data });
+        dataLength = align4(dataLength + data.length);
+      }
     }
     const dims = layer.kind === 'conv2d' ? { inC: layer.inC, outC: layer.outC, k: layer.k, stride: layer.stride } : { in: layer.in, out: layer.out };
     return { kind: layer.kind, name: layer.name, ...dims, relu: layer.relu, outScale: layer.outScale, tensors };
@@ -293,6 +359,14 @@ function readLayer(fail: Fail, bytes: Uint8Array, dataStart: number, dataLength:
   const partial = { kind, name, ...dims } as Conv2dLayer | FcLayer;
   const read = (t: (typeof TENSOR_NAMES)[number]) =>
     readTensor(fail, bytes, dataStart, dataLength, `${at}.tensors.${t}`, (tensors as Record<string, unknown>)[t], TENSOR_DTYPES[t], tensorShape(partial, t));
+  const t = tensors as Record<string, unknown>;
+  const given = PROTECTION_TENSORS.filter((p) => t[p] !== undefined);
+  if (given.length === 1) fail('E115', `${at}.tensors`, `both ${PROTECTION_TENSORS.join(' and ')} (a protected layer) or neither`, `only ${given[0]}`, 'regenerate the model with splitfuse protect');
+  const nOut = kind === 'conv2d' ? (dims as { outC: number }).outC : (dims as { out: number }).out;
+  const protection =
+    given.length === 2
+      ? { lcu: readTensor(fail, bytes, dataStart, dataLength, `${at}.tensors.lcu`, t['lcu'], 'uint8', [nOut]) as Uint8Array, bound: readTensor(fail, bytes, dataStart, dataLength, `${at}.tensors.bound`, t['bound'], 'uint8', [nOut]) as Uint8Array }
+      : undefined;
   return {
     ...partial,
     relu: l['relu'] as boolean,
@@ -301,6 +375,7 @@ function readLayer(fail: Fail, bytes: Uint8Array, dataStart: number, dataLength:
     bias: read('bias') as Int32Array,
     requantB: read('requantB') as Int32Array,
     requantC: read('requantC') as Uint8Array,
+    ...(protection ? { protection } : {}),
   } as Layer;
 }
 

@@ -82,6 +82,11 @@ export const CODES = {
   E156: 'bad fault-campaign option',
   E157: 'unusable campaign results file',
   E158: 'bad fault-sweep option',
+  E160: 'bad protection option',
+  E161: 'model already protected',
+  E162: 'protected model does not fit the accelerator',
+  E163: 'accelerator lacks the correction unit the model needs',
+  E164: 'bad protection-comparison option',
 } as const;
 
 export type Code = keyof typeof CODES;
@@ -306,6 +311,16 @@ export const msg = {
     diag('E141', `Configuration must be ${expected}, not ${found}`, null, hint),
   /** `what` is a whole "X must be Y, not Z" sentence from the compiler. */
   unsupportedModel: (what: string, hint: string) => diag('E142', what, null, hint),
+
+  // ---- protection: neuron splitting, duplication, TMR (accel/protect/) ----
+  protectOption: (option: string, expected: string, found: string, hint: string) => diag('E160', `${option} must be ${expected}, not ${found}`, null, hint),
+  alreadyProtected: (model: string, layers: string) =>
+    diag('E161', `Model '${model}' must be unprotected to protect it, not already protected (layers ${layers})`, null, 'protect the original model (e.g. models/lenet5-mnist-int8.sfm); schemes do not stack'),
+  protectedTooBig: (model: string, config: string, reason: string) =>
+    diag('E162', `Protected model '${model}' must fit accelerator '${config}', not ${reason}`, null, 'protect fewer neurons (a smaller --ratio or --top), or choose a larger --config'),
+  missingLcu: (model: string, needs: string, config: string, has: string) =>
+    diag('E163', `Accelerator '${config}' running '${model}' must have protection=${needs}, not ${has}`, null, `add --set protection=${needs} (the correction unit is generated only when asked for)`),
+  compareOption: (option: string, expected: string, found: string, hint: string) => diag('E164', `${option} must be ${expected}, not ${found}`, null, hint),
 
   // ---- accelerator export and co-simulation (accel/export.ts, accel/cosim-accel.ts) ----
   /** `option` of `command` (e.g. "splitfuse gen mac") is given where it does not apply, or left out where it must be given. */
