@@ -87,6 +87,11 @@ export const CODES = {
   E162: 'protected model does not fit the accelerator',
   E163: 'accelerator lacks the correction unit the model needs',
   E164: 'bad protection-comparison option',
+  E170: 'bad NVF option',
+  E171: 'not a conv2d/fc layer of the model',
+  E172: 'NVF needs an unprotected model',
+  E173: 'bad neuron fault',
+  E174: 'POST schedule differs from the compiled model',
 } as const;
 
 export type Code = keyof typeof CODES;
@@ -321,6 +326,14 @@ export const msg = {
   missingLcu: (model: string, needs: string, config: string, has: string) =>
     diag('E163', `Accelerator '${config}' running '${model}' must have protection=${needs}, not ${has}`, null, `add --set protection=${needs} (the correction unit is generated only when asked for)`),
   compareOption: (option: string, expected: string, found: string, hint: string) => diag('E164', `${option} must be ${expected}, not ${found}`, null, hint),
+
+  // ---- Neuron Vulnerability Factor and neuron-level faults (accel/protect/nvf.ts, neuron-faults.ts) ----
+  nvfOption: (option: string, expected: string, found: string, hint: string) => diag('E170', `${option} must be ${expected}, not ${found}`, null, hint),
+  nvfLayer: (what: string, expected: string, found: string, hint: string) => diag('E171', `${what} must be ${expected}, not ${found}`, null, hint),
+  nvfProtected: (model: string, layers: string) =>
+    diag('E172', `Model '${model}' must be unprotected for a Neuron Vulnerability Factor, not protected (layers ${layers})`, null, 'compute the NVF of the original model (e.g. models/lenet5-mnist-int8.sfm): it is what selects the neurons to protect'),
+  badNeuronFault: (what: string, expected: string, found: string, hint: string) => diag('E173', `${what} must be ${expected}, not ${found}`, null, hint),
+  postSchedule: (what: string, expected: string, found: string, hint: string) => diag('E174', `${what} must be ${expected}, not ${found}`, null, hint),
 
   // ---- accelerator export and co-simulation (accel/export.ts, accel/cosim-accel.ts) ----
   /** `option` of `command` (e.g. "splitfuse gen mac") is given where it does not apply, or left out where it must be given. */
