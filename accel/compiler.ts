@@ -40,7 +40,8 @@ import { DiagnosticError, msg } from '../hdl/diagnostics.js';
 import { accelGeometry, type AccelGeometry, type AccelHardwareConfig, type AccelSizes } from '../gen/accel/config.js';
 import { encodeOffset, encodeParam, type Instruction } from '../gen/accel/isa.js';
 import { layerMacs } from './golden.js';
-import { layerShapes, type ActivationShape, type Conv2dLayer, type FcLayer, type Model } from './model.js';
+import { LCU, LCU_GROUP_SIZE, layerShapes, logicalChannels, type ActivationShape, type Conv2dLayer, type FcLayer, type Model } from './model.js';
+import { schemeOf } from './protect/transform.js';
 import { HazardProgram, interleave, packElements, packWeightRows, unpackElements, type ComputeStep, type DmaStep, type HazardDetail } from './program-layout.js';
 
 /** One compiled layer: its instruction range [firstInstr, lastInstr] (WAITs included) and MACs. */
@@ -107,7 +108,10 @@ interface GemmLayer {
   readonly pool: boolean;
   readonly pixels: number[];
   readonly offsets: (number | null)[];
+  /** Output channels the next layer reads (logical; fewer than physical on a protected layer). */
   readonly outN: number;
+  /** Output channels the array computes (physical: a protected layer's copies included). */
+  readonly physN: number;
   /** Elements per output channel in the destination (plane). */
   readonly plane: number;
   readonly inSize: number;
@@ -148,7 +152,7 @@ function planLayers(model: Model, R: number): GemmLayer[] {
         return ci * src.h * src.w + ky * src.w + kx;
       });
       const plane = pool ? pixels.length / 4 : pixels.length;
-      out.push({ layer, fused: pool ? next.name : undefined, pool, pixels, offsets, outN: layer.outC, plane, inSize: sizeOf(inS) });
+      out.push({ layer, fused: pool ? next.name : undefined, pool, pixels, offsets, outN: logicalChannels(layer), physN: layer.outC, plane, inSize: sizeOf(inS) });
       if (pool) {
         inS = shapes[i + 1]!;
         i++;
@@ -156,7 +160,7 @@ function planLayers(model: Model, R: number): GemmLayer[] {
       }
     } else if (layer.kind === 'fc') {
       const offsets = Array.from({ length: Math.ceil(layer.in / R) * R }, (_, k) => (k < layer.in ? k : null));
-      out.push({ layer, pool: false, pixels: [0], offsets, outN: layer.out, plane: 1, inSize: layer.in });
+      out.push({ layer, pool: false, pixels: [0], offsets, outN: logicalChannels(layer), physN: layer.out, plane: 1, inSize: layer.in });
     } else if (layer.kind === 'maxpool') {
       fail(`Layer '${layer.name}' (maxpool k=${layer.k} s=${layer.stride}) must directly follow a conv2d and be 2×2 stride 2 to be compiled (fused into POST)`);
     }
@@ -169,7 +173,8 @@ function planLayers(model: Model, R: number): GemmLayer[] {
 interface PlacedLayer {
   readonly plan: GemmLayer;
   readonly K: number;
-  readonly nTiles: number;
+  /** N tiles: physical channels start .. start + count − 1, the first of them logical channel logical0. */
+  readonly tiles: NTile[];
   readonly pixAddr: number;
   readonly offAddr: number;
   readonly chan: number;
@@ -179,6 +184,38 @@ interface PlacedLayer {
   /** Largest M tile (accumulator rows per bank, a multiple of 4 when pooling) and the tile unit. */
   readonly maxTile: number;
   readonly unit: number;
+}
+
+interface NTile {
+  readonly start: number;
+  readonly count: number;
+  readonly logical0: number;
+  /** The tile holds a protected group: its POSTs set the lcu bit. */
+  readonly lcu: boolean;
+}
+
+/**
+ * N tiles of at most C physical channels. On a protected layer a group (a neuron and its copies) never
+ * straddles two tiles: the correction unit combines columns of one accumulator row.
+ */
+function nTiles(L: GemmLayer, C: number): NTile[] {
+  const codes = L.layer.protection?.lcu;
+  const tiles: NTile[] = [];
+  let start = 0, count = 0, logical0 = 0, logical = 0, lcu = false;
+  for (let o = 0; o < L.physN; ) {
+    const size = codes ? LCU_GROUP_SIZE[codes[o]!]! : 1;
+    if (size > C) fail(`Array columns for the ${size}-channel groups of protected layer '${L.layer.name}' must be at least ${size}, not ${C}`);
+    if (count + size > C) {
+      tiles.push({ start, count, logical0, lcu });
+      [start, count, logical0, lcu] = [o, 0, logical, false];
+    }
+    count += size;
+    lcu ||= size > 1;
+    logical++;
+    o += size;
+  }
+  if (count > 0) tiles.push({ start, count, logical0, lcu });
+  return tiles;
 }
 
 /** The fixed part of a compilation: tables, DRAM image, layers; what schedule() needs besides M tiles. */
@@ -254,7 +291,7 @@ function place(plan: GemmLayer[], g: AccelGeometry, inputCount: number): Placeme
   let src = 0;
   for (const L of plan) {
     const K = L.offsets.length;
-    const nTiles = Math.ceil(L.outN / C);
+    const tiles = nTiles(L, C);
     const outCount = L.outN * L.plane;
     if (outCount > abufDepth) fail(`Output of layer '${L.layer.name}' must fit one activation buffer (${abufDepth} elements), not ${outCount}`);
     if (K > wbufDepth) fail(`Weight rows of one N tile of layer '${L.layer.name}' must fit the wbuf (${wbufDepth} rows), not ${K}`);
@@ -263,15 +300,16 @@ function place(plan: GemmLayer[], g: AccelGeometry, inputCount: number): Placeme
     const offAddr = offmem.push(...L.offsets.map(encodeOffset)) - K;
     const chan = pmem.length;
     const lp = L.layer;
-    for (let o = 0; o < L.outN; o++) pmem.push(encodeParam(lp.bias[o]!, lp.requantB[o]!, lp.requantC[o]!));
+    const prot = lp.protection;
+    for (let o = 0; o < L.physN; o++) pmem.push(encodeParam(lp.bias[o]!, lp.requantB[o]!, lp.requantC[o]!, prot?.lcu[o] ?? LCU.plain, prot?.bound[o] ?? 0));
     // Weight rows: tile n, row k, column j = w[(n·C + j)·Kreal + k].
     const Kreal = lp.kind === 'fc' ? lp.in : lp.inC * lp.k * lp.k;
     const rows: number[][] = [];
-    for (let n = 0; n < nTiles; n++)
-      for (let k = 0; k < K; k++) rows.push(Array.from({ length: C }, (_, j) => (k < Kreal && n * C + j < L.outN ? lp.weights[(n * C + j) * Kreal + k]! : 0)));
+    for (const t of tiles)
+      for (let k = 0; k < K; k++) rows.push(Array.from({ length: C }, (_, j) => (k < Kreal && j < t.count ? lp.weights[(t.start + j) * Kreal + k]! : 0)));
     const weightWord = weightBase + weightWords.length;
     weightWords.push(...packWeightRows(rows, g));
-    layers.push({ plan: L, K, nTiles, pixAddr, offAddr, chan, weightWord, src, maxTile: L.pool ? accRows - (accRows % 4) : accRows, unit: L.pool ? 4 : 1 });
+    layers.push({ plan: L, K, tiles, pixAddr, offAddr, chan, weightWord, src, maxTile: L.pool ? accRows - (accRows % 4) : accRows, unit: L.pool ? 4 : 1 });
     src = 1 - src;
   }
   if (pixmem.length > 1 << 16) fail(`pixmem must have at most 65536 entries, not ${pixmem.length}`);
@@ -310,7 +348,7 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
     const dst = 1 - src;
     const maxOff = Math.max(...L.offsets.map((o) => o ?? 0));
     layerStart.push(compute.length);
-    for (let n = 0; n < layer.nTiles; n++) {
+    for (const [n, tile] of layer.tiles.entries()) {
       // Ring allocation of the wbuf: blocks in the order they are read; a block that would run past
       // the end starts again at row 0. Its LOAD must follow the last GEMM of every block it overwrites.
       if (ringRow + K > wbufDepth) ringRow = 0;
@@ -321,7 +359,7 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
       blocks.push(block);
       const load: PendingLoad = { ins: { op: 'LOAD', buf: 0, dram: layer.weightWord + n * K * WR, addr: wRow, count: K }, firstUse: compute.length, computeBefore };
       loads.push(load);
-      const nValid = Math.min(C, L.outN - n * C);
+      const nValid = tile.count;
       for (const [m0, mCount] of tilings[li]!) {
         if (li === 0 && inputLoaded < inputCount) {
           // The input elements this GEMM reads end at its largest pixel + offset: LOAD up to there in
@@ -344,15 +382,16 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
             pool: L.pool ? 1 : 0,
             relu: L.layer.relu ? 1 : 0,
             nValid,
-            chan: layer.chan + n * C,
+            chan: layer.chan + tile.start,
             dst,
-            dstBase: n * C * L.plane + (L.pool ? m0 / 4 : m0),
+            dstBase: tile.logical0 * L.plane + (L.pool ? m0 / 4 : m0),
             plane: L.plane,
             mCount,
             interval: 1,
+            ...(tile.lcu ? { lcu: 1 } : {}),
           },
           needs: [],
-          tile: { layer: L.layer.name, bank, m0, mCount, channel0: n * C, nValid, pool: L.pool },
+          tile: { layer: L.layer.name, bank, m0, mCount, channel0: tile.start, nValid, pool: L.pool },
         });
         bank = 1 - bank;
       }
@@ -396,6 +435,9 @@ export function compile(model: Model, config: AccelHardwareConfig): CompiledMode
       ),
     ]);
   }
+  const scheme = schemeOf(model);
+  const machine = config.protection ?? 'none';
+  if (scheme !== null && scheme !== machine) throw new DiagnosticError([msg.missingLcu(model.name, scheme, (config as { name?: string }).name ?? 'the configuration', machine)]);
   const probe = accelGeometry(config, { imemDepth: 1, pixDepth: 1, offDepth: 1, pmemDepth: 1, dramWords: 1 });
   const plan = planLayers(model, probe.rows);
   const inputCount = model.input.shape[0] * model.input.shape[1] * model.input.shape[2];

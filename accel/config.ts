@@ -26,6 +26,7 @@ const schema = z
     dramLatency: z.int().min(1).max(10_000).describe('DRAM read latency in cycles (request to first beat)'),
     dramBytesPerCycle: z.int().min(1).max(64).describe('DRAM bandwidth in bytes per cycle'),
     clockMHz: z.number().positive().max(2000).describe('clock frequency in MHz (turns cycles into time)'),
+    protection: z.enum(['none', 'split', 'dup', 'tmr']).describe('correction unit in the POST path for protected models: split (LCU), dup (compare/min), tmr (voter) or none'),
   })
   .superRefine((c, ctx) => {
     const least = 2 * (bits[c.dtype] ?? 8) + 1;
@@ -44,17 +45,17 @@ export const PRESETS: Readonly<Record<string, AccelConfig>> = {
   tiny: {
     name: 'tiny', rows: 4, cols: 4, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true,
     weightBufferBytes: 8 * KiB, activationBufferBytes: 8 * KiB, accumulatorBufferBytes: 4 * KiB,
-    dramLatency: 50, dramBytesPerCycle: 8, clockMHz: 100,
+    dramLatency: 50, dramBytesPerCycle: 8, clockMHz: 100, protection: 'none',
   },
   default: {
     name: 'default', rows: 8, cols: 8, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true,
     weightBufferBytes: 64 * KiB, activationBufferBytes: 32 * KiB, accumulatorBufferBytes: 16 * KiB,
-    dramLatency: 100, dramBytesPerCycle: 8, clockMHz: 200,
+    dramLatency: 100, dramBytesPerCycle: 8, clockMHz: 200, protection: 'none',
   },
   large: {
     name: 'large', rows: 16, cols: 16, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true,
     weightBufferBytes: 128 * KiB, activationBufferBytes: 64 * KiB, accumulatorBufferBytes: 64 * KiB,
-    dramLatency: 100, dramBytesPerCycle: 16, clockMHz: 200,
+    dramLatency: 100, dramBytesPerCycle: 16, clockMHz: 200, protection: 'none',
   },
 };
 

@@ -10,6 +10,8 @@
 import { accelGeometry, type AccelGeometry, type AccelHardwareConfig } from '../gen/accel/config.js';
 import { OFF_VALID, type Instruction } from '../gen/accel/isa.js';
 import { requantize } from './quant.js';
+import { LCU, LCU_GROUP_SIZE } from './model.js';
+import { lcuCombine } from './protect/lcu.js';
 
 /** A program with its tables and the initial DRAM contents. */
 export interface ProgramImage {
@@ -154,16 +156,21 @@ export function interpret(config: AccelHardwareConfig, image: ProgramImage, opti
         if (ins.pool && ins.mCount % 4 !== 0) throw new RangeError(`${where}: mCount must be a multiple of 4 with pool, not ${ins.mCount}`);
         if (ins.mCount > g.accRows) throw new RangeError(`${where}: mCount must be at most ${g.accRows} (accumulator rows), not ${ins.mCount}`);
         const dst = abuf[ins.dst]!;
-        const bank = acc[ins.bank]!;
         const groups = ins.pool ? ins.mCount / 4 : ins.mCount;
         const span = ins.pool ? 4 : 1;
+        const lcuOn = ins.lcu === 1 && g.protection !== 'none';
+        const bank = lcuOn ? correctedRows(where, g, image, ins.chan, ins.nValid, acc[ins.bank]!.slice(0, ins.mCount)) : acc[ins.bank]!;
+        const codes = lcuOn ? columnCodes(g, image, ins.chan, ins.nValid) : null;
+        let logical = 0;
         for (let j = 0; j < ins.nValid; j++) {
           check(where, 'pmem entry chan + j', ins.chan + j, image.pmem.length);
+          if (codes?.[j] === LCU.copy) continue;
+          const out = logical++;
           const { bias, b, c } = decodeParamWord(image.pmem[ins.chan + j]!);
           for (let q = 0; q < groups; q++) {
             let v = -Infinity;
             for (let r = 0; r < span; r++) v = Math.max(v, requantLane(bank[q * span + r]![j]! + BigInt(bias), b, c, bits, ins.relu === 1));
-            const addr = ins.dstBase + j * ins.plane + q;
+            const addr = ins.dstBase + out * ins.plane + q;
             check(where, 'destination dstBase + j·plane + q', addr, g.abufDepth);
             dst[addr] = v;
           }
@@ -174,6 +181,30 @@ export function interpret(config: AccelHardwareConfig, image: ProgramImage, opti
         throw new RangeError(`${where}: unknown instruction`);
     }
   }
+}
+
+/**
+ * The codes the correction unit acts on for columns j < nValid (pmem[chan + j] bits 71..69): a head of
+ * another scheme than the machine's is a plain column to the hardware, and so it is here.
+ */
+function columnCodes(g: AccelGeometry, image: ProgramImage, chan: number, nValid: number): number[] {
+  const own = { split: LCU.split, dup: LCU.dup, tmr: LCU.tmr, none: -1 }[g.protection];
+  return Array.from({ length: nValid }, (_, j) => {
+    const code = Number(((image.pmem[chan + j] ?? 0n) >> 69n) & 7n);
+    // Column 0 has no copy register in the unit (a copy follows its head).
+    return (code === LCU.copy && j > 0) || code === own ? code : LCU.plain;
+  });
+}
+
+/** The accumulator rows after the correction unit (isa.ts POST with lcu = 1; accel/protect/lcu.ts). */
+function correctedRows(where: string, g: AccelGeometry, image: ProgramImage, chan: number, nValid: number, rows: readonly bigint[][]): bigint[][] {
+  const codes = columnCodes(g, image, chan, nValid);
+  const bounds = Array.from({ length: nValid }, (_, j) => Number(((image.pmem[chan + j] ?? 0n) >> 72n) & 63n));
+  for (let j = 0; j < nValid; j++) {
+    const size = codes[j] === LCU.copy ? 1 : LCU_GROUP_SIZE[codes[j]!]!;
+    if (j + size > nValid) throw new RangeError(`${where}: the group at column ${j} must end below nValid = ${nValid}, not at column ${j + size - 1}`);
+  }
+  return rows.map((row) => row.map((a, j) => (codes[j] === LCU.split || codes[j] === LCU.dup || codes[j] === LCU.tmr ? lcuCombine(codes[j]!, a, row[j + 1]!, row[j + 2] ?? 0n, bounds[j]!, g.accWidth).value : a)));
 }
 
 function abufOf(where: string, buf: number, abuf: [Int32Array, Int32Array]): Int32Array {

@@ -196,7 +196,8 @@ export function busyEstimate(ins: Instruction, g: AccelGeometry): number {
     case 'POST': {
       const span = ins.pool ? 4 : 1;
       const groups = ins.pool ? Math.floor(ins.mCount / 4) : ins.mCount;
-      return groups === 0 ? 1 : groups * Math.max(1, span * Math.max(1, ins.interval), ins.nValid) + 6;
+      // lcu: the correction unit loads its codes first (nValid + 1 cycles; none when reused).
+      return (groups === 0 ? 1 : groups * Math.max(1, span * Math.max(1, ins.interval), ins.nValid) + 6) + (ins.lcu ? ins.nValid + 1 : 0);
     }
     default:
       return 0;

@@ -70,6 +70,14 @@ export function readCounters(sim: CompiledSim): Record<CounterName, number> {
   return Object.fromEntries(COUNTER_NAMES.map((n) => [n, Number(sim.peek(accelName(n)))])) as Record<CounterName, number>;
 }
 
+/** Counter of the correction unit (only on a machine with one, config protection != none). */
+export const LCU_COUNTER = 'cnt_lcu';
+
+/** Rows in which the correction unit saw a protected neuron's copies disagree (0 on a machine without one). */
+export function readLcuEvents(sim: CompiledSim): number {
+  return sim.registerNames().includes(accelName(LCU_COUNTER)) ? Number(sim.peek(accelName(LCU_COUNTER))) : 0;
+}
+
 /** The final state of an RTL run. */
 export interface RtlRun {
   readonly cycles: number;
@@ -124,6 +132,8 @@ export interface ImageRun {
   /** Cycles charged to each compiled layer (see the header), aligned with compiled.layers. */
   readonly layerCycles: number[];
   readonly counters: Record<CounterName, number>;
+  /** cnt_lcu: rows in which the correction unit corrected (or saw) a disagreement; 0 without a unit. */
+  readonly lcuEvents: number;
 }
 
 /** A generous cycle limit for a compiled model: 64 cycles per instruction plus 4 per DRAM word and MAC row. */
@@ -169,5 +179,5 @@ export function runModelImage(
   const dram: bigint[] = new Array<bigint>(out + words).fill(0n);
   for (let a = out; a < out + words; a++) dram[a] = sim.peekMem(DRAM_MEMORY, a);
   const logits = readOutput(compiled, dram);
-  return { logits, predicted: argmaxLowest(logits), cycles, done: done.get() === 1, fault: fault.get() === 1, layerCycles, counters: readCounters(sim) };
+  return { logits, predicted: argmaxLowest(logits), cycles, done: done.get() === 1, fault: fault.get() === 1, layerCycles, counters: readCounters(sim), lcuEvents: readLcuEvents(sim) };
 }

@@ -7,14 +7,15 @@
 //   pixmem          UInt(min(16, abuf address bits)) × pixDepth   GEMM pixel bases (an entry is an
 //                                               activation-buffer address, so it is as wide as one)
 //   offmem          UInt(17)  × offDepth        GEMM reduction offsets (bit 16 = valid)
-//   pmem            UInt(69)  × pmemDepth       POST parameters {bias, b, c}
+//   pmem            UInt(69)  × pmemDepth       POST parameters {bias, b, c} (UInt(78) with a correction
+//                                               unit: + LCU code and split bound, gen/accel/isa.ts)
 //   wbuf_<j>        SInt(bits) × wbufDepth      weight bank of array column j (j < C): wbuf row r = wbuf_*[r]
 //   abuf<b>_<i>     SInt(bits) × abufDepth      activation buffer b (0/1), read copy i (i < R): array row i
 //                                               reads copy i; all copies of a buffer hold the same bytes
 //                                               (one write port, shared); STORE reads copy 0.
 //   accbuf_<j>      SInt(accWidth) × 2·accRows  accumulator column j; bank k occupies rows k·accRows ..
 import { Bool, mux, UInt, SInt, type MemoryHandle, type ModuleBuilder, type Value } from '../../hdl/dsl/index.js';
-import { OFF_BITS, PARAM_BITS, PIX_BITS, INSTRUCTION_BITS } from './isa.js';
+import { OFF_BITS, paramBits, PIX_BITS, INSTRUCTION_BITS } from './isa.js';
 import { addrBits, type AccelGeometry } from './config.js';
 
 /** Power-on contents of the program tables (e.g. for a self-contained Verilator/Icarus run). */
@@ -57,7 +58,7 @@ export function declareBuffers(m: ModuleBuilder, g: AccelGeometry, init: Program
   const imem = m.memory(memoryNames.imem, { shape: UInt(INSTRUCTION_BITS), depth: sizes.imemDepth, init: init.imem });
   const pixmem = m.memory(memoryNames.pixmem, { shape: UInt(Math.min(PIX_BITS, addrBits(g.abufDepth))), depth: sizes.pixDepth, init: init.pixmem });
   const offmem = m.memory(memoryNames.offmem, { shape: UInt(OFF_BITS), depth: sizes.offDepth, init: init.offmem });
-  const pmem = m.memory(memoryNames.pmem, { shape: UInt(PARAM_BITS), depth: sizes.pmemDepth, init: init.pmem });
+  const pmem = m.memory(memoryNames.pmem, { shape: UInt(paramBits(g.protection)), depth: sizes.pmemDepth, init: init.pmem });
   const wbuf = Array.from({ length: g.cols }, (_, j) => m.memory(memoryNames.wbuf(j), { shape: SInt(g.bits), depth: g.wbufDepth }));
   const abuf = [0, 1].map((b) => Array.from({ length: g.rows }, (_, i) => m.memory(memoryNames.abuf(b, i), { shape: SInt(g.bits), depth: g.abufDepth })));
   const accbuf = Array.from({ length: g.cols }, (_, j) => m.memory(memoryNames.accbuf(j), { shape: SInt(g.accWidth), depth: 2 * g.accRows }));

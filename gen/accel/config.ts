@@ -23,6 +23,8 @@ export interface AccelHardwareConfig {
   readonly dramLatency: number;
   /** Bytes per DRAM word (one word per cycle): B. */
   readonly dramBytesPerCycle: number;
+  /** Correction unit in the POST path (gen/protect/lcu.ts) for protected models; absent or 'none': no unit. */
+  readonly protection?: 'none' | 'split' | 'dup' | 'tmr';
 }
 
 /** Depths of the program tables and of the simulated DRAM (parameters of the instance, not of the config). */
@@ -33,7 +35,7 @@ export interface AccelSizes {
   readonly pixDepth: number;
   /** offmem entries (17 bits). */
   readonly offDepth: number;
-  /** pmem entries (69 bits). */
+  /** pmem entries (78 bits). */
   readonly pmemDepth: number;
   /** DRAM words of the simulation top's DRAM model (accelSimTop only). */
   readonly dramWords: number;
@@ -47,6 +49,8 @@ export interface AccelGeometry {
   readonly bits: 8 | 16;
   readonly accWidth: number;
   readonly doubleBuffer: boolean;
+  /** The correction unit's scheme, 'none' without one. */
+  readonly protection: 'none' | 'split' | 'dup' | 'tmr';
   readonly dramLatency: number;
   /** Bits of one DRAM word: 8·B. */
   readonly wordBits: number;
@@ -97,6 +101,7 @@ export function accelGeometry(config: AccelHardwareConfig, sizes: AccelSizes): A
     bits,
     accWidth: config.accWidth,
     doubleBuffer: config.doubleBuffer,
+    protection: config.protection ?? 'none',
     dramLatency: config.dramLatency,
     wordBits,
     elemsPerWord,

@@ -10,8 +10,10 @@
 //   offmem  17-bit entries, one per reduction index k: bit 16 = valid, bits 15..0 = the offset added
 //           to the pixel base (conv: ci*H*W + ky*W + kx; fc: k). Invalid entries (K padded up to a
 //           multiple of R) feed a zero activation.
-//   pmem    69-bit entries, one per output channel of each layer: bias (bits 68..37, int32), dyadic
-//           multiplier b (bits 36..6, uint31), shift c (bits 5..0) — see accel/quant.ts.
+//   pmem    69-bit entries (78 on a machine with a correction unit), one per (physical) output channel of each layer: bias (bits 68..37, int32),
+//           dyadic multiplier b (bits 36..6, uint31), shift c (bits 5..0) — see accel/quant.ts — and for
+//           the correction unit the channel's LCU code (bits 71..69: accel/model.ts LCU) and split bound
+//           exponent e (bits 77..72).
 //
 // Engines. The controller issues instructions in order; LOAD/STORE go to the DMA engine, GEMM to the
 // GEMM engine, POST to the post-processing engine. An instruction waits until its engine is idle, then
@@ -32,11 +34,17 @@
 //         for m < mCount, j < C:  acc[bank][m][j] = Σ_{k < kTiles·R} a(m, k) · wbuf[wRow + k][j]
 //         a(m, k) = offmem[offAddr+k].valid ? abuf[src][pixmem[pixAddr+m] + offmem[offAddr+k].off] : 0
 //         (operands signed, sums wrapping at the accumulator width).
-//   POST  bank, mCount, nValid, chan, dst, dstBase, plane, pool, relu, interval
+//   POST  bank, mCount, nValid, chan, dst, dstBase, plane, pool, relu, interval, lcu
 //         for j < nValid: {bias, b, c} = pmem[chan + j];
-//         v(m, j) = requantize(acc[bank][m][j] + bias, {b, c}, relu) (accel/quant.ts);
+//         v(m, j) = requantize(a(m, j) + bias, {b, c}, relu) (accel/quant.ts), a(m, j) = acc[bank][m][j];
 //         pool = 0: abuf[dst][dstBase + j*plane + m] = v(m, j)
 //         pool = 1: abuf[dst][dstBase + j*plane + q] = max(v(4q..4q+3, j))   (mCount a multiple of 4)
+//         lcu = 1 (a machine with a correction unit, config protection != none; accel/protect/lcu.ts): the
+//         codes of pmem[chan + j] group the columns; a head column j of the machine's scheme takes
+//         a(m, j) = lcuCombine(code, acc[m][j], acc[m][j+1], acc[m][j+2], bound), copy columns are skipped
+//         and the others keep their order: j above becomes the column's index among non-copies (its
+//         logical channel). A group must end below nValid. The unit loads the C codes before the rows
+//         (nValid + 2 cycles), unless the previous lcu POST had the same chan. lcu = 0: as above.
 //         `interval` is the number of cycles between two accumulator rows entering the lanes, chosen
 //         by the compiler so that the single activation-buffer write port keeps up (>= 1).
 //   WAIT  mask                     bit 0 DMA, bit 1 GEMM, bit 2 POST.
@@ -75,7 +83,12 @@ export const INSTRUCTION_BITS = 96;
 export const PIX_BITS = 16;
 export const OFF_BITS = 17;
 export const OFF_VALID = 1 << 16;
+/** pmem width without a correction unit: bias, b, c. */
 export const PARAM_BITS = 69;
+/** pmem width with a correction unit: also the LCU code and split bound. */
+export const PARAM_BITS_LCU = 78;
+/** The pmem width of a machine: the LCU fields exist only where the unit does. */
+export const paramBits = (protection: string): number => (protection === 'none' ? PARAM_BITS : PARAM_BITS_LCU);
 
 export const OP = { HALT: 0, LOAD: 1, STORE: 2, GEMM: 3, POST: 4, WAIT: 5 } as const;
 export type OpName = keyof typeof OP;
@@ -108,6 +121,7 @@ export const FIELDS = {
     plane: f(52, 16),
     mCount: f(68, 16),
     interval: f(84, 8),
+    lcu: f(92, 1),
   },
   WAIT: { mask: f(4, 3) },
   HALT: {},
@@ -130,14 +144,19 @@ export type Instruction =
       plane: number;
       mCount: number;
       interval: number;
+      /** 1: the correction unit groups the columns (optional when encoding; 0 when absent). */
+      lcu?: number;
     };
+
+/** Fields that may be left out (0); decode leaves them out when 0, so decode(encode(ins)) equals ins. */
+const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['lcu']);
 
 /** Encode an instruction; throws a RangeError naming the field when a value does not fit. */
 export function encode(ins: Instruction): bigint {
   let word = BigInt(OP[ins.op]);
   const fields = FIELDS[ins.op] as Record<string, Field>;
   for (const [name, field] of Object.entries(fields)) {
-    const value = (ins as unknown as Record<string, number>)[name];
+    const value = (ins as unknown as Record<string, number>)[name] ?? (OPTIONAL_FIELDS.has(name) ? 0 : undefined);
     if (value === undefined || !Number.isInteger(value) || value < 0 || value >= 2 ** field.width) {
       throw new RangeError(`${ins.op}.${name} must be an integer in 0..${2 ** field.width - 1}, not ${String(value)}`);
     }
@@ -153,16 +172,21 @@ export function decode(word: bigint): Instruction {
   const op = (Object.keys(OP) as OpName[]).find((name) => OP[name] === code);
   if (!op) throw new RangeError(`opcode ${code} is not one of ${Object.values(OP).join(', ')}`);
   const out: Record<string, number | string> = { op };
-  for (const [name, field] of Object.entries(FIELDS[op] as Record<string, Field>)) out[name] = get(field);
+  for (const [name, field] of Object.entries(FIELDS[op] as Record<string, Field>)) {
+    const value = get(field);
+    if (value !== 0 || !OPTIONAL_FIELDS.has(name)) out[name] = value;
+  }
   return out as unknown as Instruction;
 }
 
-/** A pmem entry: bias (int32), b (uint31), c (uint6). */
-export function encodeParam(bias: number, b: number, c: number): bigint {
+/** A pmem entry: bias (int32), b (uint31), c (uint6), and for the correction unit an LCU code (uint3) and split bound (uint6). */
+export function encodeParam(bias: number, b: number, c: number, lcu = 0, bound = 0): bigint {
   if (!Number.isInteger(bias) || bias < -(2 ** 31) || bias >= 2 ** 31) throw new RangeError(`bias must be an int32, not ${bias}`);
   if (!Number.isInteger(b) || b < 0 || b >= 2 ** 31) throw new RangeError(`b must be a uint31, not ${b}`);
   if (!Number.isInteger(c) || c < 0 || c >= 64) throw new RangeError(`c must be in 0..63, not ${c}`);
-  return ((BigInt.asUintN(32, BigInt(bias)) << 37n) | (BigInt(b) << 6n) | BigInt(c));
+  if (!Number.isInteger(lcu) || lcu < 0 || lcu >= 8) throw new RangeError(`lcu code must be in 0..7, not ${lcu}`);
+  if (!Number.isInteger(bound) || bound < 0 || bound >= 64) throw new RangeError(`bound must be in 0..63, not ${bound}`);
+  return (BigInt(bound) << 72n) | (BigInt(lcu) << 69n) | (BigInt.asUintN(32, BigInt(bias)) << 37n) | (BigInt(b) << 6n) | BigInt(c);
 }
 
 /** An offmem entry: a valid offset, or the invalid (zero-activation) entry. */

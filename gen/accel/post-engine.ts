@@ -18,9 +18,19 @@
 //   the requantization lane of gen/requant.ts (instance `requant`, REQUANT_LATENCY = 2 stages) takes
 //   it in u+1, and its q is written to abuf[dst][dstBase + j·plane + g] at the edge ending u+3.
 //   The compiler's `interval` is thus a minimum row spacing; 1 runs as fast as the write port allows.
+// Correction unit (config protection != none; gen/protect/lcu.ts, issue 11)
+//   Between the accumulator read and the running maximum: each row's C accumulators pass through the unit,
+//   which combines a protected neuron's copies into its head column before pooling (pooling a sum of
+//   halves is not the sum of pooled halves). A POST with its lcu bit set first loads the unit's per-column
+//   codes from pmem[chan + j], j < nValid (one read per cycle, nValid + 1 cycles; skipped when the previous
+//   lcu POST had the same chan: the M tiles of one N tile share it), then reads its rows. The serializer
+//   skips copy columns (a cycle each, no write) and advances the destination only on kept columns, so
+//   logical channel i lands at dstBase + i·plane. cnt_lcu counts rows in which a head saw its copies disagree.
 import { Bool, mux, UInt, SInt, type ModuleBuilder, type Value } from '../../hdl/dsl/index.js';
 import { requant, REQUANT_BIAS_BITS, REQUANT_SHIFT_BITS } from '../requant.js';
 import { fitU, type AccelGeometry } from './config.js';
+import { lcu as correctionUnit, LCU_BOUND_BITS, LCU_CODE_BITS } from '../protect/lcu.js';
+import { PARAM_BITS } from './isa.js';
 import { accAddress, type AbufWrite, type Buffers } from './buffers.js';
 import type { Controller } from './controller.js';
 import type { Counters } from './counters.js';
@@ -81,7 +91,47 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const rdRow = m.reg('post_rdRow', UInt(2), { reset: 0 });
   const gap = m.reg('post_gap', UInt(8), { reset: 0 });
   const rowPtr = m.reg('post_row', UInt(16), { reset: 0 });
-  const inRows = active.and(gRead.lt(groups));
+  // ---- correction unit: loading its column codes (only on a machine with one) ----
+  const withLcu = g.protection !== 'none';
+  let loading: Value = m.constant(0, Bool);
+  let loadQ: Value = m.constant(0, Bool);
+  let loadIdx: Value | null = null;
+  let loadIdxQ: Value | null = null;
+  let lcuOn: Value | null = null;
+  let lcuClear: Value = m.constant(0, Bool);
+  if (withLcu) {
+    const fLcu = dec.field('POST', 'lcu');
+    const chanField = dec.fit('POST', 'chan', bufs.aw.pmem);
+    const on = m.reg('post_lcu', Bool, { reset: 0 });
+    const lcuChan = m.reg('post_lcuChan', UInt(bufs.aw.pmem), { reset: 0 });
+    const lcuValid = m.reg('post_lcuValid', Bool, { reset: 0 });
+    const ld = m.reg('post_lcuLoading', Bool, { reset: 0 });
+    const idx = m.reg('post_lcuIdx', UInt(8), { reset: 0 });
+    const need = m.wire('post_lcuNeed', start.and(fLcu).and(fN.ne(0)).and(lcuValid.and(lcuChan.eq(chanField)).not()));
+    m.when(start, () => {
+      on.set(fLcu);
+      m.when(fLcu, () => {
+        lcuChan.set(chanField);
+        lcuValid.set(1);
+      });
+      ld.set(need);
+      idx.set(0);
+    }).elseWhen(ld, () => {
+      idx.set(idx.add(1).trunc(8));
+      m.when(idx.add(1).eq(nValid), () => ld.set(0));
+    });
+    const ldQ = m.reg('post_lcuLoadQ', Bool, { reset: 0 });
+    ldQ.set(ld);
+    const idxQ = m.reg('post_lcuIdxQ', UInt(8), { reset: 0 });
+    idxQ.set(idx);
+    loading = ld;
+    loadQ = ldQ;
+    loadIdx = idx;
+    loadIdxQ = idxQ;
+    lcuOn = on;
+    lcuClear = need;
+  }
+  const inRows = active.and(gRead.lt(groups)).and(loading.not());
   const readNow = m.wire('post_readNow', inRows.and(rdOn).and(gap.eq(0)));
   const groupLastRow = mux(pool, rdRow.eq(3), 1);
   const groupEnd = inRows.and(slot.add(1).eq(period));
@@ -108,9 +158,31 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
       gap.set(0);
     });
   });
-  const dq = bufs.accbuf.map((col, j) => col.read(`post_accq_${j}`, accAddress(m, g, bufs, bank, rowPtr)));
+  const raw = bufs.accbuf.map((col, j) => col.read(`post_accq_${j}`, accAddress(m, g, bufs, bank, rowPtr)));
+  // The pmem read port: the unit's codes while loading, else the serializer's column parameters (below).
+  const paramAddr = m.wire('post_paramAddr', UInt(bufs.aw.pmem));
+  const param = bufs.pmem.read('post_param', paramAddr);
+  let dq: Value[] = raw;
+  let copies: Value | null = null;
+  let lcuFlag: Value | null = null;
+  if (withLcu) {
+    const idxBits = Math.max(1, Math.ceil(Math.log2(C)));
+    const unit = m.instance('lcu', correctionUnit({ scheme: g.protection as 'split' | 'dup' | 'tmr', cols: C, accWidth: g.accWidth }), {
+      ...Object.fromEntries(raw.map((d, j) => [`acc_${j}`, d])),
+      enable: lcuOn!,
+      clear: lcuClear,
+      load: loadQ,
+      load_idx: fitU(loadIdxQ!, idxBits),
+      load_code: param.slice(PARAM_BITS, LCU_CODE_BITS),
+      ...(g.protection === 'split' ? { load_bound: param.slice(PARAM_BITS + LCU_CODE_BITS, LCU_BOUND_BITS) } : {}),
+    });
+    dq = raw.map((_, j) => unit.out(`out_${j}`));
+    copies = unit.out('copies');
+    lcuFlag = unit.out('flag');
+  }
   const rd1 = m.reg('post_rd1', Bool, { reset: 0 });
   rd1.set(readNow);
+  if (lcuFlag) counters.add('cnt_lcu', rd1.and(lcuFlag));
   const first1 = m.reg('post_first1', Bool, { reset: 0 });
   first1.set(rdRow.eq(0));
   const last1 = m.reg('post_last1', Bool, { reset: 0 });
@@ -133,9 +205,11 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const serAddr = m.reg('post_serAddr', UInt(awA), { reset: 0 });
   const outGroup = m.reg('post_outGroup', UInt(16), { reset: 0 });
   m.when(start, () => outGroup.set(0));
+  // A copy column (correction unit) is skipped: no write, and the destination does not advance.
+  const skip = copies ? m.wire('post_skip', copies.shr(serJ.zext(Math.max(8, copies.width))).slice(0, 1)) : m.constant(0, Bool);
   m.when(serOn, () => {
     serJ.set(serJ.add(1).trunc(8));
-    serAddr.set(serAddr.add(plane).trunc(awA));
+    m.when(skip.not(), () => serAddr.set(serAddr.add(plane).trunc(awA)));
     m.when(serJ.add(1).eq(nValid), () => serOn.set(0));
   });
   m.when(transfer, () => {
@@ -144,13 +218,13 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
     serAddr.set(dstBase.add(fitU(outGroup, awA)).trunc(awA));
     outGroup.set(outGroup.add(1).trunc(16));
   });
-  const param = bufs.pmem.read('post_param', chan.add(fitU(serJ, bufs.aw.pmem)).trunc(bufs.aw.pmem));
+  paramAddr.set(loadIdx ? mux(loading, chan.add(fitU(loadIdx, bufs.aw.pmem)), chan.add(fitU(serJ, bufs.aw.pmem))).trunc(bufs.aw.pmem) : chan.add(fitU(serJ, bufs.aw.pmem)).trunc(bufs.aw.pmem));
   let selected: Value = outVec[0]!;
   for (let j = 1; j < C; j++) selected = mux(serJ.eq(j), outVec[j]!, selected);
   const z1 = m.reg('post_z1', SInt(g.accWidth), { reset: 0 });
   z1.set(selected);
   const v1 = m.reg('post_v1', Bool, { reset: 0 });
-  v1.set(serOn);
+  v1.set(serOn.and(skip.not()));
   const wa1 = m.reg('post_wa1', UInt(awA), { reset: 0 });
   wa1.set(serAddr);
 
@@ -172,7 +246,7 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const v3 = lane.out('valid_out');
   const q = lane.out('q');
 
-  const finished = gRead.eq(groups).and(rd1.not()).and(serOn.not()).and(v1.not()).and(v2.not()).and(v3.not());
+  const finished = gRead.eq(groups).and(loading.not()).and(loadQ.not()).and(rd1.not()).and(serOn.not()).and(v1.not()).and(v2.not()).and(v3.not());
   m.when(active.and(finished).and(start.not()), () => active.set(0));
 
   counters.add('cnt_acc_rd', readNow);

@@ -66,9 +66,9 @@ export const COUNTER_NAMES = [
 ] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 
-/** `accel_r<R>c<C>_i<bits>_acc<accWidth>[_db]`. */
+/** `accel_r<R>c<C>_i<bits>_acc<accWidth>[_db][_<protection>]`. */
 export function accelModuleName(g: AccelGeometry, prefix = 'accel'): string {
-  return `${prefix}_r${g.rows}c${g.cols}_i${g.bits}_acc${g.accWidth}${g.doubleBuffer ? '_db' : ''}`;
+  return `${prefix}_r${g.rows}c${g.cols}_i${g.bits}_acc${g.accWidth}${g.doubleBuffer ? '_db' : ''}${g.protection !== 'none' ? `_${g.protection}` : ''}`;
 }
 
 /** The accelerator top described in the header; `init` fills the program tables at power-on. */
@@ -80,6 +80,7 @@ export function accelTop(config: AccelHardwareConfig, sizes: AccelSizes, init: P
     bits: g.bits,
     accWidth: g.accWidth,
     doubleBuffer: g.doubleBuffer,
+    protection: g.protection,
     wbufRows: g.wbufDepth,
     abufElements: g.abufDepth,
     accRows: g.accRows,
