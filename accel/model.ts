@@ -1,9 +1,13 @@
-// The splitfuse quantized-model file (".sfm"), format version 1: an integer-only QNN (DESIGN.md §6) with conv2d,
-// maxpool, flatten and fully-connected layers, per-output-channel int8 weights, int32 biases and dyadic
-// requantization multipliers b / 2^c (accel/quant.ts). docs/model.md describes the bytes; in short:
+// The splitfuse quantized-model file (".sfm"): an integer-only sequential QNN (DESIGN.md §6) with conv2d, maxpool,
+// avgpool, flatten and fully-connected layers, per-output-channel int8 weights, int32 biases and dyadic
+// requantization multipliers b / 2^c (accel/quant.ts). Format version 1 holds LeNet-5's features (unpadded
+// conv/maxpool, symmetric activations); version 2 adds padding, average pooling and activation zero points
+// (asymmetric int8 activations, as onnxruntime's quantizer emits them; accel/onnx/). writeModel writes version 1
+// whenever the model needs nothing of version 2, so version-1 files round-trip byte for byte. docs/model.md
+// describes the bytes; in short:
 //
 //   offset 0   4 bytes  magic "SFQM"
-//   offset 4   u16 LE   format version (1)
+//   offset 4   u16 LE   format version (1 or 2)
 //   offset 6   u16 LE   reserved, 0
 //   offset 8   u32 LE   header length H (bytes of UTF-8 JSON)
 //   offset 12  H bytes  JSON header (name, input, layers with tensor references, dataLength, metadata)
@@ -18,7 +22,8 @@ import { DiagnosticError, msg } from '../hdl/diagnostics.js';
 import { DYADIC_C_MAX } from './quant.js';
 
 export const MODEL_MAGIC = 'SFQM';
-export const MODEL_FORMAT_VERSION = 1;
+/** The newest format version this code reads and writes (it reads every version from 1). */
+export const MODEL_FORMAT_VERSION = 2;
 /** Bytes before the JSON header: magic, version, reserved, header length. */
 export const MODEL_PREAMBLE_BYTES = 12;
 
@@ -34,7 +39,20 @@ export interface QuantizedParams {
   readonly relu: boolean;
   /** Real scale of the int8 output (informational: the integers above are authoritative). */
   readonly outScale: number;
+  /**
+   * Zero point of the int8 output (format version 2; absent = 0): real value = (q − outZeroPoint)·outScale.
+   * out = clamp(round_half_up(z·b/2^c) + outZeroPoint, −128, 127), and ReLU is max(out, outZeroPoint).
+   */
+  readonly outZeroPoint?: number;
 }
+
+/**
+ * Zero padding of a spatial layer (format version 2; absent = none): rows added above and below, columns left and
+ * right (ONNX `pads` order is [top, left, bottom, right]). A padded position holds the real value 0, i.e. the input
+ * zero point, for conv2d (it then adds nothing to the accumulator) and avgpool with countIncludePad; maxpool and
+ * avgpool without countIncludePad skip it.
+ */
+export type Padding = readonly [top: number, left: number, bottom: number, right: number];
 
 /**
  * Correction-unit codes of a protected layer's PHYSICAL output channels (accel/protect/, gen/protect/lcu.ts).
@@ -61,7 +79,11 @@ export interface LayerProtection {
   readonly bound: Uint8Array;
 }
 
-/** 2-D convolution without padding; weights are [outC][inC][k][k] row-major; activations are (C,H,W). */
+/**
+ * 2-D convolution, square k×k kernel, stride in both axes, optional zero padding; weights are [outC][inC][k][k]
+ * row-major; activations are (C,H,W). With input zero point z_in (the previous layer's output zero point):
+ * acc[o] = Σ w·(x − z_in) (Jacob et al., CVPR 2018, eq. 7: the z_in·Σw term is a per-channel constant).
+ */
 export interface Conv2dLayer extends QuantizedParams {
   readonly kind: 'conv2d';
   readonly name: string;
@@ -69,17 +91,36 @@ export interface Conv2dLayer extends QuantizedParams {
   readonly outC: number;
   readonly k: number;
   readonly stride: number;
+  /** Format version 2: zero padding (absent = none). */
+  readonly pad?: Padding;
   readonly weights: Int8Array;
   /** Present on a protected layer: outC counts physical channels (see LayerProtection). */
   readonly protection?: LayerProtection;
 }
 
-/** Max-pooling over k×k windows with the given stride, per channel, no padding (floor of the output size). */
+/** Max-pooling over k×k windows with the given stride, per channel (floor of the output size); padded positions are skipped. */
 export interface MaxPoolLayer {
   readonly kind: 'maxpool';
   readonly name: string;
   readonly k: number;
   readonly stride: number;
+  /** Format version 2: padding (absent = none); never the window maximum. */
+  readonly pad?: Padding;
+}
+
+/**
+ * Average pooling (format version 2) over k×k windows, per channel; output scale and zero point equal the input's
+ * (as onnxruntime's quantizer emits it). out = z + round_half_up(Σ(x − z) / n) with n = k² when countIncludePad
+ * (padded positions count as the real value 0) or the number of positions inside the input otherwise.
+ */
+export interface AvgPoolLayer {
+  readonly kind: 'avgpool';
+  readonly name: string;
+  readonly k: number;
+  readonly stride: number;
+  readonly pad?: Padding;
+  /** ONNX AveragePool count_include_pad: divide by k² even at the borders. */
+  readonly countIncludePad: boolean;
 }
 
 /** (C,H,W) → vector of C·H·W in that order (index c·H·W + h·W + w); the data is unchanged. */
@@ -108,13 +149,15 @@ export function logicalChannels(layer: Conv2dLayer | FcLayer): number {
   return n;
 }
 
-export type Layer = Conv2dLayer | MaxPoolLayer | FlattenLayer | FcLayer;
+export type Layer = Conv2dLayer | MaxPoolLayer | AvgPoolLayer | FlattenLayer | FcLayer;
 
 export interface ModelInput {
   /** (C, H, W). */
   readonly shape: readonly [number, number, number];
-  /** Real value of one int8 input step (zero point 0): x = q·scale. */
+  /** Real value of one int8 input step: x = (q − zeroPoint)·scale. */
   readonly scale: number;
+  /** Format version 2: the input zero point (absent = 0, symmetric). */
+  readonly zeroPoint?: number;
 }
 
 /** An integer-only quantized network; layers run in order, every activation is int8. */
@@ -171,17 +214,28 @@ export function crc32(bytes: Uint8Array): number {
 const align4 = (n: number): number => (n + 3) & ~3;
 
 /** The output shape of one layer given its input shape, or a reason why the layer cannot take that input. */
+const NO_PAD: Padding = [0, 0, 0, 0];
+
+/** A layer's padding, [0, 0, 0, 0] when it has none. */
+export function paddingOf(layer: Layer): Padding {
+  return (layer.kind === 'conv2d' || layer.kind === 'maxpool' || layer.kind === 'avgpool') && layer.pad ? layer.pad : NO_PAD;
+}
+
 function stepShape(layer: Layer, s: ActivationShape): ActivationShape | { error: string; field: string; expected: string; found: string } {
   const spatial = (k: number, stride: number, c: number) => {
     if (s.kind !== 'chw') return { error: 'needs a (C,H,W) input', field: 'kind', expected: `a layer that takes a vector (fc) after flatten`, found: `'${layer.kind}'` };
-    if (s.h < k || s.w < k) return { error: 'input too small', field: 'k', expected: `at most the input size ${s.h}×${s.w}`, found: String(k) };
-    return { kind: 'chw' as const, c, h: Math.floor((s.h - k) / stride) + 1, w: Math.floor((s.w - k) / stride) + 1 };
+    const [top, left, bottom, right] = paddingOf(layer);
+    const h = s.h + top + bottom;
+    const w = s.w + left + right;
+    if (h < k || w < k) return { error: 'input too small', field: 'k', expected: `at most the padded input size ${h}×${w}`, found: String(k) };
+    return { kind: 'chw' as const, c, h: Math.floor((h - k) / stride) + 1, w: Math.floor((w - k) / stride) + 1 };
   };
   switch (layer.kind) {
     case 'conv2d':
       if (s.kind === 'chw' && s.c !== layer.inC) return { error: 'channels', field: 'inC', expected: `${s.c} (the channels of the previous layer's output)`, found: String(layer.inC) };
       return spatial(layer.k, layer.stride, logicalChannels(layer));
     case 'maxpool':
+    case 'avgpool':
       return spatial(layer.k, layer.stride, s.kind === 'chw' ? s.c : 0);
     case 'flatten':
       if (s.kind !== 'chw') return { error: 'flatten', field: 'kind', expected: 'flatten only after a (C,H,W) layer', found: "'flatten' after a vector" };
@@ -216,11 +270,36 @@ function checkInt(fail: Fail, field: string, v: unknown, min: number, max: numbe
   return v as number;
 }
 
+/** The zero point of the activation after every layer (index i: output of layer i); pooling and flatten keep it. */
+export function activationZeroPoints(model: Model): number[] {
+  let z = model.input.zeroPoint ?? 0;
+  return model.layers.map((layer) => {
+    if (layer.kind === 'conv2d' || layer.kind === 'fc') z = layer.outZeroPoint ?? 0;
+    return z;
+  });
+}
+
+/** The oldest format version that holds the model: 2 when it has padding, average pooling or a nonzero zero point. */
+export function modelFormatVersion(model: Model): 1 | 2 {
+  if ((model.input.zeroPoint ?? 0) !== 0) return 2;
+  for (const layer of model.layers) {
+    if (layer.kind === 'avgpool') return 2;
+    if ((layer.kind === 'conv2d' || layer.kind === 'fc') && (layer.outZeroPoint ?? 0) !== 0) return 2;
+    if (paddingOf(layer).some((p) => p !== 0)) return 2;
+  }
+  return 1;
+}
+
 /** Check a model's internal consistency (shapes, tensor sizes, parameter ranges); throws E116/E117. */
 export function validateModel(model: Model, file = '(in memory)'): void {
   const fail: Fail = failer(file);
+  checkInt(fail, 'input.zeroPoint', model.input.zeroPoint ?? 0, -128, 127, 'E117');
   model.layers.forEach((layer, i) => {
+    if (layer.kind === 'conv2d' || layer.kind === 'maxpool' || layer.kind === 'avgpool') {
+      paddingOf(layer).forEach((p, j) => checkInt(fail, `layers[${i}].pad[${j}]`, p, 0, layer.k - 1, 'E117'));
+    }
     if (layer.kind !== 'conv2d' && layer.kind !== 'fc') return;
+    checkInt(fail, `layers[${i}].outZeroPoint`, layer.outZeroPoint ?? 0, -128, 127, 'E117');
     const nOut = layer.kind === 'conv2d' ? layer.outC : layer.out;
     const nW = layer.kind === 'conv2d' ? layer.outC * layer.inC * layer.k * layer.k : layer.out * layer.in;
     const sizes: [string, { length: number }, number][] = [
@@ -277,8 +356,12 @@ export function writeModel(model: Model): Uint8Array {
   validateModel(model);
   const chunks: { offset: number; data: Int8Array | Int32Array | Uint8Array }[] = [];
   let dataLength = 0;
+  const version = modelFormatVersion(model);
+  // Version-2 fields are written only when they differ from their defaults, so a version-1 model keeps its bytes.
+  const padField = (layer: Layer) => (paddingOf(layer).some((p) => p !== 0) ? { pad: [...paddingOf(layer)] } : {});
   const layers = model.layers.map((layer) => {
-    if (layer.kind === 'maxpool') return { kind: layer.kind, name: layer.name, k: layer.k, stride: layer.stride };
+    if (layer.kind === 'maxpool') return { kind: layer.kind, name: layer.name, k: layer.k, stride: layer.stride, ...padField(layer) };
+    if (layer.kind === 'avgpool') return { kind: layer.kind, name: layer.name, k: layer.k, stride: layer.stride, ...padField(layer), countIncludePad: layer.countIncludePad };
     if (layer.kind === 'flatten') return { kind: layer.kind, name: layer.name };
     const tensors: Record<string, TensorRef> = {};
     for (const name of TENSOR_NAMES) {
@@ -296,16 +379,17 @@ export function writeModel(model: Model): Uint8Array {
         dataLength = align4(dataLength + data.length);
       }
     }
-    const dims = layer.kind === 'conv2d' ? { inC: layer.inC, outC: layer.outC, k: layer.k, stride: layer.stride } : { in: layer.in, out: layer.out };
-    return { kind: layer.kind, name: layer.name, ...dims, relu: layer.relu, outScale: layer.outScale, tensors };
+    const dims = layer.kind === 'conv2d' ? { inC: layer.inC, outC: layer.outC, k: layer.k, stride: layer.stride, ...padField(layer) } : { in: layer.in, out: layer.out };
+    const zp = (layer.outZeroPoint ?? 0) !== 0 ? { outZeroPoint: layer.outZeroPoint } : {};
+    return { kind: layer.kind, name: layer.name, ...dims, relu: layer.relu, outScale: layer.outScale, ...zp, tensors };
   });
-  const header = { name: model.name, input: { shape: model.input.shape, scale: model.input.scale, zeroPoint: 0, dtype: 'int8' }, layers, dataLength, metadata: model.metadata ?? {} };
+  const header = { name: model.name, input: { shape: model.input.shape, scale: model.input.scale, zeroPoint: model.input.zeroPoint ?? 0, dtype: 'int8' }, layers, dataLength, metadata: model.metadata ?? {} };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const dataStart = align4(MODEL_PREAMBLE_BYTES + json.length);
   const bytes = new Uint8Array(dataStart + dataLength + 4);
   const view = new DataView(bytes.buffer);
   bytes.set(new TextEncoder().encode(MODEL_MAGIC), 0);
-  view.setUint16(4, MODEL_FORMAT_VERSION, true);
+  view.setUint16(4, version, true);
   view.setUint16(6, 0, true);
   view.setUint32(8, json.length, true);
   bytes.set(json, MODEL_PREAMBLE_BYTES);
@@ -339,7 +423,7 @@ function readTensor(fail: Fail, bytes: Uint8Array, dataStart: number, dataLength
   return Uint8Array.from({ length: count }, (_, i) => view.getUint8(i));
 }
 
-function readLayer(fail: Fail, bytes: Uint8Array, dataStart: number, dataLength: number, raw: unknown, i: number): Layer {
+function readLayer(fail: Fail, bytes: Uint8Array, dataStart: number, dataLength: number, raw: unknown, i: number, version: number): Layer {
   const at = `layers[${i}]`;
   if (!isObject(raw)) fail('E114', at, 'an object', show(raw), 'regenerate the file with writeModel');
   const l = raw as Record<string, unknown>;
@@ -347,13 +431,30 @@ function readLayer(fail: Fail, bytes: Uint8Array, dataStart: number, dataLength:
   if (typeof name !== 'string' || name.length === 0) fail('E114', `${at}.name`, 'a non-empty string', show(name), 'every layer has a name');
   const int = (f: string, min = 1, max = 1 << 16) => checkInt(fail, `${at}.${f}`, l[f], min, max);
   const kind = l['kind'];
-  if (kind === 'maxpool') return { kind, name: name as string, k: int('k'), stride: int('stride') };
+  const v2 = (field: string) => {
+    if (version < 2 && l[field] !== undefined) fail('E114', `${at}.${field}`, 'missing (format version 1 has no such field)', show(l[field]), 'a file with padding, average pooling or zero points must say format version 2');
+  };
+  const padding = (): { pad?: Padding } => {
+    v2('pad');
+    const p = l['pad'];
+    if (p === undefined) return {};
+    if (!Array.isArray(p) || p.length !== 4) fail('E114', `${at}.pad`, 'an array [top, left, bottom, right] of 4 integers', show(p), 'pad is the zero padding of the layer');
+    return { pad: (p as unknown[]).map((v, j) => checkInt(fail, `${at}.pad[${j}]`, v, 0, 1 << 16)) as unknown as Padding };
+  };
+  if (kind === 'maxpool') return { kind, name: name as string, k: int('k'), stride: int('stride'), ...padding() };
+  if (kind === 'avgpool') {
+    if (version < 2) fail('E114', `${at}.kind`, "one of 'conv2d', 'maxpool', 'flatten', 'fc' (format version 1)", show(kind), 'a file with average pooling must say format version 2');
+    if (typeof l['countIncludePad'] !== 'boolean') fail('E114', `${at}.countIncludePad`, 'true or false', show(l['countIncludePad']), 'countIncludePad says whether padded positions count in the average');
+    return { kind, name: name as string, k: int('k'), stride: int('stride'), ...padding(), countIncludePad: l['countIncludePad'] as boolean };
+  }
   if (kind === 'flatten') return { kind, name: name as string };
-  if (kind !== 'conv2d' && kind !== 'fc') fail('E114', `${at}.kind`, "one of 'conv2d', 'maxpool', 'flatten', 'fc'", show(kind), 'this reader understands format version 1 layers only');
+  if (kind !== 'conv2d' && kind !== 'fc') fail('E114', `${at}.kind`, `one of 'conv2d', 'maxpool', ${version >= 2 ? "'avgpool', " : ''}'flatten', 'fc'`, show(kind), `this reader understands format version ${version} layers`);
   if (typeof l['relu'] !== 'boolean') fail('E114', `${at}.relu`, 'true or false', show(l['relu']), 'relu says whether ReLU follows requantization');
   const outScale = l['outScale'];
   if (typeof outScale !== 'number' || !(outScale > 0)) fail('E114', `${at}.outScale`, 'a positive number', show(outScale), 'outScale is the real value of one output step');
-  const dims = kind === 'conv2d' ? { inC: int('inC'), outC: int('outC'), k: int('k'), stride: int('stride') } : { in: int('in'), out: int('out') };
+  const dims = kind === 'conv2d' ? { inC: int('inC'), outC: int('outC'), k: int('k'), stride: int('stride'), ...padding() } : { in: int('in'), out: int('out') };
+  v2('outZeroPoint');
+  const zp = l['outZeroPoint'] === undefined ? {} : { outZeroPoint: checkInt(fail, `${at}.outZeroPoint`, l['outZeroPoint'], -128, 127) };
   const tensors = l['tensors'];
   if (!isObject(tensors)) fail('E114', `${at}.tensors`, 'an object {weights, bias, requantB, requantC}', show(tensors), 'regenerate the file with writeModel');
   const partial = { kind, name, ...dims } as Conv2dLayer | FcLayer;
@@ -371,6 +472,7 @@ function readLayer(fail: Fail, bytes: Uint8Array, dataStart: number, dataLength:
     ...partial,
     relu: l['relu'] as boolean,
     outScale: outScale as number,
+    ...zp,
     weights: read('weights') as Int8Array,
     bias: read('bias') as Int32Array,
     requantB: read('requantB') as Int32Array,
@@ -392,7 +494,7 @@ export function readModel(bytes: Uint8Array, fileName: string): Model {
   const magic = String.fromCharCode(...bytes.subarray(0, 4));
   if (magic !== MODEL_MAGIC) fail('E111', 'magic', `'${MODEL_MAGIC}'`, show(magic.replace(/[^\x20-\x7e]/g, '?')), 'pass a model written by writeModel / npm run train:lenet5');
   const version = view.getUint16(4, true);
-  if (version !== MODEL_FORMAT_VERSION) fail('E112', 'version', `${MODEL_FORMAT_VERSION}`, String(version), 'this splitfuse reads format version 1 only; regenerate the model with this version');
+  if (version < 1 || version > MODEL_FORMAT_VERSION) fail('E112', 'version', `1 or ${MODEL_FORMAT_VERSION}`, String(version), `this splitfuse reads format versions 1 to ${MODEL_FORMAT_VERSION}; regenerate the model with this version`);
   const headerLength = view.getUint32(8, true);
   const dataStart = align4(MODEL_PREAMBLE_BYTES + headerLength);
   if (dataStart + 4 > bytes.length) fail('E110', 'headerLength', `at most ${bytes.length - MODEL_PREAMBLE_BYTES - 4} (the file size allows no more)`, String(headerLength), 'the file is truncated or its header length is corrupt');
@@ -419,13 +521,17 @@ export function readModel(bytes: Uint8Array, fileName: string): Model {
   const dims = (shape as unknown[]).map((d, i) => checkInt(fail, `input.shape[${i}]`, d, 1, 1 << 16));
   const scale = inp['scale'];
   if (typeof scale !== 'number' || !(scale > 0)) fail('E114', 'input.scale', 'a positive number', show(scale), 'input.scale is the real value of one input step');
-  if (inp['zeroPoint'] !== 0 || inp['dtype'] !== 'int8') fail('E114', 'input.zeroPoint/dtype', "0 and 'int8'", `${show(inp['zeroPoint'])} and ${show(inp['dtype'])}`, 'format version 1 has symmetric int8 inputs only');
+  const zeroPoint = inp['zeroPoint'];
+  if (version < 2 && zeroPoint !== 0) fail('E114', 'input.zeroPoint', '0', show(zeroPoint), 'format version 1 has symmetric int8 inputs only');
+  checkInt(fail, 'input.zeroPoint', zeroPoint, -128, 127);
+  if (inp['dtype'] !== 'int8') fail('E114', 'input.dtype', "'int8'", show(inp['dtype']), 'model inputs are int8');
   const layersRaw = h['layers'];
   if (!Array.isArray(layersRaw) || layersRaw.length === 0) fail('E114', 'layers', 'a non-empty array', show(layersRaw), 'a model has at least one layer');
   const metadata = h['metadata'];
   if (metadata !== undefined && !isObject(metadata)) fail('E114', 'metadata', 'an object', show(metadata), 'metadata is free-form JSON');
-  const layers = (layersRaw as unknown[]).map((l, i) => readLayer(fail, bytes, dataStart, dataLength, l, i));
-  const model: Model = { name: name as string, input: { shape: [dims[0]!, dims[1]!, dims[2]!], scale: scale as number }, layers, ...(metadata ? { metadata: metadata as Record<string, unknown> } : {}) };
+  const layers = (layersRaw as unknown[]).map((l, i) => readLayer(fail, bytes, dataStart, dataLength, l, i, version));
+  const modelInput: ModelInput = { shape: [dims[0]!, dims[1]!, dims[2]!], scale: scale as number, ...(zeroPoint !== 0 ? { zeroPoint: zeroPoint as number } : {}) };
+  const model: Model = { name: name as string, input: modelInput, layers, ...(metadata ? { metadata: metadata as Record<string, unknown> } : {}) };
   validateModel(model, fileName);
   return model;
 }

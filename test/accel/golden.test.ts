@@ -7,21 +7,28 @@ import { testImages } from '../../accel/mnist.js';
 import { requantize } from '../../accel/quant.js';
 import { DiagnosticError } from '../../hdl/diagnostics.js';
 import { arbModelPlan, buildModel, randomInput } from './random-model.js';
+import { arbModelPlanV2, buildModelV2 } from './random-model-v2.js';
 
 const MODEL_PATH = 'models/lenet5-mnist-int8.sfm';
 const REPORT_PATH = 'models/lenet5-mnist-int8.report.json';
 
 /**
  * Independent, deliberately plain reference: activations as nested arrays [c][y][x], BigInt accumulation,
- * requantization by accel/quant.ts requantize, argmax by sorting. Shares no code with accel/golden.ts.
+ * requantization by accel/quant.ts requantize, argmax by sorting. Shares no code with accel/golden.ts. Zero
+ * points are subtracted from every input value (x − z_in); a padded position is the real value 0 (adds nothing,
+ * skipped by max-pooling, counted in an average only with countIncludePad).
  */
 function referenceInference(model: Model, input: Int8Array): { outputs: number[][]; predicted: number } {
   const [C, H, W] = model.input.shape;
   let act: number[][][] | null = Array.from({ length: C }, (_, c) => Array.from({ length: H }, (_, y) => Array.from({ length: W }, (_, x) => input[c * H * W + y * W + x]!)));
   let vec: number[] | null = null;
+  let zIn = model.input.zeroPoint ?? 0;
   const outputs: number[][] = [];
-  const post = (l: Extract<Layer, { kind: 'conv2d' | 'fc' }>, o: number, acc: bigint) =>
-    requantize(acc + BigInt(l.bias[o]!), { b: l.requantB[o]!, c: l.requantC[o]! }, { bits: 8, relu: l.relu });
+  const post = (l: Extract<Layer, { kind: 'conv2d' | 'fc' }>, o: number, acc: bigint) => {
+    const zOut = l.outZeroPoint ?? 0;
+    const q = Math.min(127, Math.max(-128, requantize(acc + BigInt(l.bias[o]!), { b: l.requantB[o]!, c: l.requantC[o]! }, { bits: 16, relu: false }) + zOut));
+    return l.relu ? Math.max(q, zOut) : q;
+  };
   for (const l of model.layers) {
     if (l.kind === 'flatten') {
       vec = act!.flat(2);
@@ -34,24 +41,45 @@ function referenceInference(model: Model, input: Int8Array): { outputs: number[]
       vec = [];
       for (let o = 0; o < l.out; o++) {
         let acc = 0n;
-        for (let i = 0; i < l.in; i++) acc += BigInt(l.weights[o * l.in + i]!) * BigInt(x[i]!);
+        for (let i = 0; i < l.in; i++) acc += BigInt(l.weights[o * l.in + i]!) * BigInt(x[i]! - zIn);
         vec.push(post(l, o, acc));
       }
+      zIn = l.outZeroPoint ?? 0;
       outputs.push(vec);
       continue;
     }
     const a = act!;
     const inH = a[0]!.length;
     const inW = a[0]![0]!.length;
-    const oh = Math.floor((inH - l.k) / l.stride) + 1;
-    const ow = Math.floor((inW - l.k) / l.stride) + 1;
-    const window = (c: number, y: number, x: number): number[] => {
-      const v: number[] = [];
-      for (let ky = 0; ky < l.k; ky++) for (let kx = 0; kx < l.k; kx++) v.push(a[c]![y * l.stride + ky]![x * l.stride + kx]!);
+    const [top, left, bottom, right] = l.pad ?? [0, 0, 0, 0];
+    const oh = Math.floor((inH + top + bottom - l.k) / l.stride) + 1;
+    const ow = Math.floor((inW + left + right - l.k) / l.stride) + 1;
+    /** The window's values, null where it reaches into the padding. */
+    const window = (c: number, y: number, x: number): (number | null)[] => {
+      const v: (number | null)[] = [];
+      for (let ky = 0; ky < l.k; ky++) {
+        for (let kx = 0; kx < l.k; kx++) {
+          const iy = y * l.stride + ky - top;
+          const ix = x * l.stride + kx - left;
+          v.push(iy >= 0 && iy < inH && ix >= 0 && ix < inW ? a[c]![iy]![ix]! : null);
+        }
+      }
       return v;
     };
     if (l.kind === 'maxpool') {
-      act = a.map((_, c) => Array.from({ length: oh }, (_, y) => Array.from({ length: ow }, (_, x) => Math.max(...window(c, y, x)))));
+      act = a.map((_, c) => Array.from({ length: oh }, (_, y) => Array.from({ length: ow }, (_, x) => Math.max(...(window(c, y, x).filter((v) => v !== null) as number[])))));
+    } else if (l.kind === 'avgpool') {
+      act = a.map((_, c) =>
+        Array.from({ length: oh }, (_, y) =>
+          Array.from({ length: ow }, (_, x) => {
+            const win = window(c, y, x);
+            const inside = win.filter((v) => v !== null) as number[];
+            const n = l.countIncludePad ? win.length : inside.length;
+            const sum = inside.reduce((t, v) => t + (v - zIn), 0);
+            return zIn + Math.floor(sum / n + 0.5);
+          }),
+        ),
+      );
     } else {
       act = Array.from({ length: l.outC }, (_, o) =>
         Array.from({ length: oh }, (_, y) =>
@@ -59,13 +87,14 @@ function referenceInference(model: Model, input: Int8Array): { outputs: number[]
             let acc = 0n;
             for (let i = 0; i < l.inC; i++) {
               window(i, y, x).forEach((v, j) => {
-                acc += BigInt(l.weights[(o * l.inC + i) * l.k * l.k + j]!) * BigInt(v);
+                if (v !== null) acc += BigInt(l.weights[(o * l.inC + i) * l.k * l.k + j]!) * BigInt(v - zIn);
               });
             }
             return post(l, o, acc);
           }),
         ),
       );
+      zIn = l.outZeroPoint ?? 0;
     }
     outputs.push(act.flat(2));
   }
@@ -109,6 +138,33 @@ describe('golden model: integer arithmetic', () => {
       }),
       { seed: 42, numRuns: 300 },
     );
+  });
+
+  it('runs format-version-2 models (padding, strides, average pooling, zero points) like the independent reference', () => {
+    fc.assert(
+      fc.property(arbModelPlanV2, fc.integer({ min: 1, max: 1000 }), (plan, inputSeed) => {
+        const model = buildModelV2(plan);
+        const input = randomInput(model, inputSeed);
+        const got = runGolden(model, input, { accWidth: 64 });
+        const want = referenceInference(model, input);
+        expect(got.activations.map((a) => Array.from(a))).toEqual(want.outputs);
+        expect(got.predicted).toBe(want.predicted);
+      }),
+      { seed: 43, numRuns: 400 },
+    );
+  });
+
+  it('requantizes with an output zero point: clamp after adding it, ReLU at the zero point', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.integer({ min: 2 ** 30, max: 2 ** 31 - 1 }), fc.integer({ min: 1, max: 63 }), fc.boolean(), fc.integer({ min: -128, max: 127 }), (z, b, c, relu, zp) => {
+        const q = Math.min(127, Math.max(-128, requantize(z, { b, c }, { bits: 16, relu: false }) + zp));
+        return requantizeInt8(z, b, c, relu, zp) === (relu ? Math.max(q, zp) : q);
+      }),
+      { seed: 6, numRuns: 20000 },
+    );
+    // z·b/2^c = 130 with zero point −128 is 2, not the clamped 127 − 128 = −1.
+    expect(requantizeInt8(130, 2 ** 30, 30, false, -128)).toBe(2);
+    expect(requantizeInt8(-5000, 2 ** 30, 30, true, -100)).toBe(-100);
   });
 
   it('rejects a wrong input size with E118 and an accumulator overflow with E119', () => {

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crc32, layerShapes, MODEL_PREAMBLE_BYTES, readModel, readModelFile, validateModel, writeModel, type Model } from '../../accel/model.js';
+import { crc32, layerShapes, modelFormatVersion, MODEL_PREAMBLE_BYTES, readModel, readModelFile, validateModel, writeModel, type Model } from '../../accel/model.js';
 import { DiagnosticError } from '../../hdl/diagnostics.js';
 import { arbModelPlan, buildModel } from './random-model.js';
+import { arbModelPlanV2, buildModelV2 } from './random-model-v2.js';
 
 const MODEL_PATH = 'models/lenet5-mnist-int8.sfm';
 
@@ -76,6 +77,42 @@ describe('model file format', () => {
     );
   });
 
+  it('round-trips random format-version-2 models exactly; writes version 1 whenever the model needs nothing newer', () => {
+    let v2 = 0;
+    fc.assert(
+      fc.property(arbModelPlanV2, (plan) => {
+        const model = buildModelV2(plan);
+        const bytes = writeModel(model);
+        const version = new DataView(bytes.buffer).getUint16(4, true);
+        expect(version).toBe(modelFormatVersion(model));
+        if (version === 2) v2++;
+        const back = readModel(bytes, 'random-v2.sfm');
+        expect(back).toEqual(model);
+        expect(writeModel(back)).toEqual(bytes);
+      }),
+      { seed: 12, numRuns: 200 },
+    );
+    expect(v2).toBeGreaterThan(150);
+  });
+
+  it('version 2 fields are E114 in a version-1 file, and checked for range', () => {
+    const model = buildModelV2({ inC: 1, side: 6, inZeroPoint: -3, spatial: [{ kind: 'conv2d', k: 3, stride: 1, pad: [1, 1, 1, 1], outC: 2, relu: true, countIncludePad: false, outZeroPoint: -128 }, { kind: 'avgpool', k: 2, stride: 2, pad: [0, 0, 1, 1], outC: 1, relu: false, countIncludePad: true, outZeroPoint: 0 }], fcOuts: [{ out: 3, relu: false, outZeroPoint: 5 }], seed: 4, cMin: 20, cMax: 10, biasMax: 100 });
+    const bytes = writeModel(model);
+    expect(new DataView(bytes.buffer).getUint16(4, true)).toBe(2);
+    const asV1 = (edit: (h: Record<string, any>) => void) => {
+      const b = withHeader(bytes, edit);
+      new DataView(b.buffer).setUint16(4, 1, true);
+      return resealed(b);
+    };
+    expectCode(() => readModel(asV1(() => {}), 'v1.sfm'), 'E114', "'input.zeroPoint'", 'not -3');
+    expectCode(() => readModel(asV1((h) => (h['input'].zeroPoint = 0)), 'v1.sfm'), 'E114', "'layers[0].pad'", 'format version 1 has no such field');
+    expectCode(() => readModel(asV1((h) => { h['input'].zeroPoint = 0; delete h['layers'][0].pad; }), 'v1.sfm'), 'E114', "'layers[0].outZeroPoint'");
+    expectCode(() => readModel(withHeader(bytes, (h) => (h['layers'][0].pad = [3, 0, 0, 0])), 'p.sfm'), 'E117', "'layers[0].pad[0]'", 'in [0, 2]');
+    expectCode(() => readModel(withHeader(bytes, (h) => (h['layers'][0].outZeroPoint = 128)), 'z.sfm'), 'E114', "'layers[0].outZeroPoint'", 'not 128');
+    expectCode(() => readModel(withHeader(bytes, (h) => delete h['layers'][1].countIncludePad), 'c.sfm'), 'E114', "'layers[1].countIncludePad'");
+    expectCode(() => readModel(withHeader(bytes, (h) => (h['layers'][1].pad = [1, 2])), 'q.sfm'), 'E114', "'layers[1].pad'", '[top, left, bottom, right]');
+  });
+
   it('round-trips the committed LeNet-5 and lays it out as DESIGN §6', () => {
     const bytes = readFileSync(MODEL_PATH);
     const model = readModel(bytes, MODEL_PATH);
@@ -103,8 +140,10 @@ describe('model file format', () => {
     magic.set(new TextEncoder().encode('PK\x03\x04'), 0);
     expectCode(() => readModel(magic, 'zip.sfm'), 'E111', "'magic'", "'SFQM'", "'PK??'");
     const version = Uint8Array.from(bytes);
-    new DataView(version.buffer).setUint16(4, 2, true);
-    expectCode(() => readModel(version, 'v2.sfm'), 'E112', "'version'", 'must be 1, not 2');
+    new DataView(version.buffer).setUint16(4, 3, true);
+    expectCode(() => readModel(resealed(version), 'v3.sfm'), 'E112', "'version'", 'must be 1 or 2, not 3');
+    new DataView(version.buffer).setUint16(4, 0, true);
+    expectCode(() => readModel(resealed(version), 'v0.sfm'), 'E112', "'version'", 'not 0');
     const flipped = Uint8Array.from(bytes);
     flipped[bytes.length - 10]! ^= 0x40;
     expectCode(() => readModel(flipped, 'flip.sfm'), 'E113', "'checksum'", 'CRC-32');
