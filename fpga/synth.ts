@@ -5,6 +5,8 @@ import type { Design } from '../hdl/ir/index.js';
 import { emitVerilog } from '../hdl/verilog.js';
 import { DiagnosticError, msg } from '../hdl/diagnostics.js';
 import { countResources, type Resource } from './cells.js';
+import { partFit, type PartFit } from './fit.js';
+import { parsePart, type FpgaPart } from './parts.js';
 import { parseTarget, targetSynthCommand, type SynthTarget } from './targets.js';
 import { runYosys, yosysVersion, type YosysEngine, type YosysFile } from './yosys.js';
 
@@ -20,6 +22,14 @@ export interface SynthOptions {
   /** Top module; defaults to the design's top (or the source's `top`). */
   readonly top?: string;
   readonly engine?: YosysEngine;
+  /**
+   * A named part of the target (fpga/parts.ts; E128 unknown, E129 of another target): the result then
+   * carries its utilisation and whether it fits; on ice40 a part without DSPs is synthesized without
+   * SB_MAC16 inference.
+   */
+  readonly part?: string;
+  /** Also write the mapped netlist (`write_json`), for place and route (fpga/pnr.ts). */
+  readonly netlist?: boolean;
 }
 
 /** Resource use of one synthesized top module; every count is a number of cells (see fpga/cells.ts). */
@@ -30,18 +40,25 @@ export interface SynthResult extends Readonly<Record<Resource, number>> {
   readonly cells: Readonly<Record<string, number>>;
   /** Version line of the Yosys that ran, e.g. "Yosys 0.55 (git sha1 60f126cd0, ...)". */
   readonly yosys: string;
+  /** With `part`: utilisation of the part and whether the design fits (fpga/fit.ts). */
+  readonly fit?: PartFit;
+  /** With `netlist`: the mapped netlist as Yosys JSON. */
+  readonly netlist?: string;
 }
 
 /** Name of the file the script writes `stat -json` to. */
 const STAT_FILE = 'splitfuse_stat.json';
+/** Name of the file the script writes the mapped netlist to (with `netlist`). */
+const NETLIST_FILE = 'splitfuse_netlist.json';
 
-/** The whole Yosys script: read the files in order, synthesize, write the statistics of the top. */
-export function synthScript(target: SynthTarget, files: readonly string[], top: string): string {
+/** The whole Yosys script: read the files in order, synthesize, write the statistics of the top (and the netlist). */
+export function synthScript(target: SynthTarget, files: readonly string[], top: string, options: { readonly dsp?: boolean; readonly netlist?: boolean } = {}): string {
   return [
     ...files.map((f) => `read_verilog ${f}`),
-    targetSynthCommand(target, top),
+    targetSynthCommand(target, top, { dsp: options.dsp }),
     // `tee -q -o` writes the command's output to a file without echoing it to the log.
     `tee -q -o ${STAT_FILE} stat -json -top ${top}`,
+    ...(options.netlist ? [`write_json ${NETLIST_FILE}`] : []),
   ].join('\n');
 }
 
@@ -53,14 +70,21 @@ export function synthScript(target: SynthTarget, files: readonly string[], top: 
  */
 export async function synthesize(input: Design | VerilogSource, options: SynthOptions): Promise<SynthResult> {
   const target = parseTarget(options.target);
+  const part: FpgaPart | undefined = options.part === undefined ? undefined : parsePart(options.part, target);
   const source: VerilogSource = 'modules' in input ? designSource(input) : input;
   const top = options.top ?? source.top;
   const files = source.files.map((f) => (typeof f === 'string' ? f : f.name));
   const names = files.map((f) => f.replace(/^.*[\\/]/, ''));
-  const run = await runYosys({ files: source.files, script: synthScript(target, names, top), top, quiet: true, engine: options.engine });
+  const script = synthScript(target, names, top, { dsp: part === undefined || part.dsp > 0, netlist: options.netlist });
+  const run = await runYosys({ files: source.files, script, top, quiet: true, engine: options.engine });
   const cells = parseStat(run.outputs[STAT_FILE], top);
   const version = await yosysVersion(options.engine);
-  return { target, top, ...countResources(target, cells), cells, yosys: version };
+  const result: SynthResult = { target, top, ...countResources(target, cells), cells, yosys: version };
+  return {
+    ...result,
+    ...(part ? { fit: partFit(result, part) } : {}),
+    ...(options.netlist ? { netlist: run.outputs[NETLIST_FILE] ?? '' } : {}),
+  };
 }
 
 /** The Verilog of a design, one in-memory file per module, dependencies first. */

@@ -26,17 +26,18 @@ export function parseTarget(target: string): SynthTarget {
  * buffers, so a block's numbers are its own) for `target`:
  *   xc7    synth_xilinx -family xc7: DSP48E1 inference (multipliers with their pre-adders,
  *          accumulators and pipeline registers) and RAMB18E1/RAMB36E1 inference are on by default.
- *   ice40  synth_ice40 -dsp: SB_MAC16 inference (iCE40 UltraPlus); SB_RAM40_4K by default.
+ *   ice40  synth_ice40 -dsp: SB_MAC16 inference (iCE40 UltraPlus); SB_RAM40_4K by default. Without
+ *          `dsp` (a part without SB_MAC16, like the LP/HX parts) multipliers become LUTs and carries.
  *   ecp5   synth_ecp5: MULT18X18D inference and DP16KD inference by default.
  *   gowin  synth_gowin: block and distributed RAM inference; Yosys 0.55 infers no Gowin DSPs, so
  *          multipliers become LUTs and carry chains there.
  */
-export function targetSynthCommand(target: SynthTarget, top: string): string {
+export function targetSynthCommand(target: SynthTarget, top: string, options: { readonly dsp?: boolean } = {}): string {
   switch (target) {
     case 'xc7':
       return `synth_xilinx -family xc7 -top ${top} -flatten -noiopad -noclkbuf`;
     case 'ice40':
-      return `synth_ice40 -top ${top} -dsp`;
+      return options.dsp === false ? `synth_ice40 -top ${top}` : `synth_ice40 -top ${top} -dsp`;
     case 'ecp5':
       return `synth_ecp5 -top ${top}`;
     case 'gowin':

@@ -68,6 +68,8 @@ export const CODES = {
   E125: 'bad GEMM shape',
   E126: 'bad GEMM array option',
   E127: 'GEMM operand out of range',
+  E128: 'unknown FPGA part',
+  E129: 'FPGA part of another target',
   E140: 'bad accelerator configuration',
   E141: 'unknown configuration preset or unreadable configuration file',
   E142: 'model not supported by the accelerator configuration',
@@ -92,6 +94,12 @@ export const CODES = {
   E172: 'NVF needs an unprotected model',
   E173: 'bad neuron fault',
   E174: 'POST schedule differs from the compiled model',
+  E200: 'nextpnr run failed',
+  E201: 'design does not fit the FPGA part',
+  E202: 'no place and route for the target or part',
+  E203: 'unreadable nextpnr report',
+  E204: 'bad place-and-route option',
+  E205: 'bitstream not written',
 } as const;
 
 export type Code = keyof typeof CODES;
@@ -299,6 +307,23 @@ export const msg = {
     diag('E122', `Top module '${top}' must be defined in the Verilog given to Yosys, not missing (${error})`, null, 'name the top module of the files (for a block, the module "splitfuse gen" prints)'),
   yosysInput: (expected: string, found: string, hint: string) => diag('E123', `Yosys input files must be ${expected}, not ${found}`, null, hint),
   synthStats: (expected: string, found: string, hint: string) => diag('E124', `Synthesis statistics must be ${expected}, not ${found}`, null, hint),
+  unknownPart: (found: string, parts: readonly string[], closest: string | null) =>
+    diag('E128', `FPGA part must be one of ${parts.join(', ')}, not '${found}'`, null, `${closest ? `the closest name is '${closest}'; ` : ''}docs/fpga.md lists the parts and their capacities`),
+  partTarget: (part: string, partTarget: string, target: string, parts: readonly string[]) =>
+    diag('E129', `Part '${part}' must be a part of target ${target}, not of ${partTarget}`, null, `use --target ${partTarget}${parts.length > 0 ? `, or a ${target} part: ${parts.join(', ')}` : ''}`),
+
+  // ---- place and route (fpga/pnr.ts, fpga/nextpnr.ts) ----
+  /** `lines`: the log lines around the first ERROR (fpga/yosys.ts relevantLogLines). */
+  nextpnrFailed: (tool: string, status: string, error: string, lines: readonly string[]) =>
+    diag('E200', `${tool} run must exit with status 0, not ${status} (${error})`, null, `fix what the ERROR names; the log around it:\n${lines.map((l) => `    | ${l}`).join('\n')}\n  (end of log excerpt)`),
+  partFit: (top: string, part: string, overflow: string, hint: string) =>
+    diag('E201', `Design '${top}' must fit part ${part}, not need ${overflow}`, null, hint),
+  noPnr: (what: string, found: string, hint: string) => diag('E202', `${what} must be an iCE40 part (nextpnr-ice40), not ${found}`, null, hint),
+  pnrReport: (expected: string, found: string) =>
+    diag('E203', `nextpnr report must be ${expected}, not ${found}`, null, 'run with SPLITFUSE_DEBUG=1 and report it; the nextpnr version may write another format'),
+  pnrOption: (option: string, expected: string, found: string, hint: string) =>
+    diag('E204', `Option '${option}' must be ${expected}, not ${found}`, null, hint),
+  bitstream: (found: string, hint: string) => diag('E205', `The bitstream must be written, not ${found}`, null, hint),
 
   // ---- GEMM driver (accel/gemm.ts); `where` names the source: "--m 0", "runGemm" ----
   gemmShape: (what: string, expected: string, found: string, where: string, hint: string) =>
