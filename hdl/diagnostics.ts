@@ -94,6 +94,13 @@ export const CODES = {
   E172: 'NVF needs an unprotected model',
   E173: 'bad neuron fault',
   E174: 'POST schedule differs from the compiled model',
+  E190: 'malformed or unreadable ONNX file',
+  E191: 'unsupported ONNX operator',
+  E192: 'ONNX model is not statically quantized (QDQ)',
+  E193: 'dynamic or unsupported ONNX tensor shape',
+  E194: 'unsupported ONNX operator attribute',
+  E195: 'unsupported ONNX quantization parameters',
+  E196: 'ONNX graph is not a sequential chain',
   E200: 'nextpnr run failed',
   E201: 'design does not fit the FPGA part',
   E202: 'no place and route for the target or part',
@@ -359,6 +366,11 @@ export const msg = {
     diag('E172', `Model '${model}' must be unprotected for a Neuron Vulnerability Factor, not protected (layers ${layers})`, null, 'compute the NVF of the original model (e.g. models/lenet5-mnist-int8.sfm): it is what selects the neurons to protect'),
   badNeuronFault: (what: string, expected: string, found: string, hint: string) => diag('E173', `${what} must be ${expected}, not ${found}`, null, hint),
   postSchedule: (what: string, expected: string, found: string, hint: string) => diag('E174', `${what} must be ${expected}, not ${found}`, null, hint),
+
+  // ---- ONNX import (accel/onnx/import.ts) ----
+  /** `what` names the node or tensor ("Node 'conv1' (Conv)"), `file` the ONNX file. */
+  onnxImport: (code: 'E190' | 'E191' | 'E192' | 'E193' | 'E194' | 'E195' | 'E196', file: string, what: string, expected: string, found: string, hint: string) =>
+    diag(code, `${what} must be ${expected}, not ${found} (ONNX file '${file}')`, null, hint),
 
   // ---- accelerator export and co-simulation (accel/export.ts, accel/cosim-accel.ts) ----
   /** `option` of `command` (e.g. "splitfuse gen mac") is given where it does not apply, or left out where it must be given. */
