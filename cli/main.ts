@@ -141,8 +141,13 @@ function program(io: CliIO, status: { exitCode: number }): Command {
     .requiredOption('--target <family>', 'FPGA family: xc7, ice40, ecp5 or gowin')
     .option('--model <file>', 'accel: the quantized model file whose program fills the table ROMs')
     .option('--config <name|file>', 'accel: configuration preset (tiny, default, large) or JSON file')
-    .option('--json', 'print {block, params, target, top, lut, ff, dsp, bram, ..., cells, yosys} as JSON')
-    .addHelpText('after', '\nExamples:\n  splitfuse synth mac --target xc7\n  splitfuse synth mac --set width=16 --target ice40 --json\n  splitfuse synth accel --model models/lenet5-mnist-int8.sfm --config tiny --target xc7')
+    .option('--part <name>', 'a named part of the target (xc7a35t, xc7a100t, xc7a200t, up5k, hx8k, hx1k, LFE5U-25F, LFE5U-45F, LFE5U-85F): print its utilisation and whether the design fits')
+    .option('--pnr', 'ice40: place and route with nextpnr-ice40 on --part (default up5k), print Fmax and write a bitstream')
+    .option('--seed <n>', '--pnr: placer seed (default 1)')
+    .option('--freq <MHz>', '--pnr: target clock frequency for nextpnr (default 12)')
+    .option('--out <dir>', '--pnr: directory for the netlist, placed design, report, log and bitstream (default out/pnr/<top>-<part>)')
+    .option('--json', 'print {block, params, target, top, lut, ff, dsp, bram, ..., cells, yosys, fit?, pnr?} as JSON')
+    .addHelpText('after', '\nExamples:\n  splitfuse synth mac --target xc7\n  splitfuse synth mac --set width=16 --target ice40 --json\n  splitfuse synth mac --target ice40 --pnr --part up5k\n  splitfuse synth accel --model models/lenet5-mnist-int8.sfm --config tiny --target xc7 --part xc7a35t')
     .action(async (block: string, opts: SynthCommandOptions) => {
       await synthCommand(block, opts, io);
     });

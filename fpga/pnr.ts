@@ -71,7 +71,8 @@ export function pnrPart(name: string): FpgaPart {
   return part;
 }
 
-function checkOptions(options: PnrOptions): { seed: number; freqMhz: number } {
+/** The seed and target frequency of `options`, defaults filled in; E204 when out of range. */
+export function pnrSettings(options: Pick<PnrOptions, 'seed' | 'freqMhz'>): { seed: number; freqMhz: number } {
   const seed = options.seed ?? DEFAULT_SEED;
   if (!Number.isInteger(seed) || seed < 1 || seed > 2 ** 31 - 1) {
     throw new DiagnosticError([msg.pnrOption('--seed', 'an integer in 1..2147483647', String(seed), 'nextpnr seeds its placer with it; any value gives a deterministic result')]);
@@ -91,7 +92,7 @@ function checkOptions(options: PnrOptions): { seed: number; freqMhz: number } {
  */
 export async function placeAndRoute(input: Design | VerilogSource, options: PnrOptions): Promise<PnrResult> {
   const part = pnrPart(options.part);
-  const { seed, freqMhz } = checkOptions(options);
+  const { seed, freqMhz } = pnrSettings(options);
   const pnr = part.nextpnr!;
   options.log?.(`synthesizing for ${part.name} with Yosys ...`);
   const synth = await synthesize(input, { target: part.target, part: part.name, netlist: true, engine: options.engine, top: options.top });

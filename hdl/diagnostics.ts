@@ -317,7 +317,7 @@ export const msg = {
   unknownPart: (found: string, parts: readonly string[], closest: string | null) =>
     diag('E128', `FPGA part must be one of ${parts.join(', ')}, not '${found}'`, null, `${closest ? `the closest name is '${closest}'; ` : ''}docs/fpga.md lists the parts and their capacities`),
   partTarget: (part: string, partTarget: string, target: string, parts: readonly string[]) =>
-    diag('E129', `Part '${part}' must be a part of target ${target}, not of ${partTarget}`, null, `use --target ${partTarget}${parts.length > 0 ? `, or a ${target} part: ${parts.join(', ')}` : ''}`),
+    diag('E129', `Part '${part}' must be a part of target ${target}, not of ${partTarget}`, null, `use --target ${partTarget}${parts.length > 0 ? `, or a part of ${target}: ${parts.join(', ')}` : ''}`),
 
   // ---- place and route (fpga/pnr.ts, fpga/nextpnr.ts) ----
   /** `lines`: the log lines around the first ERROR (fpga/yosys.ts relevantLogLines). */

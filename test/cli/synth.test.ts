@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { main, type CliIO } from '../../cli/main.js';
 import { synthBlock, synthReportText } from '../../cli/synth.js';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { PRESETS } from '../../accel/config.js';
 import { compile } from '../../accel/compiler.js';
 import { readModel } from '../../accel/model.js';
@@ -96,5 +98,51 @@ describe('splitfuse synth', () => {
     const block = await run(['synth', 'mac', '--config', 'tiny', '--target', 'xc7']);
     expect(block.status).toBe(2);
     expect(block.stderr).toContain("E146: Option '--config' of 'splitfuse synth mac' must be left out");
+  });
+});
+
+describe('splitfuse synth --part and --pnr', () => {
+  it('--part prints the utilisation of a named part and whether the design fits', async () => {
+    const r = await run(['synth', 'mac', '--target', 'xc7', '--part', 'xc7a35t']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n')[3]).toMatch(/^ {2}part xc7a35t: LUT \d+\/20,800 \([\d.]+%\) {2}FF 0\/41,600 \(0%\) {2}DSP 1\/90 \(1\.1%\) {2}BRAM 0\/50 \(0%\) -> fits$/);
+    const json = JSON.parse((await run(['synth', 'mac', '--target', 'xc7', '--part', 'a35t', '--json'])).stdout) as { fit: { part: string; fits: boolean; rows: { resource: string; used: number; available: number; percent: number }[] } };
+    expect(json.fit.part).toBe('xc7a35t');
+    expect(json.fit.fits).toBe(true);
+    expect(json.fit.rows.find((x) => x.resource === 'DSP')).toEqual({ resource: 'DSP', used: 1, available: 90, percent: 1.1 });
+  }, SYNTH_TIMEOUT);
+
+  it('--pnr places and routes a counter on an iCE40 HX1K: Fmax, placed cells, a bitstream in --out', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'splitfuse-cli-pnr-'));
+    const r = await run(['synth', 'counter', '--set', 'width=8', '--target', 'ice40', '--pnr', '--part', 'hx1k', '--out', out]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/placing and routing on iCE40HX1K \(tq144\) with nextpnr-ice40 \(seed 1\)/);
+    const lines = r.stdout.split('\n');
+    expect(lines[3]).toMatch(/^ {2}part iCE40HX1K: LUT \d+\/1,280 .* -> fits$/);
+    expect(lines[4]).toMatch(/^ {2}placed and routed on iCE40HX1K \(tq144\) by nextpnr-ice40 \(@yowasp\/nextpnr-ice40 [\d.]+\), seed 1:$/);
+    const fmax = /^ {4}Fmax ([\d.]+) MHz \(target 12 MHz\)$/.exec(lines[5]!);
+    expect(Number(fmax?.[1])).toBeGreaterThan(0);
+    // counter: rst and en in, count (8 bits) out; I/O = the four harness pins.
+    expect(lines[6]).toMatch(/^ {4}logic cells \d+\/1,280 \([\d.]+%\) {2}EBR 0\/16 {2}I\/O 4\/\d+, with the I\/O harness \(2 input, 8 output bits\)$/);
+    const bin = path.join(out, 'counter_w8.bin');
+    expect(lines[7]).toBe(`    bitstream ${bin} (${statSync(bin).size.toLocaleString('en-US')} bytes)`);
+  }, SYNTH_TIMEOUT);
+
+  it('E128 unknown part, E129 a part of another target, E202 --pnr off iCE40, E204 --pnr options without --pnr', async () => {
+    const unknown = await run(['synth', 'mac', '--target', 'ice40', '--part', 'up6k']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/^E128: FPGA part must be one of up5k, hx8k, hx1k, not 'up6k'\. Hint: the closest name is 'up5k'/);
+    const other = await run(['synth', 'mac', '--target', 'xc7', '--part', 'up5k']);
+    expect(other.stderr).toMatch(/^E129: Part 'iCE40UP5K' must be a part of target xc7, not of ice40\. Hint: use --target ice40, or a part of xc7: xc7a35t, xc7a100t, xc7a200t/);
+    const xc7 = await run(['synth', 'mac', '--target', 'xc7', '--pnr']);
+    expect(xc7.status).toBe(2);
+    expect(xc7.stderr).toMatch(/^E202: The target of --pnr must be an iCE40 part \(nextpnr-ice40\), not xc7/);
+    const seed = await run(['synth', 'mac', '--target', 'ice40', '--seed', '3']);
+    expect(seed.stderr).toMatch(/^E204: Option '--seed' must be left out without --pnr, not '3'/);
+    const freq = await run(['synth', 'mac', '--target', 'ice40', '--pnr', '--freq', 'fast']);
+    expect(freq.stderr).toMatch(/^E204: Option '--freq' must be a number, not 'fast'/);
+    const zero = await run(['synth', 'mac', '--target', 'ice40', '--pnr', '--freq', '0']);
+    expect(zero.stderr).toMatch(/^E204: Option '--freq' must be a clock frequency in MHz in \(0, 1000\], not 0/);
+    expect(freq.stdout).toBe('');
   });
 });
