@@ -16,6 +16,7 @@ import { paramInfo, paramTypeText } from './params.js';
 import { runCommand, type RunCommandOptions } from './run.js';
 import { simCommand } from './sim.js';
 import { sitesCommand, type SitesCommandOptions } from './sites.js';
+import { nvfCommand, type NvfCommandOptions } from './nvf.js';
 import { synthCommand, type SynthCommandOptions } from './synth.js';
 
 export interface CliIO {
@@ -229,6 +230,26 @@ function program(io: CliIO, status: { exitCode: number }): Command {
     .addHelpText('after', "\nExamples:\n  splitfuse sites --config tiny --pattern 'array.pe[*][*].acc'\n  splitfuse sites --pattern '*' --json")
     .action((opts: SitesCommandOptions) => {
       sitesCommand(opts, io);
+    });
+
+  cli
+    .command('nvf')
+    .description("Neuron Vulnerability Factor (DeepVigor-style) of every output channel of every conv2d/fc layer, with a ranking; optionally checked against single-bit accumulator flips on the RTL")
+    .requiredOption('--model <file>', 'model file (.sfm), e.g. models/lenet5-mnist-int8.sfm')
+    .option('--images <n>', 'test digits to analyse (1..2004)', '100')
+    .option('--offset <k>', 'first test digit', '0')
+    .option('--seed <s>', 'seed of the conv pixel sampling and of the RTL flips', '1')
+    .option('--pixels <p>', 'pixels sampled per conv channel and digit', '16')
+    .option('--layers <a,b>', 'conv2d/fc layers to analyse (default all)')
+    .option('--top <n>', 'ranking lines to print (--json has all)', '20')
+    .option('--validate-layer <name>', "check this layer's ranking with single-bit accumulator flips injected into the RTL")
+    .option('--validate-samples <n>', 'flips per channel of the RTL check (default 50)')
+    .option('--config <name|file>', 'accelerator of the RTL check and accumulator width: preset (tiny, default, large) or JSON file', 'default')
+    .option('--set <key=value>', 'override a configuration field (repeatable)', collect, [])
+    .option('--json', 'print {offset, nvf: {layers, ranking, ...}, validation, seconds} as JSON')
+    .addHelpText('after', '\nExamples:\n  splitfuse nvf --model models/lenet5-mnist-int8.sfm --images 100\n  splitfuse nvf --model models/lenet5-mnist-int8.sfm --images 20 --layers fc2,fc3 --validate-layer fc3 --validate-samples 40')
+    .action((opts: NvfCommandOptions) => {
+      nvfCommand(opts, io);
     });
 
   return cli;

@@ -24,8 +24,9 @@ import { memoryNames } from '../../gen/accel/buffers.js';
 import { compile as compileModel, inputToDram, type CompiledModel, type PostTile } from '../compiler.js';
 import { layerShapes, type Model } from '../model.js';
 import { accelMachine, accelName, cycleBudget, loadImage } from '../run.js';
-import type { Fault } from '../fault/types.js';
-import { gemmLayerIndex } from './nvf.js';
+import { createInjector } from '../fault/inject.js';
+import type { Fault, InjectorOptions } from '../fault/types.js';
+import { gemmLayerIndex, seededRandom, type NvfReport } from './nvf.js';
 
 /** One neuron's accumulator upset: `pixel` is the GEMM pixel index in the layer's pixel order (accel/compiler.ts). */
 export interface NeuronFault {
@@ -134,4 +135,108 @@ export function neuronFaultToRtl(compiled: CompiledModel, postCycles: readonly n
   }
   const addr = tile.bank * compiled.geometry.accRows + (nf.pixel - tile.m0);
   return { model: 'seu', site: accelName(memoryNames.accbuf(nf.channel - tile.channel0)), addr, bits: [...nf.bits], cycle: postCycles[index]! };
+}
+
+// ---- the NVF ranking against fault injection on the RTL ----
+
+export interface ChannelValidation {
+  readonly channel: number;
+  readonly nvf: number;
+  /** RTL injections into this channel and how many changed the top-1 class. */
+  readonly injections: number;
+  readonly critical: number;
+  readonly criticalRate: number;
+}
+
+export interface NvfValidation {
+  readonly layer: string;
+  readonly config: string;
+  readonly seed: number;
+  readonly samplesPerChannel: number;
+  readonly images: number;
+  readonly channels: ChannelValidation[];
+  /** Spearman's rank correlation of NVF and the RTL critical rate over the layer's channels (ties: mean ranks). */
+  readonly spearman: number;
+  readonly injections: number;
+}
+
+export interface ValidateOptions {
+  /** The conv2d/fc layer whose channels are checked. */
+  readonly layer: string;
+  /** Single-bit flips per channel. */
+  readonly samplesPerChannel: number;
+  /** Seed of the (image, pixel, bit) draws; default 1. */
+  readonly seed?: number;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** Ranks (1-based) with ties given their mean rank. */
+function ranks(values: readonly number[]): number[] {
+  const order = values.map((v, i) => ({ v, i })).sort((a, b) => a.v - b.v);
+  const r = new Array<number>(values.length);
+  for (let s = 0; s < order.length; ) {
+    let e = s;
+    while (e + 1 < order.length && order[e + 1]!.v === order[s]!.v) e++;
+    for (let k = s; k <= e; k++) r[order[k]!.i] = (s + e) / 2 + 1;
+    s = e + 1;
+  }
+  return r;
+}
+
+/** Spearman's rho: Pearson's correlation of the ranks (0 when either side is constant). */
+export function spearman(a: readonly number[], b: readonly number[]): number {
+  if (a.length !== b.length) throw new Error('spearman: samples of different lengths');
+  const ra = ranks(a);
+  const rb = ranks(b);
+  const n = a.length;
+  const ma = ra.reduce((s, v) => s + v, 0) / n;
+  const mb = rb.reduce((s, v) => s + v, 0) / n;
+  let cov = 0;
+  let va = 0;
+  let vb = 0;
+  for (let i = 0; i < n; i++) {
+    cov += (ra[i]! - ma) * (rb[i]! - mb);
+    va += (ra[i]! - ma) ** 2;
+    vb += (rb[i]! - mb) ** 2;
+  }
+  return va === 0 || vb === 0 ? 0 : cov / Math.sqrt(va * vb);
+}
+
+/**
+ * For every channel of `options.layer`: `samplesPerChannel` single-bit flips of a random neuron's
+ * accumulator (random digit, GEMM pixel and bit; seeded), each injected into the accumulator buffer of the
+ * RTL (neuronFaultToRtl + accel/fault/inject.ts); the critical rate per channel against the channel's NVF.
+ */
+export function validateNvfOnRtl(model: Model, config: AccelHardwareConfig, digits: InjectorOptions['images'], nvf: NvfReport, options: ValidateOptions): NvfValidation {
+  const { layer, samplesPerChannel } = options;
+  const seed = options.seed ?? 1;
+  const optionError = (name: string, expected: string, found: unknown, hint: string): DiagnosticError => new DiagnosticError([msg.nvfOption(`Validation option '${name}'`, expected, JSON.stringify(found), hint)]);
+  if (!(Number.isSafeInteger(samplesPerChannel) && samplesPerChannel >= 1)) throw optionError('samplesPerChannel', 'an integer >= 1', samplesPerChannel, 'e.g. 50 flips per channel');
+  if (!(Number.isSafeInteger(seed) && seed >= 0)) throw optionError('seed', 'an integer >= 0', seed, 'the seed fixes the drawn flips');
+  gemmLayerIndex(model, layer, `Layer '${layer}' to validate`);
+  const analysed = nvf.layers.find((l) => l.name === layer);
+  if (!analysed) throw optionError('layer', `a layer of the NVF report (${nvf.layers.map((l) => l.name).join(', ')})`, layer, 'include it in the NVF layers');
+  const injector = createInjector({ model, config, images: digits });
+  const { compiled } = injector;
+  const cycles = postStartCycles(model, config, compiled);
+  const tiles = compiled.posts.filter((p) => p.layer === layer);
+  const pixels = Math.max(...tiles.map((p) => p.m0 + p.mCount));
+  const W = compiled.geometry.accWidth;
+  const rnd = seededRandom(seed);
+  // Draw every flip first (channel by channel), then run them image by image: the injector keeps the
+  // golden runs (snapshots) of a few images only, and a golden run costs a whole inference.
+  const draws = analysed.channels.flatMap((ch, c) =>
+    Array.from({ length: samplesPerChannel }, () => ({ c, image: Math.floor(rnd() * digits.length), pixel: Math.floor(rnd() * pixels), bit: Math.floor(rnd() * W) })),
+  );
+  const critical = new Array<number>(analysed.channels.length).fill(0);
+  const total = draws.length;
+  let done = 0;
+  for (const d of [...draws].sort((a, b) => a.image - b.image)) {
+    const fault = neuronFaultToRtl(compiled, cycles, { layer, channel: analysed.channels[d.c]!.channel, pixel: d.pixel, bits: [d.bit] });
+    if (injector.inject(d.image, fault).outcome === 'critical') critical[d.c]!++;
+    options.onProgress?.(++done, total);
+  }
+  const channels = analysed.channels.map((ch, c) => ({ channel: ch.channel, nvf: ch.nvf, injections: samplesPerChannel, critical: critical[c]!, criticalRate: critical[c]! / samplesPerChannel }));
+  const rho = spearman(channels.map((c) => c.nvf), channels.map((c) => c.criticalRate));
+  return { layer, config: (config as { name?: string }).name ?? `${config.rows}×${config.cols}`, seed, samplesPerChannel, images: digits.length, channels, spearman: rho, injections: total };
 }

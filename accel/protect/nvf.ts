@@ -21,15 +21,15 @@
 // how rarely.) The class is the golden top-1 class of the image (accel/golden.ts), not its label.
 // The exact probability without DeepVigor's contiguity assumption (every q'_k judged on its own) comes
 // with it at no extra cost as `exactNvf`.
-// Downstream evaluation: the change of one int8 output is propagated sparsely through the later layers
-// (conv: the k×k windows it falls in, pool: its windows, fc: every output) with the golden integer
-// semantics; propagation stops as soon as no value changes any more (ReLU, pooling, rounding).
+// Downstream evaluation (accel/protect/propagate.ts): the change of one int8 output is propagated sparsely
+// through the later layers with the golden integer semantics, stopping where no value changes any more.
 // Sampling. fc layers: every neuron of every image. conv layers: `pixelsPerChannel` distinct pixels
 // (pre-pool conv outputs) per channel and image, drawn from a generator seeded by (seed, layer, channel,
 // image), so a channel's samples do not depend on which other layers are analysed.
 import { DiagnosticError, msg } from '../../hdl/diagnostics.js';
 import { argmaxLowest, requantizeInt8, runGolden } from '../golden.js';
 import { layerShapes, type ActivationShape, type Conv2dLayer, type FcLayer, type Layer, type Model } from '../model.js';
+import { Propagator } from './propagate.js';
 
 export interface ChannelNvf {
   readonly layer: string;
@@ -99,6 +99,11 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** The pixels (raster order) NVF samples of conv layer `layerIndex`, channel `channel`, image `image`: `count` distinct of `plane`. */
+export function sampledPixels(seed: number, layerIndex: number, channel: number, image: number, plane: number, count: number): number[] {
+  return samplePixels(plane, count, mix32(seed, layerIndex, channel, image));
 }
 
 /** `count` distinct indices of 0..n-1 (all of them when count >= n), by a partial Fisher–Yates shuffle. */
@@ -193,6 +198,7 @@ export function flipAccumulator(acc: number, bits: readonly number[], accWidth: 
  */
 export function goldenWithAccFlip(model: Model, input: Int8Array, flip: AccFlip, options: { accWidth?: number } = {}): { logits: Int8Array; predicted: number } {
   const accWidth = options.accWidth ?? 32;
+  checkSupported(model);
   const target = gemmLayerIndex(model, flip.layer, 'Layer of an accumulator flip');
   const shapes = layerShapes(model);
   const [c, h, w] = model.input.shape;
@@ -209,6 +215,7 @@ export function goldenWithAccFlip(model: Model, input: Int8Array, flip: AccFlip,
       }
       x = requantizeLayer(layer, acc);
     } else if (layer.kind === 'maxpool') x = maxpoolDense(layer.k, layer.stride, x, inS, outS);
+    else if (layer.kind !== 'flatten') throw new Error(`nvf: layer '${layer.name}' (${layer.kind}) is not supported`);
     inS = outS;
   });
   return { logits: x, predicted: argmaxLowest(x) };
@@ -225,6 +232,20 @@ function checkNeuron(layer: GemmLayer, outS: ActivationShape, channel: number, i
   }
 }
 
+/**
+ * NVF and the flip model cover the layers of LeNet-5 (format version 1 models: unpadded conv2d and
+ * maxpool, flatten, fc, zero points 0); anything else (padding, average pooling, asymmetric activations of
+ * an imported ONNX model) is E170 rather than a wrong number.
+ */
+function checkSupported(model: Model): void {
+  const zp = (v: unknown): boolean => v !== undefined && v !== 0;
+  const bad = model.layers.find((l) => !['conv2d', 'maxpool', 'flatten', 'fc'].includes(l.kind) || (l as { pad?: readonly number[] }).pad?.some((p) => p !== 0) || zp((l as { outZeroPoint?: number }).outZeroPoint));
+  const inputZp = zp((model.input as { zeroPoint?: number }).zeroPoint);
+  if (!bad && !inputZp) return;
+  const found = bad ? `layer '${bad.name}' (${bad.kind}${(bad as { pad?: unknown }).pad ? ', padded' : ''}${zp((bad as { outZeroPoint?: number }).outZeroPoint) ? ', output zero point' : ''})` : 'an input zero point';
+  throw new DiagnosticError([msg.nvfOption(`Model '${model.name}' for an NVF`, 'unpadded conv2d/maxpool, flatten and fc layers with zero points 0 (as LeNet-5)', found, 'the NVF analysis implements the format-version-1 layer semantics only')]);
+}
+
 /** Index in model.layers of the conv2d/fc layer `name`; E171 otherwise. */
 export function gemmLayerIndex(model: Model, name: string, what: string): number {
   const i = model.layers.findIndex((l) => l.name === name);
@@ -232,186 +253,6 @@ export function gemmLayerIndex(model: Model, name: string, what: string): number
   const names = model.layers.filter(isGemm).map((l) => l.name);
   const found = i >= 0 ? `'${name}' (a ${model.layers[i]!.kind} layer)` : `'${name}'`;
   throw new DiagnosticError([msg.nvfLayer(what, `a conv2d or fc layer of model '${model.name}' (${names.join(', ')})`, found, 'name the layers as in the model file; pooling and flatten layers have no accumulators')]);
-}
-
-// ---- sparse downstream propagation ----
-
-/** Scratch space of one layer for sparse propagation (reused across evaluations, always left clean). */
-interface LayerScratch {
-  readonly delta: Float64Array;
-  readonly mark: Uint8Array;
-  readonly touched: Int32Array;
-  /** Changed outputs of the layer: indices and new values. */
-  readonly chIdx: Int32Array;
-  readonly chVal: Int16Array;
-  /** New values of this layer's changed inputs (maxpool), NO_VALUE elsewhere. */
-  readonly overlay: Int16Array | null;
-}
-
-const NO_VALUE = 1000;
-
-/** One image's fault-free state and the sparse evaluator of changed outputs. */
-class Propagator {
-  private readonly scratch: LayerScratch[];
-  evaluations = 0;
-
-  constructor(
-    private readonly model: Model,
-    private readonly shapes: readonly ActivationShape[],
-    private readonly inShapes: readonly ActivationShape[],
-  ) {
-    this.scratch = model.layers.map((layer, i) => {
-      const n = sizeOf(shapes[i]!);
-      return {
-        delta: new Float64Array(n),
-        mark: new Uint8Array(n),
-        touched: new Int32Array(n),
-        chIdx: new Int32Array(n),
-        chVal: new Int16Array(n),
-        overlay: layer.kind === 'maxpool' ? new Int16Array(sizeOf(inShapes[i]!)).fill(NO_VALUE) : null,
-      };
-    });
-  }
-
-  /**
-   * The top-1 class when output `index` of layer `from` takes value `value` instead of outs[from][index]
-   * (outs/accs: the image's fault-free outputs and conv/fc accumulators).
-   */
-  classWith(outs: readonly Int8Array[], accs: readonly (Float64Array | null)[], from: number, index: number, value: number): number {
-    this.evaluations++;
-    let idx: Int32Array = new Int32Array([index]);
-    let val: Int16Array = new Int16Array([value]);
-    let n = 1;
-    for (let j = from + 1; j < this.model.layers.length && n > 0; j++) {
-      const r = this.step(j, outs, accs, idx, val, n);
-      idx = r.idx;
-      val = r.val;
-      n = r.n;
-    }
-    const last = this.model.layers.length - 1;
-    const logits = outs[last]!;
-    if (n === 0) return argmaxLowest(logits);
-    const changed = new Map<number, number>();
-    for (let t = 0; t < n; t++) changed.set(idx[t]!, val[t]!);
-    let best = 0;
-    let bestV = changed.get(0) ?? logits[0]!;
-    for (let i = 1; i < logits.length; i++) {
-      const v = changed.get(i) ?? logits[i]!;
-      if (v > bestV) [best, bestV] = [i, v];
-    }
-    return best;
-  }
-
-  /** Layer j's changed outputs given its changed inputs (indices into outs[j-1]). */
-  private step(j: number, outs: readonly Int8Array[], accs: readonly (Float64Array | null)[], inIdx: Int32Array, inVal: Int16Array, nIn: number): { idx: Int32Array; val: Int16Array; n: number } {
-    const layer = this.model.layers[j]!;
-    const s = this.scratch[j]!;
-    const base = outs[j - 1]!;
-    const out = outs[j]!;
-    const inS = this.inShapes[j]!;
-    const outS = this.shapes[j]!;
-    let nT = 0;
-    let nOut = 0;
-    const touch = (a: number): void => {
-      if (s.mark[a] === 0) {
-        s.mark[a] = 1;
-        s.touched[nT++] = a;
-      }
-    };
-    if (layer.kind === 'flatten') return { idx: inIdx, val: inVal, n: nIn };
-    if (layer.kind === 'maxpool') {
-      if (inS.kind !== 'chw' || outS.kind !== 'chw') throw new Error('maxpool needs (C,H,W) activations');
-      const ov = s.overlay!;
-      const { k, stride } = layer;
-      for (let t = 0; t < nIn; t++) {
-        const i = inIdx[t]!;
-        ov[i] = inVal[t]!;
-        const c = Math.floor(i / (inS.h * inS.w));
-        const y = Math.floor(i / inS.w) % inS.h;
-        const x = i % inS.w;
-        for (let oy = Math.max(0, Math.ceil((y - k + 1) / stride)); oy <= Math.min(outS.h - 1, Math.floor(y / stride)); oy++)
-          for (let ox = Math.max(0, Math.ceil((x - k + 1) / stride)); ox <= Math.min(outS.w - 1, Math.floor(x / stride)); ox++) touch((c * outS.h + oy) * outS.w + ox);
-      }
-      for (let t = 0; t < nT; t++) {
-        const a = s.touched[t]!;
-        s.mark[a] = 0;
-        const c = Math.floor(a / (outS.h * outS.w));
-        const oy = Math.floor(a / outS.w) % outS.h;
-        const ox = a % outS.w;
-        let best = -128;
-        for (let ky = 0; ky < k; ky++)
-          for (let kx = 0; kx < k; kx++) {
-            const i = (c * inS.h + oy * stride + ky) * inS.w + ox * stride + kx;
-            const v = ov[i] !== NO_VALUE ? ov[i]! : base[i]!;
-            if (v > best) best = v;
-          }
-        if (best !== out[a]) {
-          s.chIdx[nOut] = a;
-          s.chVal[nOut++] = best;
-        }
-      }
-      for (let t = 0; t < nIn; t++) ov[inIdx[t]!] = NO_VALUE;
-      return { idx: s.chIdx, val: s.chVal, n: nOut };
-    }
-    const acc = accs[j]!;
-    if (layer.kind === 'fc') {
-      const nI = layer.in;
-      for (let t = 0; t < nIn; t++) {
-        const i = inIdx[t]!;
-        const d = inVal[t]! - base[i]!;
-        if (d === 0) continue;
-        for (let o = 0; o < layer.out; o++) s.delta[o]! += layer.weights[o * nI + i]! * d;
-      }
-      for (let o = 0; o < layer.out; o++) {
-        const q = s.delta[o] === 0 ? out[o]! : requantizeInt8(acc[o]! + s.delta[o]! + layer.bias[o]!, layer.requantB[o]!, layer.requantC[o]!, layer.relu);
-        s.delta[o] = 0;
-        if (q !== out[o]) {
-          s.chIdx[nOut] = o;
-          s.chVal[nOut++] = q;
-        }
-      }
-      return { idx: s.chIdx, val: s.chVal, n: nOut };
-    }
-    // conv2d: input (ci, y, x) feeds output (o, oy, ox) through w[o][ci][y - oy·s][x - ox·s].
-    if (inS.kind !== 'chw' || outS.kind !== 'chw') throw new Error(`conv2d layer '${layer.name}' needs (C,H,W) activations`);
-    const { inC, outC, k, stride, weights } = layer;
-    const plane = outS.h * outS.w;
-    for (let t = 0; t < nIn; t++) {
-      const i = inIdx[t]!;
-      const d = inVal[t]! - base[i]!;
-      if (d === 0) continue;
-      const ci = Math.floor(i / (inS.h * inS.w));
-      const y = Math.floor(i / inS.w) % inS.h;
-      const x = i % inS.w;
-      for (let ky = 0; ky < k; ky++) {
-        const ny = y - ky;
-        if (ny < 0 || ny % stride !== 0 || ny / stride >= outS.h) continue;
-        const oy = ny / stride;
-        for (let kx = 0; kx < k; kx++) {
-          const nx = x - kx;
-          if (nx < 0 || nx % stride !== 0 || nx / stride >= outS.w) continue;
-          const p = oy * outS.w + nx / stride;
-          for (let o = 0; o < outC; o++) {
-            const a = o * plane + p;
-            s.delta[a]! += weights[((o * inC + ci) * k + ky) * k + kx]! * d;
-            touch(a);
-          }
-        }
-      }
-    }
-    for (let t = 0; t < nT; t++) {
-      const a = s.touched[t]!;
-      s.mark[a] = 0;
-      const o = Math.floor(a / plane);
-      const q = s.delta[a] === 0 ? out[a]! : requantizeInt8(acc[a]! + s.delta[a]! + layer.bias[o]!, layer.requantB[o]!, layer.requantC[o]!, layer.relu);
-      s.delta[a] = 0;
-      if (q !== out[a]) {
-        s.chIdx[nOut] = a;
-        s.chVal[nOut++] = q;
-      }
-    }
-    return { idx: s.chIdx, val: s.chVal, n: nOut };
-  }
 }
 
 // ---- per-neuron analysis ----
@@ -424,10 +265,26 @@ function flipBit(acc: number, k: number, W: number): number {
   return flipped >= 2 ** (W - 1) ? flipped - 2 ** W : flipped;
 }
 
-/** Single-bit flips of one neuron (of accWidth): inside [vl, vh] (DeepVigor) and keeping the class (exact). */
-interface NeuronCounts {
-  readonly inRange: number;
-  readonly keep: number;
+/** One single-bit flip of one neuron's accumulator in one image. */
+export interface BitFlip {
+  readonly bit: number;
+  /** δ_k = acc_k − acc. */
+  readonly deviation: number;
+  /** The neuron's int8 output after the flip (before pooling). */
+  readonly output: number;
+  /** δ_k lies in [vl, vh]: DeepVigor counts the flip as harmless. */
+  readonly inRange: boolean;
+  /** The top-1 class stays the same with this flip (judged on its own). */
+  readonly keepsClass: boolean;
+}
+
+export interface NeuronFlips {
+  readonly acc: number;
+  /** The fault-free int8 output q and the range [qlo, qhi] of outputs around it that keep the class (on the reachable outputs; ±Infinity: unbounded). */
+  readonly output: number;
+  readonly qlo: number;
+  readonly qhi: number;
+  readonly flips: BitFlip[];
 }
 
 interface ImageState {
@@ -436,39 +293,63 @@ interface ImageState {
   readonly predicted: number;
 }
 
-function analyseNeuron(prop: Propagator, img: ImageState, j: number, layer: GemmLayer, o: number, a: number, W: number): NeuronCounts {
+function analyseNeuron(prop: Propagator, img: ImageState, j: number, layer: GemmLayer, o: number, a: number, W: number): NeuronFlips {
   const acc = img.accs[j]![a]!;
   const q = img.outs[j]![a]!;
   const bias = layer.bias[o]!;
   const b = layer.requantB[o]!;
   const c = layer.requantC[o]!;
-  const qk = new Int16Array(W);
-  for (let k = 0; k < W; k++) qk[k] = requantizeInt8(flipBit(acc, k, W) + bias, b, c, layer.relu);
+  const accK = Array.from({ length: W }, (_, k) => flipBit(acc, k, W));
+  const qk = accK.map((v) => requantizeInt8(v + bias, b, c, layer.relu));
   const keeps = new Map<number, boolean>([[q, true]]);
   for (const v of qk) if (!keeps.has(v)) keeps.set(v, prop.classWith(img.outs, img.accs, j, a, v) === img.predicted);
   // Outward from q over the reachable outputs: the first that changes the class bounds the range.
   const values = [...keeps.keys()];
-  let hi = Infinity;
-  for (const v of values.filter((v) => v > q).sort((x, y) => x - y)) {
-    if (!keeps.get(v)) {
-      hi = v;
-      break;
-    }
-  }
-  let lo = -Infinity;
-  for (const v of values.filter((v) => v < q).sort((x, y) => y - x)) {
-    if (!keeps.get(v)) {
-      lo = v;
-      break;
-    }
-  }
-  let inRange = 0;
-  let keep = 0;
-  for (const v of qk) {
-    if (v > lo && v < hi) inRange++;
-    if (keeps.get(v)) keep++;
-  }
-  return { inRange, keep };
+  const firstFail = (list: number[]): number | undefined => list.find((v) => !keeps.get(v));
+  const hiFail = firstFail(values.filter((v) => v > q).sort((x, y) => x - y)) ?? Infinity;
+  const loFail = firstFail(values.filter((v) => v < q).sort((x, y) => y - x)) ?? -Infinity;
+  const keptUp = values.filter((v) => v < hiFail && v >= q);
+  const keptDown = values.filter((v) => v > loFail && v <= q);
+  return {
+    acc,
+    output: q,
+    qlo: loFail === -Infinity ? -Infinity : Math.min(...keptDown),
+    qhi: hiFail === Infinity ? Infinity : Math.max(...keptUp),
+    flips: qk.map((v, k) => ({ bit: k, deviation: accK[k]! - acc, output: v, inRange: v > loFail && v < hiFail, keepsClass: keeps.get(v)! })),
+  };
+}
+
+/**
+ * Every single-bit flip of one neuron's accumulator in one image, as NVF judges it (sparse downstream
+ * evaluation): its deviation, the neuron's new output, whether it lies in DeepVigor's [vl, vh] and whether
+ * it keeps the top-1 class. `index` is the output pixel in raster order (0 for fc).
+ */
+export function neuronFlips(model: Model, input: Int8Array, neuron: Omit<AccFlip, 'bits'>, options: { accWidth?: number } = {}): NeuronFlips {
+  checkSupported(model);
+  const W = options.accWidth ?? 32;
+  const j = gemmLayerIndex(model, neuron.layer, 'Layer of a neuron');
+  const shapes = layerShapes(model);
+  const layer = model.layers[j] as GemmLayer;
+  checkNeuron(layer, shapes[j]!, neuron.channel, neuron.index, [0], W);
+  const { img, inShapes } = imageState(model, input, shapes, W);
+  const plane = sizeOf(shapes[j]!) / channelsOf(layer);
+  return analyseNeuron(new Propagator(model, shapes, inShapes), img, j, layer, neuron.channel, neuron.channel * plane + neuron.index, W);
+}
+
+/** The golden run of one image with the accumulators of every conv2d/fc layer (checked to reproduce its outputs). */
+function imageState(model: Model, input: Int8Array, shapes: readonly ActivationShape[], W: number): { img: ImageState; inShapes: ActivationShape[] } {
+  const [c0, h0, w0] = model.input.shape;
+  const inShapes: ActivationShape[] = [{ kind: 'chw', c: c0, h: h0, w: w0 }, ...shapes.slice(0, -1)];
+  const golden = runGolden(model, input, { accWidth: W });
+  const outs = golden.activations;
+  const accs = model.layers.map((layer, j) => {
+    if (!isGemm(layer)) return null;
+    const acc = layerAccumulators(layer, j === 0 ? input : outs[j - 1]!, inShapes[j]!, shapes[j]!);
+    const again = requantizeLayer(layer, acc);
+    if (again.some((v, i) => v !== outs[j]![i])) throw new Error(`nvf: the accumulators of layer '${layer.name}' do not reproduce the golden outputs`);
+    return acc;
+  });
+  return { img: { outs, accs, predicted: golden.predicted }, inShapes };
 }
 
 // ---- the report ----
@@ -488,6 +369,7 @@ function protectedLayers(model: Model): string[] {
 export function computeNvf(model: Model, digits: readonly { image: Int8Array; label: number }[], options: NvfOptions = {}): NvfReport {
   const prot = protectedLayers(model);
   if (prot.length > 0) throw new DiagnosticError([msg.nvfProtected(model.name, prot.join(', '))]);
+  checkSupported(model);
   const seed = options.seed ?? 1;
   if (!(Number.isSafeInteger(seed) && seed >= 0)) throw option('seed', 'an integer >= 0', seed, 'the seed fixes which conv pixels are sampled');
   const P = options.pixelsPerChannel ?? DEFAULT_PIXELS_PER_CHANNEL;
@@ -500,35 +382,27 @@ export function computeNvf(model: Model, digits: readonly { image: Int8Array; la
   const selected = [...new Set(names.map((n) => gemmLayerIndex(model, n, `Layer '${n}' of the NVF layers`)))].sort((x, y) => x - y);
 
   const shapes = layerShapes(model);
-  const [c0, h0, w0] = model.input.shape;
-  const inShapes: ActivationShape[] = [{ kind: 'chw', c: c0, h: h0, w: w0 }, ...shapes.slice(0, -1)];
-  const prop = new Propagator(model, shapes, inShapes);
+  let prop: Propagator | null = null;
   const sums = selected.map((j) => {
     const n = channelsOf(model.layers[j] as GemmLayer);
     return { inRange: new Float64Array(n), keep: new Float64Array(n), samples: new Float64Array(n) };
   });
   let neurons = 0;
   digits.forEach((digit, imageIndex) => {
-    const golden = runGolden(model, digit.image, { accWidth: W });
-    const outs = golden.activations;
-    const accs = model.layers.map((layer, j) => {
-      if (!isGemm(layer)) return null;
-      const acc = layerAccumulators(layer, j === 0 ? digit.image : outs[j - 1]!, inShapes[j]!, shapes[j]!);
-      const again = requantizeLayer(layer, acc);
-      if (again.some((v, i) => v !== outs[j]![i])) throw new Error(`nvf: the accumulators of layer '${layer.name}' do not reproduce the golden outputs`);
-      return acc;
-    });
-    const img: ImageState = { outs, accs, predicted: golden.predicted };
+    const { img, inShapes } = imageState(model, digit.image, shapes, W);
+    prop ??= new Propagator(model, shapes, inShapes);
     selected.forEach((j, s) => {
       const layer = model.layers[j] as GemmLayer;
       const n = channelsOf(layer);
       const plane = sizeOf(shapes[j]!) / n;
       for (let o = 0; o < n; o++) {
-        const pixels = layer.kind === 'fc' ? [0] : samplePixels(plane, P, mix32(seed, j, o, imageIndex));
+        const pixels = layer.kind === 'fc' ? [0] : sampledPixels(seed, j, o, imageIndex, plane, P);
         for (const p of pixels) {
-          const r = analyseNeuron(prop, img, j, layer, o, o * plane + p, W);
-          sums[s]!.inRange[o]! += r.inRange;
-          sums[s]!.keep[o]! += r.keep;
+          const r = analyseNeuron(prop!, img, j, layer, o, o * plane + p, W);
+          for (const f of r.flips) {
+            if (f.inRange) sums[s]!.inRange[o]!++;
+            if (f.keepsClass) sums[s]!.keep[o]!++;
+          }
           sums[s]!.samples[o]!++;
           neurons++;
         }
@@ -552,5 +426,5 @@ export function computeNvf(model: Model, digits: readonly { image: Int8Array; la
   });
   const order = new Map(selected.map((j, s) => [model.layers[j]!.name, s]));
   const ranking = layers.flatMap((l) => l.channels).sort((x, y) => y.nvf - x.nvf || y.exactNvf - x.exactNvf || order.get(x.layer)! - order.get(y.layer)! || x.channel - y.channel);
-  return { model: model.name, images: digits.length, seed, pixelsPerChannel: P, accWidth: W, layers, ranking, evaluations: prop.evaluations, neurons };
+  return { model: model.name, images: digits.length, seed, pixelsPerChannel: P, accWidth: W, layers, ranking, evaluations: (prop as Propagator | null)?.evaluations ?? 0, neurons };
 }
