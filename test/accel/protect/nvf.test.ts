@@ -7,6 +7,7 @@ import { runGolden } from '../../../accel/golden.js';
 import { testImages } from '../../../accel/mnist.js';
 import { layerShapes, readModelFile, type Conv2dLayer, type FcLayer, type Model } from '../../../accel/model.js';
 import { computeNvf, goldenWithAccFlip, layerAccumulators, neuronFlips, requantizeLayer, sampledPixels, seededRandom } from '../../../accel/protect/nvf.js';
+import { Propagator } from '../../../accel/protect/propagate.js';
 import { protectModel } from '../../../accel/protect/transform.js';
 import { diagnosticOf } from '../../support/cli.js';
 
@@ -68,6 +69,38 @@ describe('NVF forward pass and flips', () => {
     }
     expect(judged).toBe(5 * 6 * 32);
     expect(changed).toBeGreaterThan(0);
+  });
+});
+
+describe('DeepVigor range on the reachable outputs', () => {
+  it('equals the range of an exhaustive outward search over every int8 output for random neurons of every layer', () => {
+    const [c, h, w] = model.input.shape;
+    const inShapes = [{ kind: 'chw' as const, c, h, w }, ...shapes.slice(0, -1)];
+    const prop = new Propagator(model, shapes, inShapes);
+    const rnd = seededRandom(9);
+    let compared = 0;
+    for (const layer of gemm(model)) {
+      const j = model.layers.indexOf(layer);
+      const plane = planeOf(layer.name);
+      for (let t = 0; t < 8; t++) {
+        const d = digits[Math.floor(rnd() * digits.length)]!;
+        const channel = Math.floor(rnd() * (layer.kind === 'conv2d' ? layer.outC : layer.out));
+        const index = Math.floor(rnd() * plane);
+        const golden = runGolden(model, d.image);
+        const outs = golden.activations;
+        const accs = model.layers.map((l, i) => (l.kind === 'conv2d' || l.kind === 'fc' ? layerAccumulators(l, i === 0 ? d.image : outs[i - 1]!, i === 0 ? inShapes[0]! : shapes[i - 1]!, shapes[i]!) : null));
+        const r = neuronFlips(model, d.image, { layer: layer.name, channel, index });
+        const a = channel * plane + index;
+        const keeps = (v: number): boolean => prop.classWith(outs, accs, j, a, v) === golden.predicted;
+        let hi = r.output;
+        while (hi < 127 && keeps(hi + 1)) hi++;
+        let lo = r.output;
+        while (lo > (layer.relu ? 0 : -128) && keeps(lo - 1)) lo--;
+        expect(r.flips.map((f) => f.output >= lo && f.output <= hi), `${layer.name}[${channel}] pixel ${index}`).toEqual(r.flips.map((f) => f.inRange));
+        compared++;
+      }
+    }
+    expect(compared).toBe(40);
   });
 });
 
