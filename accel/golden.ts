@@ -9,7 +9,7 @@
 //           z = acc + bias[o];  out = clamp(round_half_up(z·b[o]/2^c[o]) + z_out), ReLU: max(out, z_out)
 //           (accel/quant.ts requantize when z_out = 0; Jacob et al., CVPR 2018, eq. 7 for the zero points)
 //   maxpool out[c][y][x] = max over in[c][y·s+ky−top][x·s+kx−left] inside the input, ky, kx < k
-//   avgpool out[c][y][x] = z_in + round_half_up(Σ (p − z_in) / n) over the window, n = k² or the positions inside
+//   avgpool out[c][y][x] = z_in + round_half_even(Σ (p − z_in) / n) over the window, n = k² or the positions inside
 //   flatten the (C,H,W) data as a vector, unchanged
 // The z_in·Σw term is a per-channel constant (cached per layer), so a zero point costs one subtraction per output.
 // Accumulation is exact (JS numbers hold every sum of this size exactly); the hardware accumulator is
@@ -272,8 +272,8 @@ function maxpool(layer: MaxPoolLayer, x: Int8Array, inS: { c: number; h: number;
 
 /**
  * Pooling over windows that may reach into the padding: maxpool takes the maximum of the positions inside the
- * input; avgpool (zero point z) z + round_half_up(Σ(x − z)/n), padded positions adding 0 and counting in n only
- * with countIncludePad. Round half up of s/n for integers s, n > 0 is floor((2s + n) / (2n)), exact in doubles.
+ * input; avgpool (zero point z) z + round_half_even(Σ(x − z)/n), padded positions adding 0 and counting in n only
+ * with countIncludePad (ties to even as ONNX QuantizeLinear rounds; integer arithmetic, exact).
  */
 function pooled(layer: MaxPoolLayer | AvgPoolLayer, x: Int8Array, inS: { c: number; h: number; w: number }, outS: { h: number; w: number }, z: number): Int8Array {
   const { k, stride } = layer;
@@ -303,7 +303,10 @@ function pooled(layer: MaxPoolLayer | AvgPoolLayer, x: Int8Array, inS: { c: numb
         if (!avg) out[at] = best;
         else {
           const n = layer.countIncludePad ? k * k : (yHi - yLo) * (xHi - xLo);
-          out[at] = z + Math.floor((2 * sum + n) / (2 * n));
+          // Round half to even, as ONNX QuantizeLinear rounds the average: floor, then up above .5 or at .5 when odd.
+          const q = Math.floor(sum / n);
+          const twice = 2 * (sum - q * n);
+          out[at] = z + (twice > n || (twice === n && (q & 1) !== 0) ? q + 1 : q);
         }
       }
     }

@@ -76,7 +76,10 @@ function referenceInference(model: Model, input: Int8Array): { outputs: number[]
             const inside = win.filter((v) => v !== null) as number[];
             const n = l.countIncludePad ? win.length : inside.length;
             const sum = inside.reduce((t, v) => t + (v - zIn), 0);
-            return zIn + Math.floor(sum / n + 0.5);
+            // Round half to even: the nearest integer, the even one of two at exactly .5.
+            const lo = Math.floor(sum / n);
+            const frac = sum - lo * n;
+            return zIn + (2 * frac > n ? lo + 1 : 2 * frac < n ? lo : lo % 2 === 0 ? lo : lo + 1);
           }),
         ),
       );
