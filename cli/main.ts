@@ -12,6 +12,7 @@ import { faultCommand, type FaultCommandOptions } from './fault.js';
 import { runDemo } from './demo.js';
 import { gemmCommand, type GemmCommandOptions } from './gemm.js';
 import { generateBlock, manifestText } from './generate.js';
+import { importCommand, type ImportCommandOptions } from './import.js';
 import { paramInfo, paramTypeText } from './params.js';
 import { runCommand, type RunCommandOptions } from './run.js';
 import { simCommand } from './sim.js';
@@ -217,6 +218,19 @@ function program(io: CliIO, status: { exitCode: number }): Command {
     )
     .action(async (opts: FaultCommandOptions) => {
       status.exitCode = await faultCommand(opts, io);
+    });
+
+  cli
+    .command('import')
+    .description('import a statically quantized ONNX model in QDQ form (QuantizeLinear/DequantizeLinear around Conv, Gemm, MatMul, Relu, MaxPool, AveragePool, Flatten) as a splitfuse model file')
+    .argument('<format>', "the input format: 'onnx'")
+    .argument('<file>', 'the .onnx file')
+    .requiredOption('--out <file>', 'the model file to write (.sfm); written only when the whole import succeeds')
+    .option('--name <name>', "model name (default: the ONNX graph's name)")
+    .option('--json', 'print {file, out, model, formatVersion, bytes, macs, activationType, weightGranularity, producer, opset, layers} as JSON')
+    .addHelpText('after', '\nExamples:\n  splitfuse import onnx test/fixtures/onnx/lenet5-qdq-u8.onnx --out lenet5-onnx.sfm\n  splitfuse import onnx model.onnx --out model.sfm --name my-cnn --json')
+    .action((format: string, file: string, opts: ImportCommandOptions) => {
+      importCommand(format, file, opts, io);
     });
 
   cli
