@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { accumulatorBounds, argmaxLowest, goldenAccuracy, layerMacs, modelMacs, requantizeInt8, runGolden } from '../../accel/golden.js';
-import { readModelFile, type Layer, type Model } from '../../accel/model.js';
+import { readModelFile, writeModel, type Layer, type Model } from '../../accel/model.js';
+import { cifarCnn, zooInput } from '../../scripts/make-zoo.js';
 import { testImages } from '../../accel/mnist.js';
 import { requantize } from '../../accel/quant.js';
 import { DiagnosticError } from '../../hdl/diagnostics.js';
@@ -238,5 +239,43 @@ describe('golden model: the committed LeNet-5', () => {
       expect(got.predicted).toBe(want.predicted);
       expect(got.maxAbsAccumulator).toBeLessThan(2 ** 31);
     }
+  });
+});
+
+describe('golden model: the zoo (random int8 weights, scripts/make-zoo.ts)', () => {
+  /** Share of outputs at the int8 maximum and share that are nonzero: the requantization uses the range. */
+  const usage = (a: Int8Array) => ({ saturated: a.filter((v) => v === 127).length / a.length, nonzero: a.filter((v) => v !== 0).length / a.length });
+
+  it('CIFAR-10-sized CNN: the committed file is what the seeded script makes; runs on random inputs', () => {
+    const model = readModelFile('models/cifar10-cnn-random-int8.sfm');
+    expect(writeModel(cifarCnn())).toEqual(new Uint8Array(readFileSync('models/cifar10-cnn-random-int8.sfm')));
+    expect(String(model.metadata?.['weights'])).toContain('RANDOM');
+    for (let seed = 1; seed <= 4; seed++) {
+      const r = runGolden(model, zooInput(model, seed, -128, 127));
+      expect(r.logits.length).toBe(10);
+      for (const a of r.activations.slice(0, 5)) {
+        expect(usage(a).saturated).toBeLessThan(0.05);
+        expect(usage(a).nonzero).toBeGreaterThan(0.1);
+      }
+    }
+  });
+
+  it("VGG-16 prefix at 224×224: Alwani et al.'s five layers, ~260 KB of weights, runs on a random input", () => {
+    const model = readModelFile('models/vgg16-prefix224-random-int8.sfm');
+    expect(String(model.metadata?.['weights'])).toContain('RANDOM');
+    expect(layerMacs(model).map((l) => [l.name, l.macs])).toEqual([
+      ['conv1_1', 224 * 224 * 64 * 3 * 9],
+      ['conv1_2', 224 * 224 * 64 * 64 * 9],
+      ['pool1', 0],
+      ['conv2_1', 112 * 112 * 128 * 64 * 9],
+      ['conv2_2', 112 * 112 * 128 * 128 * 9],
+    ]);
+    const weightBytes = model.layers.reduce((n, l) => n + (l.kind === 'conv2d' ? l.weights.length : 0), 0);
+    expect(weightBytes).toBe(259_776);
+    expect(readFileSync('models/vgg16-prefix224-random-int8.sfm').length).toBeLessThan(300_000);
+    const r = runGolden(model, zooInput(model, 9, -128, 127));
+    expect(r.logits.length).toBe(128 * 112 * 112);
+    for (const a of r.activations) expect(usage(a).saturated).toBeLessThan(0.05);
+    expect(usage(r.logits).nonzero).toBeGreaterThan(0.1);
   });
 });
