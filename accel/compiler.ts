@@ -40,7 +40,7 @@ import { DiagnosticError, msg } from '../hdl/diagnostics.js';
 import { accelGeometry, type AccelGeometry, type AccelHardwareConfig, type AccelSizes } from '../gen/accel/config.js';
 import { encodeOffset, encodeParam, type Instruction } from '../gen/accel/isa.js';
 import { layerMacs } from './golden.js';
-import { LCU, LCU_GROUP_SIZE, layerShapes, logicalChannels, type ActivationShape, type Conv2dLayer, type FcLayer, type Model } from './model.js';
+import { LCU, LCU_GROUP_SIZE, layerShapes, logicalChannels, modelFormatVersion, type ActivationShape, type Conv2dLayer, type FcLayer, type Model } from './model.js';
 import { schemeOf } from './protect/transform.js';
 import { HazardProgram, interleave, packElements, packWeightRows, unpackElements, type ComputeStep, type DmaStep, type HazardDetail } from './program-layout.js';
 
@@ -434,6 +434,11 @@ export function compile(model: Model, config: AccelHardwareConfig): CompiledMode
         'an int16 machine clamps requantized activations to int16 where the model (and accel/golden.ts) clamps them to int8, so its outputs would differ; compile for an int8 configuration (--set dtype=int8)',
       ),
     ]);
+  }
+  // Format-version-2 features (padding, average pooling, zero points; accel/model.ts) are not mapped yet.
+  if (modelFormatVersion(model) !== 1) {
+    const what = model.layers.find((l) => l.kind === 'avgpool') ? 'average pooling' : (model.input.zeroPoint ?? 0) !== 0 ? 'an input zero point' : 'padding or an output zero point';
+    throw new DiagnosticError([msg.unsupportedModel(`Model '${model.name}' must use only format-version-1 layers (conv2d without padding, 2×2 maxpool after a conv, flatten, fc; zero points 0) to be compiled, not ${what}`, 'the golden model runs it (accel/golden.ts); the accelerator compiler does not map these layers yet (issue 12)')]);
   }
   const scheme = schemeOf(model);
   const machine = config.protection ?? 'none';

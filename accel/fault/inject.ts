@@ -27,8 +27,9 @@
 //                               read in the same edge as a write sees the old, already stuck, word.
 //
 // Outcome: the controller's `fault` output → detected; no `done` within 2 × the golden cycles →
-// critical with hang; else the logits against the golden logits: equal → masked, top-1 unchanged →
-// sdc, changed → critical. The layer of an SEU is the compiled layer executing at its cycle (layer
+// critical with hang; else the logits against the golden logits: equal → masked (corrected when the
+// correction unit of a protected model saw a disagreement: cnt_lcu > 0, which a fault-free run never
+// has), top-1 unchanged → sdc, changed → critical. The layer of an SEU is the compiled layer executing at its cycle (layer
 // charges as in accel/run.ts); a stuck-at's layer is 'all'.
 import { DiagnosticError, msg } from '../../hdl/diagnostics.js';
 import type { AccelHardwareConfig } from '../../gen/accel/config.js';
@@ -39,7 +40,7 @@ import { compile as compileSim, type CompiledSim, type Force, type Snapshot } fr
 import { closeMatches } from '../../sim/suggest.js';
 import { compile as compileModel, inputToDram, readOutput, type CompiledModel } from '../compiler.js';
 import { argmaxLowest } from '../golden.js';
-import { accelMachine, accelName, type AccelMachine } from '../run.js';
+import { accelMachine, accelName, readLcuEvents, type AccelMachine } from '../run.js';
 import { siteCatalog, type SiteCatalog } from './sites.js';
 import { FAULT_MODELS, type Fault, type FaultSite, type InjectionResult, type Injector, type InjectorOptions, type Outcome } from './types.js';
 
@@ -341,7 +342,7 @@ class AccelInjector implements FaultInjector {
     let outcome: Outcome;
     if (detected) outcome = 'detected';
     else if (!done) outcome = 'critical';
-    else if (logits.every((v, i) => v === golden.logits[i])) outcome = 'masked';
+    else if (logits.every((v, i) => v === golden.logits[i])) outcome = readLcuEvents(sim) > 0 ? 'corrected' : 'masked';
     else outcome = predicted === golden.predicted ? 'sdc' : 'critical';
     return { result: { ...base, outcome, predicted, earlyExit: false, hang: !detected && !done }, logits };
   }

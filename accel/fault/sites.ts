@@ -10,6 +10,7 @@
 //   accel.array.actSkew_2_1     → array.actSkew[2][1]
 //   accel.gemm_offShadow_0      → gemm.offShadow[0]       (dma_*, gemm_*, post_*, cnt_* likewise)
 //   accel.requant.sum_q         → post.requant.sum        (the POST lane's requantizer)
+//   accel.lcu.head_2, bound_2   → post.lcu.head[2], post.lcu.bound[2]  (the correction unit, issue 11)
 //   accel.pc_q, accel.ir        → ctrl.pc, ctrl.ir        (everything else of the controller)
 //   accel.wbuf_2, abuf1_3, accbuf_0 → buf.weight.mem[2], buf.act.mem[1][3], buf.acc.mem[0]
 //   accel.imem, pixmem, offmem, pmem → buf.instr.mem, buf.pix.mem, buf.off.mem, buf.param.mem
@@ -147,6 +148,7 @@ function aliasOf(site: RawSite, strip: boolean): string | null {
     return ['array', ...comps.slice(1).map(bracketIndices)].join('.');
   }
   if (comps[0] === 'requant' && comps.length > 1) return ['post', 'requant', ...comps.slice(1).map(bracketIndices)].join('.');
+  if (comps[0] === 'lcu' && comps.length > 1) return ['post', 'lcu', ...comps.slice(1).map(bracketIndices)].join('.');
   if (comps.length === 1) {
     const c = comps[0]!;
     const unit = /^([a-z]+)_(.+)$/.exec(c);
@@ -160,12 +162,13 @@ function aliasOf(site: RawSite, strip: boolean): string | null {
   return ['ctrl', ...comps.map(bracketIndices)].join('.');
 }
 
-/** The breakdown group of an alias: `pe.<leaf>`, `buf.<kind>`, `array`, `dma`, `gemm`, `post`, `cnt`, `ctrl`, `dram`. */
+/** The breakdown group of an alias: `pe.<leaf>`, `buf.<kind>`, `array`, `dma`, `gemm`, `post`, `post.lcu`, `cnt`, `ctrl`, `dram`. */
 function groupOf(alias: string): string {
   const parts = alias.split('.');
   const base = (p: string): string => p.replace(/\[.*$/, '');
   if (parts[0] === 'array' && base(parts[1] ?? '') === 'pe' && parts.length === 3) return `pe.${parts[2]}`;
   if (parts[0] === 'buf') return `buf.${base(parts[1] ?? '')}`;
+  if (parts[0] === 'post' && parts[1] === 'lcu') return 'post.lcu';
   return parts[0]!;
 }
 

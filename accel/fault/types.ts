@@ -42,7 +42,8 @@ export interface Fault {
  *   sdc       the logits differ, the top-1 class is unchanged;
  *   critical  the top-1 class changed, or the run did not finish (hang, see `hang`);
  *   detected  a hardware check flagged it (the controller's `fault` output, or a protection unit);
- *   corrected a protection unit corrected it (none exists yet: always 0 without protection).
+ *   corrected the logits equal the golden logits and the correction unit of a protected model
+ *             (gen/protect/lcu.ts) saw its copies disagree: the fault was corrected (0 without protection).
  */
 export type Outcome = 'masked' | 'sdc' | 'critical' | 'detected' | 'corrected';
 export const OUTCOMES: readonly Outcome[] = ['masked', 'sdc', 'critical', 'detected', 'corrected'];

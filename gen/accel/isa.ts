@@ -10,7 +10,7 @@
 //   offmem  17-bit entries, one per reduction index k: bit 16 = valid, bits 15..0 = the offset added
 //           to the pixel base (conv: ci*H*W + ky*W + kx; fc: k). Invalid entries (K padded up to a
 //           multiple of R) feed a zero activation.
-//   pmem    69-bit entries (78 on a machine with a correction unit), one per (physical) output channel of each layer: bias (bits 68..37, int32),
+//   pmem    69-bit entries (72 with a dup/tmr correction unit, 78 with a split one), one per (physical) output channel of each layer: bias (bits 68..37, int32),
 //           dyadic multiplier b (bits 36..6, uint31), shift c (bits 5..0) — see accel/quant.ts — and for
 //           the correction unit the channel's LCU code (bits 71..69: accel/model.ts LCU) and split bound
 //           exponent e (bits 77..72).
@@ -85,10 +85,10 @@ export const OFF_BITS = 17;
 export const OFF_VALID = 1 << 16;
 /** pmem width without a correction unit: bias, b, c. */
 export const PARAM_BITS = 69;
-/** pmem width with a correction unit: also the LCU code and split bound. */
+/** pmem width with a split correction unit: also the LCU code and split bound (dup/tmr: the code only, 72). */
 export const PARAM_BITS_LCU = 78;
-/** The pmem width of a machine: the LCU fields exist only where the unit does. */
-export const paramBits = (protection: string): number => (protection === 'none' ? PARAM_BITS : PARAM_BITS_LCU);
+/** The pmem width of a machine: the LCU fields exist only where the unit does, the bound only for split. */
+export const paramBits = (protection: string): number => (protection === 'none' ? PARAM_BITS : protection === 'split' ? PARAM_BITS_LCU : PARAM_BITS + 3);
 
 export const OP = { HALT: 0, LOAD: 1, STORE: 2, GEMM: 3, POST: 4, WAIT: 5 } as const;
 export type OpName = keyof typeof OP;

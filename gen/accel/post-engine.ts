@@ -122,8 +122,8 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
     });
     const ldQ = m.reg('post_lcuLoadQ', Bool, { reset: 0 });
     ldQ.set(ld);
-    const idxQ = m.reg('post_lcuIdxQ', UInt(8), { reset: 0 });
-    idxQ.set(idx);
+    const idxQ = m.reg('post_lcuIdxQ', UInt(Math.max(1, Math.ceil(Math.log2(C)))), { reset: 0 });
+    idxQ.set(fitU(idx, idxQ.width));
     loading = ld;
     loadQ = ldQ;
     loadIdx = idx;
@@ -166,13 +166,12 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   let copies: Value | null = null;
   let lcuFlag: Value | null = null;
   if (withLcu) {
-    const idxBits = Math.max(1, Math.ceil(Math.log2(C)));
     const unit = m.instance('lcu', correctionUnit({ scheme: g.protection as 'split' | 'dup' | 'tmr', cols: C, accWidth: g.accWidth }), {
       ...Object.fromEntries(raw.map((d, j) => [`acc_${j}`, d])),
       enable: lcuOn!,
       clear: lcuClear,
       load: loadQ,
-      load_idx: fitU(loadIdxQ!, idxBits),
+      load_idx: loadIdxQ!,
       load_code: param.slice(PARAM_BITS, LCU_CODE_BITS),
       ...(g.protection === 'split' ? { load_bound: param.slice(PARAM_BITS + LCU_CODE_BITS, LCU_BOUND_BITS) } : {}),
     });
