@@ -18,6 +18,7 @@ import { runCommand, type RunCommandOptions } from './run.js';
 import { simCommand } from './sim.js';
 import { sitesCommand, type SitesCommandOptions } from './sites.js';
 import { nvfCommand, type NvfCommandOptions } from './nvf.js';
+import { compareCommand, protectCommand, type CompareCommandOptions, type ProtectCommandOptions } from './protect.js';
 import { synthCommand, type SynthCommandOptions } from './synth.js';
 
 export interface CliIO {
@@ -244,6 +245,54 @@ function program(io: CliIO, status: { exitCode: number }): Command {
     .addHelpText('after', "\nExamples:\n  splitfuse sites --config tiny --pattern 'array.pe[*][*].acc'\n  splitfuse sites --pattern '*' --json")
     .action((opts: SitesCommandOptions) => {
       sitesCommand(opts, io);
+    });
+
+  cli
+    .command('protect')
+    .description('protect the most vulnerable neurons (NVF) of a model: split (neuron splitting), dup (duplication) or tmr; writes a protected model whose fault-free logits equal the original')
+    .requiredOption('--model <file>', 'unprotected model file (.sfm), e.g. models/lenet5-mnist-int8.sfm')
+    .requiredOption('--scheme <s>', 'split, dup or tmr')
+    .option('--ratio <p>', 'fraction (0, 1] of each chosen layer\'s neurons, most vulnerable first')
+    .option('--top <k>', 'or: the k most vulnerable neurons over the chosen layers')
+    .option('--layers <a,b>', 'conv2d/fc layers to protect (default all)')
+    .option('--nvf <file>', 'the ranking from `splitfuse nvf --json` (default: computed now)')
+    .option('--nvf-images <n>', 'test digits of the NVF analysis when computed', '100')
+    .option('--seed <s>', 'seed of the NVF pixel sampling', '1')
+    .option('--config <name|file>', 'accelerator the protected model must fit (with protection=<scheme>)', 'default')
+    .option('--set <key=value>', 'override a configuration field (repeatable)', collect, [])
+    .option('--verify <n>', 'test digits on which the fault-free logits must equal the original model\'s', '2004')
+    .requiredOption('--out <file>', 'protected model file to write (.sfm); never overwrites without --force')
+    .option('--force', 'replace an existing --out file')
+    .option('--json', 'print {model, protectedModel, scheme, selected, addedChannels, verified, ...} as JSON')
+    .addHelpText('after', '\nExamples:\n  splitfuse protect --model models/lenet5-mnist-int8.sfm --scheme split --ratio 0.1 --out out/lenet5-split.sfm\n  splitfuse run --model out/lenet5-split.sfm --config default --set protection=split --images 100')
+    .action((opts: ProtectCommandOptions) => {
+      protectCommand(opts, io);
+    });
+
+  cli
+    .command('compare')
+    .description('compare protection schemes on the RTL: the same faults on the unprotected model and on split/dup/tmr variants; critical/SDC rates with 95% intervals, cycles, energy and (with --synth) FPGA resources')
+    .requiredOption('--model <file>', 'unprotected model file (.sfm)')
+    .option('--config <name|file>', 'accelerator preset or JSON file (its protection is set per variant)', 'default')
+    .option('--set <key=value>', 'override a configuration field (repeatable)', collect, [])
+    .option('--schemes <list>', 'variants among none, split, dup, tmr', 'none,dup,tmr,split')
+    .option('--ratios <list>', 'fractions of each layer\'s neurons to protect', '0.05,0.1,0.2')
+    .option('--layers <a,b>', 'conv2d/fc layers to protect (default all)')
+    .option('--sites <p>', "'neurons', 'neurons:fc1,fc2' (accumulator upsets of those layers' neurons) or a fault-site pattern such as 'array.pe[*][*].acc'", 'neurons')
+    .option('--fault <m>', 'seu, stuck0 or stuck1', 'seu')
+    .option('--samples <n>', 'faults per variant', '1000')
+    .option('--images <n>', 'test digits the faults draw from', '20')
+    .option('--seed <s>', 'seed of the faults and of the NVF sampling', '1')
+    .option('--nvf <file>', 'the ranking from `splitfuse nvf --json` (default: computed now)')
+    .option('--nvf-images <n>', 'test digits of the NVF analysis when computed', '100')
+    .option('--synth <config>', 'also synthesize every variant\'s accelerator of this configuration (e.g. tiny) with Yosys for xc7')
+    .option('--report-html <file>', 'write a self-contained HTML report with the resilience-vs-overhead plot')
+    .option('--report-md <file>', 'write the table as Markdown')
+    .option('--force', 'replace existing report files')
+    .option('--json', 'print {model, config, variants: [{label, outcomes, critical, sdc, corrected, cyclesPerImage, energyPerImageUJ, resources, ...}], ...} as JSON')
+    .addHelpText('after', "\nExamples:\n  splitfuse compare --model models/lenet5-mnist-int8.sfm --config default --samples 1000 --report-html out/compare.html\n  splitfuse compare --model models/lenet5-mnist-int8.sfm --sites 'array.pe[*][*].acc' --fault stuck1 --samples 200 --ratios 0.2")
+    .action(async (opts: CompareCommandOptions) => {
+      await compareCommand(opts, io);
     });
 
   cli
