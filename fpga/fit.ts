@@ -4,7 +4,8 @@
 // How cells become data-sheet resources, per family:
 //   xc7    LUT = LUT1..LUT6 plus the LUTs that LUT-RAM and shift registers occupy (RAM64M and RAM32M
 //          take 4 LUTs of a SLICEM, RAM*X1D 2, RAM*X1S and SRL16E/SRLC32E 1, RAM128X1D 4, RAM256X1S 4;
-//          UG474 "7 Series FPGAs CLB User Guide", Table 2-4 and 2-5); FF = flip-flops; DSP = DSP48E1;
+//          UG474 "7 Series FPGAs CLB User Guide", Table 2-4 and 2-5) plus INV (a LUT1 after
+//          implementation); FF = flip-flops; DSP = DSP48E1;
 //          BRAM = RAMB36E1 + RAMB18E1 / 2 (a RAMB36 site holds two RAMB18; DS180 counts 36 Kb blocks).
 //   ice40  LUT and FF are each counted against the logic cells (one LUT4 and one flip-flop per cell,
 //          FPGA-DS-02008 §2.2): a necessary condition; how many cells packing really takes is what
@@ -35,8 +36,12 @@ export interface PartFit {
   readonly fits: boolean;
 }
 
-/** LUT sites a Xilinx LUT-RAM or shift-register cell occupies (UG474 Tables 2-4, 2-5). */
-const XC7_LUTRAM_LUTS: readonly (readonly [RegExp, number])[] = [
+/**
+ * LUT sites a Xilinx cell occupies besides LUT1..LUT6: LUT-RAM and shift registers (UG474 Tables 2-4,
+ * 2-5), and INV, which implementation maps to a LUT1.
+ */
+const XC7_EXTRA_LUTS: readonly (readonly [RegExp, number])[] = [
+  [/^INV$/, 1],
   [/^RAM(32M|64M)$/, 4],
   [/^RAM(128X1D|256X1S)$/, 4],
   [/^RAM(32X1D|64X1D|128X1S)$/, 2],
@@ -51,9 +56,9 @@ export function partUsage(result: SynthResult, part: FpgaPart): Record<FitResour
   const c = result.cells;
   switch (part.target) {
     case 'xc7': {
-      let lutram = 0;
-      for (const [type, n] of Object.entries(c)) lutram += n * (XC7_LUTRAM_LUTS.find(([p]) => p.test(type))?.[1] ?? 0);
-      return { LUT: result.lut + lutram, FF: result.ff, DSP: sumOf(c, /^DSP48E1$/), BRAM: sumOf(c, /^RAMB36E1$/) + sumOf(c, /^RAMB18E1$/) / 2, SPRAM: 0 };
+      let extra = 0;
+      for (const [type, n] of Object.entries(c)) extra += n * (XC7_EXTRA_LUTS.find(([p]) => p.test(type))?.[1] ?? 0);
+      return { LUT: result.lut + extra, FF: result.ff, DSP: sumOf(c, /^DSP48E1$/), BRAM: sumOf(c, /^RAMB36E1$/) + sumOf(c, /^RAMB18E1$/) / 2, SPRAM: 0 };
     }
     case 'ice40':
       return { LUT: result.lut, FF: result.ff, DSP: sumOf(c, /^SB_MAC16$/), BRAM: sumOf(c, /^SB_RAM40_4K/), SPRAM: sumOf(c, /^SB_SPRAM256KA$/) };

@@ -93,3 +93,37 @@ export function netlistPorts(netlist: string, top: string): HarnessPort[] | null
   }
   return ports;
 }
+
+/** A port-only (blackbox) declaration of `top`, so the harness can be synthesized without the block. */
+export function blockStubVerilog(top: string, ports: readonly HarnessPort[]): string {
+  const decls = ports.map((p) => `  ${p.dir === 'in' ? 'input' : 'output'} wire ${p.width > 1 ? `[${p.width - 1}:0] ` : ''}${ident(p.name)}`);
+  return `(* blackbox *)\nmodule ${ident(top)}(\n${decls.join(',\n')}\n);\nendmodule\n`;
+}
+
+/**
+ * One netlist of the synthesized harness (with `top` a blackbox in it) and the synthesized block: the
+ * block's module replaces the blackbox and is no longer marked top. nextpnr flattens the hierarchy.
+ * Null when either text is not a Yosys JSON netlist.
+ */
+export function mergeNetlists(harnessNetlist: string, blockNetlist: string, top: string): string | null {
+  let harness: { modules?: Record<string, { attributes?: Record<string, unknown> }> };
+  let block: typeof harness;
+  try {
+    harness = JSON.parse(harnessNetlist) as typeof harness;
+    block = JSON.parse(blockNetlist) as typeof harness;
+  } catch {
+    return null;
+  }
+  if (!harness.modules || !block.modules?.[top]) return null;
+  const modules = { ...harness.modules };
+  for (const [name, module] of Object.entries(block.modules)) {
+    if (name === top) {
+      const attributes = { ...(module.attributes ?? {}) };
+      delete attributes.top;
+      modules[name] = { ...module, attributes };
+    } else if (!(name in modules)) {
+      modules[name] = module;
+    }
+  }
+  return JSON.stringify({ ...harness, modules });
+}

@@ -8,9 +8,9 @@ import path from 'node:path';
 import type { Design } from '../hdl/ir/index.js';
 import { DiagnosticError, msg } from '../hdl/diagnostics.js';
 import { overflowText } from './fit.js';
-import { HARNESS_TOP, harnessBits, harnessVerilog, netlistPorts } from './harness.js';
+import { blockStubVerilog, HARNESS_TOP, harnessBits, harnessVerilog, mergeNetlists, netlistPorts } from './harness.js';
 import { NEXTPNR_VERSION, runIcepack, runNextpnr } from './nextpnr.js';
-import { parsePart, type FpgaPart } from './parts.js';
+import { parsePart, PARTS, type FpgaPart } from './parts.js';
 import { synthesize, type SynthResult, type VerilogSource } from './synth.js';
 import { runYosys, type YosysEngine } from './yosys.js';
 
@@ -104,15 +104,17 @@ export async function placeAndRoute(input: Design | VerilogSource, options: PnrO
   if (!ports) throw new DiagnosticError([msg.pnrReport(`a Yosys JSON netlist with the ports of '${top}'`, 'without them')]);
   const harness = harnessVerilog(top, ports);
   options.log?.(`mapping the I/O harness (${harnessBits(ports).inputBits} input and ${harnessBits(ports).outputBits} output bits) ...`);
+  // The harness is synthesized on its own with the block as a blackbox, then the block's netlist is
+  // put in (a second synthesis of an already mapped netlist is not something synth_ice40 supports).
   const harnessRun = await runYosys({
-    files: [{ name: 'block.json', text: netlist }, { name: 'harness.v', text: harness }],
-    script: ['read_json block.json', 'read_verilog harness.v', `synth_ice40 -top ${HARNESS_TOP}${part.dsp > 0 ? ' -dsp' : ''} -json pnr.json`].join('\n'),
+    files: [{ name: 'block_stub.v', text: blockStubVerilog(top, ports) }, { name: 'harness.v', text: harness }],
+    script: ['read_verilog -lib block_stub.v', 'read_verilog harness.v', `synth_ice40 -top ${HARNESS_TOP} -json harness.json`].join('\n'),
     top: HARNESS_TOP,
     quiet: true,
     engine: options.engine,
   });
-  const pnrNetlist = harnessRun.outputs['pnr.json'];
-  if (pnrNetlist === undefined) throw new DiagnosticError([msg.pnrReport('a netlist written by Yosys (pnr.json)', 'missing')]);
+  const pnrNetlist = mergeNetlists(harnessRun.outputs['harness.json'] ?? '', netlist, top);
+  if (pnrNetlist === null) throw new DiagnosticError([msg.pnrReport('netlists written by Yosys (harness.json and the block)', 'missing or not JSON')]);
 
   options.log?.(`placing and routing on ${part.name} (${pnr.package}) with nextpnr-ice40 (seed ${seed}) ...`);
   const args = [pnr.device, '--package', pnr.package, '--json', 'pnr.json', '--asc', 'design.asc', '--report', 'report.json', '--seed', String(seed), '--freq', String(freqMhz)];
@@ -151,8 +153,8 @@ export async function placeAndRoute(input: Design | VerilogSource, options: PnrO
 }
 
 function doesNotFit(top: string, part: FpgaPart, overflow: string) {
-  const bigger = ['iCE40HX8K', 'iCE40UP5K'].filter((p) => p !== part.name);
-  return msg.partFit(top, `${part.name} (${part.target})`, overflow, `place a smaller design (--set, --config tiny), or a bigger part (--part ${bigger.join(', ')}); "splitfuse synth ... --part NAME" reports utilisation without placing`);
+  const others = PARTS.filter((p) => p.nextpnr && p !== part).map((p) => `${p.aliases[0]} (${p.lut.toLocaleString('en-US')} LCs, ${p.dsp} DSP, ${p.bram} EBR)`);
+  return msg.partFit(top, `${part.name} (${part.target})`, overflow, `place a smaller design (--set, --config tiny) or another iCE40 part: ${others.join(', ')}; "splitfuse synth ... --part NAME" reports the utilisation of any part without placing`);
 }
 
 /** nextpnr's placement failures that mean the design is too big, as "ICESTORM_LC" text; null for others. */

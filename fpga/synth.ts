@@ -58,7 +58,9 @@ export function synthScript(target: SynthTarget, files: readonly string[], top: 
     targetSynthCommand(target, top, { dsp: options.dsp }),
     // `tee -q -o` writes the command's output to a file without echoing it to the log.
     `tee -q -o ${STAT_FILE} stat -json -top ${top}`,
-    ...(options.netlist ? [`write_json ${NETLIST_FILE}`] : []),
+    // `hierarchy -top` first drops the modules the top no longer uses (synth_ice40 leaves its carry
+    // wrapper boxes behind, which a second synthesis pass would reject for lacking timing data).
+    ...(options.netlist ? [`hierarchy -top ${top}`, `write_json ${NETLIST_FILE}`] : []),
   ].join('\n');
 }
 

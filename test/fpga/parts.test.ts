@@ -66,9 +66,9 @@ describe('part table', () => {
 });
 
 describe('fit of a netlist to a part', () => {
-  it('xc7: LUT-RAM occupies slice LUTs, a RAMB18E1 is half a 36 Kb block', () => {
-    const r = resultOf('xc7', { LUT6: 100, RAM64M: 2, SRLC32E: 3, FDRE: 50, DSP48E1: 4, RAMB18E1: 3, RAMB36E1: 1, MUXF7: 9 });
-    expect(partUsage(r, parsePart('xc7a35t'))).toEqual({ LUT: 100 + 8 + 3, FF: 50, DSP: 4, BRAM: 2.5, SPRAM: 0 });
+  it('xc7: LUT-RAM and INV occupy slice LUTs, a RAMB18E1 is half a 36 Kb block', () => {
+    const r = resultOf('xc7', { LUT6: 100, RAM64M: 2, SRLC32E: 3, INV: 5, FDRE: 50, DSP48E1: 4, RAMB18E1: 3, RAMB36E1: 1, MUXF7: 9 });
+    expect(partUsage(r, parsePart('xc7a35t'))).toEqual({ LUT: 100 + 8 + 3 + 5, FF: 50, DSP: 4, BRAM: 2.5, SPRAM: 0 });
     const fit = partFit(r, parsePart('xc7a35t'));
     expect(fit.fits).toBe(true);
     expect(fit.rows.find((x) => x.resource === 'BRAM')).toEqual({ resource: 'BRAM', used: 2.5, available: 50, percent: 5 });
