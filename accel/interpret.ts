@@ -199,7 +199,7 @@ function columnCodes(g: AccelGeometry, image: ProgramImage, chan: number, nValid
 /** The accumulator rows after the correction unit (isa.ts POST with lcu = 1; accel/protect/lcu.ts). */
 function correctedRows(where: string, g: AccelGeometry, image: ProgramImage, chan: number, nValid: number, rows: readonly bigint[][]): bigint[][] {
   const codes = columnCodes(g, image, chan, nValid);
-  const bounds = Array.from({ length: nValid }, (_, j) => Number(((image.pmem[chan + j] ?? 0n) >> 72n) & 63n));
+  const bounds = Array.from({ length: nValid }, (_, j) => Number(((image.pmem[chan + j] ?? 0n) >> 72n) & 127n));
   for (let j = 0; j < nValid; j++) {
     const size = codes[j] === LCU.copy ? 1 : LCU_GROUP_SIZE[codes[j]!]!;
     if (j + size > nValid) throw new RangeError(`${where}: the group at column ${j} must end below nValid = ${nValid}, not at column ${j + size - 1}`);

@@ -75,7 +75,7 @@ export const LCU_GROUP_SIZE: Readonly<Record<number, number>> = { [LCU.plain]: 1
 export interface LayerProtection {
   /** One LCU code per physical output channel. */
   readonly lcu: Uint8Array;
-  /** Per physical channel: split heads hold e with −2^e <= acc_head − acc_copy < 2^e when fault-free; else 0. */
+  /** Per physical channel: split heads hold e with −2^e <= acc_head − acc_copy < 2^e when fault-free (0 <= ... with 64 added: one-sided, accel/protect/lcu.ts); else 0. */
   readonly bound: Uint8Array;
 }
 
@@ -335,7 +335,7 @@ function validateProtection(fail: Fail, p: LayerProtection, nOut: number, at: st
     for (let k = 1; k < size!; k++) {
       if (p.lcu[ch + k] !== LCU.copy) fail('E117', `${at}.lcu[${ch + k}]`, `${LCU.copy} (a copy of the group at channel ${ch})`, String(p.lcu[ch + k] ?? 'missing'), 'regenerate the model with splitfuse protect');
     }
-    if (p.bound[ch]! > 62 || (code !== LCU.split && p.bound[ch] !== 0)) fail('E117', `${at}.bound[${ch}]`, code === LCU.split ? 'at most 62' : '0 (only split heads have a bound)', String(p.bound[ch]), 'regenerate the model with splitfuse protect');
+    if (p.bound[ch]! > 127 || (p.bound[ch]! & 63) > 62 || (code !== LCU.split && p.bound[ch] !== 0)) fail('E117', `${at}.bound[${ch}]`, code === LCU.split ? 'e (at most 62) plus 64 for a one-sided bound' : '0 (only split heads have a bound)', String(p.bound[ch]), 'regenerate the model with splitfuse protect');
     ch += size!;
   }
 }

@@ -6,8 +6,12 @@
 // Rules (docs/protection.md "The correction rules"):
 //   split (Ahmadilivani et al., AICAS 2023: a critical neuron split into two whose integer weights sum
 //         exactly to the original one): head a, copy b. accel/protect/transform.ts splits every weight as
-//         w_b = floor(w/2), w_a = w − w_b, so a − b = Σ_{w odd} x, and a fault-free pair satisfies
-//         −2^e <= a − b < 2^e with e = ceil(log2(128·#odd weights + 1)) (int8 inputs, |x| <= 128).
+//         w_b = floor(w/2), w_a = w − w_b, so d = a − b = Σ_{w odd} x, and a fault-free pair satisfies
+//         −2^e <= d < 2^e with 2^e >= 128·#odd weights + 1 (int8 inputs, |x| <= 128), or, when the layer's
+//         inputs are non-negative (a ReLU layer before it: 0 <= x <= 127), the one-sided 0 <= d < 2^e with
+//         2^e >= 127·#odd + 1 — a fault that pushes the copy above the head, or the head below the copy,
+//         is then caught whatever bit it hits. The bound byte holds e (bits 5..0) and the one-sided flag
+//         (bit 6, SPLIT_NONNEG).
 //         In range: a + b, the original accumulator exactly. Out of range, a fault hit one half; a fault
 //         mostly pushes a value up (a flipped 0→1 bit of a small positive value), so the smaller half is the
 //         trustworthy one (the min-selection of the follow-up work SentinelNN) and the result is 2·min(a, b),
@@ -17,6 +21,9 @@
 // `flag` says the unit saw a disagreement (split out of range, dup or tmr copies unequal). All arithmetic is
 // accWidth-bit two's complement, as in the RTL: a + b and 2·min wrap.
 import { LCU } from '../model.js';
+
+/** The one-sided flag of a split bound byte. */
+export const SPLIT_NONNEG = 64;
 
 export interface LcuResult {
   /** The corrected accumulator (accWidth-bit signed). */
@@ -31,8 +38,8 @@ export function lcuCombine(code: number, a: bigint, b: bigint, c: bigint, bound:
   switch (code) {
     case LCU.split: {
       const d = a - b;
-      const lim = 1n << BigInt(bound);
-      const ok = d >= -lim && d < lim;
+      const lim = 1n << BigInt(bound & 63);
+      const ok = d >= ((bound & SPLIT_NONNEG) !== 0 ? 0n : -lim) && d < lim;
       return { value: BigInt.asIntN(accWidth, ok ? a + b : 2n * (a < b ? a : b)), flag: !ok };
     }
     case LCU.dup:
@@ -48,9 +55,13 @@ export function lcuCombine(code: number, a: bigint, b: bigint, c: bigint, bound:
   }
 }
 
-/** The smallest e with 128·n + 1 <= 2^e: the split bound for n odd weights (see the header). */
-export function splitBoundExponent(oddWeights: number): number {
+/**
+ * The split bound byte for n odd weights (see the header): the smallest e with 128·n + 1 <= 2^e, or with
+ * non-negative inputs the smallest e with 127·n + 1 <= 2^e and the one-sided flag.
+ */
+export function splitBound(oddWeights: number, nonNegativeInputs: boolean): number {
+  const need = (nonNegativeInputs ? 127 : 128) * oddWeights + 1;
   let e = 0;
-  while (2 ** e < 128 * oddWeights + 1) e++;
-  return e;
+  while (2 ** e < need) e++;
+  return nonNegativeInputs ? e | SPLIT_NONNEG : e;
 }

@@ -13,7 +13,7 @@
 // (test/accel/protect/transform.test.ts runs it on the held-out digits).
 import { DiagnosticError, msg } from '../../hdl/diagnostics.js';
 import { LCU, logicalChannels, type Conv2dLayer, type FcLayer, type Layer, type Model } from '../model.js';
-import { splitBoundExponent } from './lcu.js';
+import { splitBound } from './lcu.js';
 
 export type Scheme = 'split' | 'dup' | 'tmr';
 export const SCHEMES: readonly Scheme[] = ['split', 'dup', 'tmr'];
@@ -93,7 +93,7 @@ export function selectNeurons(model: Model, options: ProtectOptions): Map<string
 }
 
 /** Expand one layer: each selected logical channel is followed by its copies. */
-function protectLayer(layer: GemmLayer, channels: ReadonlySet<number>, scheme: Scheme): GemmLayer {
+function protectLayer(layer: GemmLayer, channels: ReadonlySet<number>, scheme: Scheme, nonNegativeInputs: boolean): GemmLayer {
   const nOut = layer.kind === 'conv2d' ? layer.outC : layer.out;
   const per = layer.weights.length / nOut;
   const phys = nOut + channels.size * COPIES[scheme];
@@ -121,7 +121,7 @@ function protectLayer(layer: GemmLayer, channels: ReadonlySet<number>, scheme: S
     if (scheme === 'split') {
       const wb = w.map((v) => Math.floor(v / 2));
       const wa = w.map((v, i) => v - wb[i]!);
-      bound[p] = splitBoundExponent(w.reduce((n, v) => n + (v & 1), 0));
+      bound[p] = splitBound(w.reduce((n, v) => n + (v & 1), 0), nonNegativeInputs);
       put(o, wa, layer.bias[o]!, LCU.split);
       put(o, wb, 0, LCU.copy);
     } else {
@@ -140,11 +140,11 @@ export function protectModel(model: Model, options: ProtectOptions): ProtectResu
   if (already.length) throw new DiagnosticError([msg.alreadyProtected(model.name, already.join(', '))]);
   const picked = selectNeurons(model, options);
   let added = 0;
-  const layers = model.layers.map((l) => {
+  const layers = model.layers.map((l, i) => {
     const ch = picked.get(l.name);
     if (!isGemm(l) || !ch || ch.length === 0) return l;
     added += ch.length * COPIES[options.scheme];
-    return protectLayer(l, new Set(ch), options.scheme);
+    return protectLayer(l, new Set(ch), options.scheme, nonNegativeInputs(model, i));
   });
   const selected = [...picked.entries()].map(([layer, channels]) => ({ layer, channels }));
   const candidateNeurons = model.layers.filter((l): l is GemmLayer => isGemm(l) && picked.has(l.name)).reduce((s, l) => s + logicalChannels(l), 0);
@@ -156,6 +156,19 @@ export function protectModel(model: Model, options: ProtectOptions): ProtectResu
   };
   const protectedModel: Model = { ...model, name: `${model.name}-${options.scheme}`, layers, metadata: { ...(model.metadata ?? {}), protection } };
   return { model: protectedModel, selected, addedChannels: added, candidateNeurons };
+}
+
+/**
+ * Whether layer i only ever sees inputs >= 0: the conv2d/fc layer before it ends in a ReLU with output zero
+ * point <= 0 and only pooling/flatten lie between (the model input's sign is not known: false).
+ */
+export function nonNegativeInputs(model: Model, i: number): boolean {
+  for (let k = i - 1; k >= 0; k--) {
+    const l = model.layers[k]!;
+    if (isGemm(l)) return l.relu && ((l as { outZeroPoint?: number }).outZeroPoint ?? 0) <= 0;
+    if (l.kind !== 'maxpool' && l.kind !== 'flatten') return false;
+  }
+  return false;
 }
 
 /** The scheme of a protected model (from its layers' codes), or null for an unprotected one. */

@@ -7,7 +7,7 @@
 //   pixmem          UInt(min(16, abuf address bits)) × pixDepth   GEMM pixel bases (an entry is an
 //                                               activation-buffer address, so it is as wide as one)
 //   offmem          UInt(17)  × offDepth        GEMM reduction offsets (bit 16 = valid)
-//   pmem            UInt(69)  × pmemDepth       POST parameters {bias, b, c} (UInt(78) with a correction
+//   pmem            UInt(69)  × pmemDepth       POST parameters {bias, b, c} (UInt(72/79) with a correction
 //                                               unit: + LCU code and split bound, gen/accel/isa.ts)
 //   wbuf_<j>        SInt(bits) × wbufDepth      weight bank of array column j (j < C): wbuf row r = wbuf_*[r]
 //   abuf<b>_<i>     SInt(bits) × abufDepth      activation buffer b (0/1), read copy i (i < R): array row i

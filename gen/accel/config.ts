@@ -35,7 +35,7 @@ export interface AccelSizes {
   readonly pixDepth: number;
   /** offmem entries (17 bits). */
   readonly offDepth: number;
-  /** pmem entries (78 bits). */
+  /** pmem entries (69 bits; 72 or 79 with a correction unit). */
   readonly pmemDepth: number;
   /** DRAM words of the simulation top's DRAM model (accelSimTop only). */
   readonly dramWords: number;

@@ -10,10 +10,10 @@
 //   offmem  17-bit entries, one per reduction index k: bit 16 = valid, bits 15..0 = the offset added
 //           to the pixel base (conv: ci*H*W + ky*W + kx; fc: k). Invalid entries (K padded up to a
 //           multiple of R) feed a zero activation.
-//   pmem    69-bit entries (72 with a dup/tmr correction unit, 78 with a split one), one per (physical) output channel of each layer: bias (bits 68..37, int32),
+//   pmem    69-bit entries (72 with a dup/tmr correction unit, 79 with a split one), one per (physical) output channel of each layer: bias (bits 68..37, int32),
 //           dyadic multiplier b (bits 36..6, uint31), shift c (bits 5..0) — see accel/quant.ts — and for
 //           the correction unit the channel's LCU code (bits 71..69: accel/model.ts LCU) and split bound
-//           exponent e (bits 77..72).
+//           byte (bits 78..72: e and the one-sided flag, accel/protect/lcu.ts).
 //
 // Engines. The controller issues instructions in order; LOAD/STORE go to the DMA engine, GEMM to the
 // GEMM engine, POST to the post-processing engine. An instruction waits until its engine is idle, then
@@ -86,7 +86,7 @@ export const OFF_VALID = 1 << 16;
 /** pmem width without a correction unit: bias, b, c. */
 export const PARAM_BITS = 69;
 /** pmem width with a split correction unit: also the LCU code and split bound (dup/tmr: the code only, 72). */
-export const PARAM_BITS_LCU = 78;
+export const PARAM_BITS_LCU = 79;
 /** The pmem width of a machine: the LCU fields exist only where the unit does, the bound only for split. */
 export const paramBits = (protection: string): number => (protection === 'none' ? PARAM_BITS : protection === 'split' ? PARAM_BITS_LCU : PARAM_BITS + 3);
 
@@ -179,13 +179,13 @@ export function decode(word: bigint): Instruction {
   return out as unknown as Instruction;
 }
 
-/** A pmem entry: bias (int32), b (uint31), c (uint6), and for the correction unit an LCU code (uint3) and split bound (uint6). */
+/** A pmem entry: bias (int32), b (uint31), c (uint6), and for the correction unit an LCU code (uint3) and split bound (uint7). */
 export function encodeParam(bias: number, b: number, c: number, lcu = 0, bound = 0): bigint {
   if (!Number.isInteger(bias) || bias < -(2 ** 31) || bias >= 2 ** 31) throw new RangeError(`bias must be an int32, not ${bias}`);
   if (!Number.isInteger(b) || b < 0 || b >= 2 ** 31) throw new RangeError(`b must be a uint31, not ${b}`);
   if (!Number.isInteger(c) || c < 0 || c >= 64) throw new RangeError(`c must be in 0..63, not ${c}`);
   if (!Number.isInteger(lcu) || lcu < 0 || lcu >= 8) throw new RangeError(`lcu code must be in 0..7, not ${lcu}`);
-  if (!Number.isInteger(bound) || bound < 0 || bound >= 64) throw new RangeError(`bound must be in 0..63, not ${bound}`);
+  if (!Number.isInteger(bound) || bound < 0 || bound >= 128) throw new RangeError(`bound must be in 0..127, not ${bound}`);
   return (BigInt(bound) << 72n) | (BigInt(lcu) << 69n) | (BigInt.asUintN(32, BigInt(bias)) << 37n) | (BigInt(b) << 6n) | BigInt(c);
 }
 

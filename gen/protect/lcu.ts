@@ -1,7 +1,8 @@
 // The correction unit of the POST path (DESIGN.md §8, issue 11): one generator for the three schemes the
 // accelerator can protect neurons with; accel/protect/lcu.ts lcuCombine is its reference (bit-exact).
 //   split  Lightweight Correction Unit (Ahmadilivani et al., AICAS 2023): a split pair's halves a, b are summed
-//          when −2^e <= a − b < 2^e (e per neuron from the parameter table), else 2·min(a, b) is taken.
+//          when −2^e <= a − b < 2^e (or 0 <= a − b < 2^e for a one-sided bound; e and the flag per neuron
+//          from the parameter table), else 2·min(a, b) is taken.
 //   dup    compare/min unit: min(a, b).
 //   tmr    majority voter: (a & b) | (a & c) | (b & c), bit by bit.
 // A row of C accumulators enters (acc_j, one per array column, the accumulator buffer's read data) and C
@@ -29,7 +30,8 @@ export interface LcuOptions {
 /** The LCU code of a head of each scheme, and of a copy (accel/model.ts LCU). */
 export const LCU_CODES = { split: 1, dup: 2, tmr: 3, copy: 4 } as const;
 export const LCU_CODE_BITS = 3;
-export const LCU_BOUND_BITS = 6;
+/** Split bound: e in bits 5..0, bit 6 = one-sided (accel/protect/lcu.ts SPLIT_NONNEG). */
+export const LCU_BOUND_BITS = 7;
 
 /** Columns a group of this scheme spans. */
 export const lcuGroupSize = (scheme: LcuScheme): number => (scheme === 'tmr' ? 3 : 2);
@@ -39,10 +41,12 @@ const smin = (a: Value, b: Value): Value => mux(a.lt(b), a, b);
 
 /** The split rule for head a and copy b: a + b when the difference is within ±2^e, else 2·min. */
 function splitRule(m: ModuleBuilder, j: number, a: Value, b: Value, bound: Value, accWidth: number): { value: Value; bad: Value } {
-  // d = a − b is exact in accWidth + 1 bits; −2^e <= d < 2^e  ⇔  d >>> e (arithmetic) is 0 or −1.
+  // d = a − b is exact in accWidth + 1 bits; −2^e <= d < 2^e  ⇔  d >>> e (arithmetic) is 0 or −1, and the
+  // one-sided 0 <= d < 2^e (bound bit 6)  ⇔  it is 0.
   const d = m.wire(`d_${j}`, a.sub(b));
-  const high = m.wire(`dhigh_${j}`, d.sra(bound));
-  const ok = high.eq(m.constant(0, high.shape)).or(high.eq(m.constant(-1, high.shape)));
+  const high = m.wire(`dhigh_${j}`, d.sra(bound.slice(0, 6)));
+  const zero = high.eq(m.constant(0, high.shape));
+  const ok = zero.or(bound.bit(6).not().and(high.eq(m.constant(-1, high.shape))));
   const sum = a.add(b).trunc(accWidth);
   const low = smin(a, b);
   const twice = low.shl(1).trunc(accWidth);

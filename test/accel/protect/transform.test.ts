@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { runGolden } from '../../../accel/golden.js';
 import { testImages } from '../../../accel/mnist.js';
 import { LCU, logicalChannels, readModel, readModelFile, writeModel, type Conv2dLayer, type FcLayer, type Model } from '../../../accel/model.js';
-import { lcuCombine, splitBoundExponent } from '../../../accel/protect/lcu.js';
-import { protectModel, schemeOf, SCHEMES, type RankedNeuron } from '../../../accel/protect/transform.js';
+import { lcuCombine, splitBound, SPLIT_NONNEG } from '../../../accel/protect/lcu.js';
+import { nonNegativeInputs, protectModel, schemeOf, SCHEMES, type RankedNeuron } from '../../../accel/protect/transform.js';
 import { DiagnosticError } from '../../../hdl/diagnostics.js';
 
 const model = readModelFile('models/lenet5-mnist-int8.sfm');
@@ -58,7 +58,7 @@ describe('protectModel', () => {
             expect(d === 0 || d === 1).toBe(true);
             odd += Math.abs(w) % 2;
           }
-          expect(bound[p]).toBe(splitBoundExponent(odd));
+          expect(bound[p]).toBe(splitBound(odd, sel.layer !== 'conv1'));
           expect(prot.bias[p]).toBe(orig.bias[logical]);
           expect(prot.bias[p + 1]).toBe(0);
         }
@@ -103,6 +103,16 @@ describe('protectModel', () => {
 
 describe('lcuCombine', () => {
   const W = 32;
+  it('split bounds: one-sided after a ReLU layer; the MNIST input layer two-sided', () => {
+    expect(model.layers.map((_, i) => nonNegativeInputs(model, i))).toEqual(model.layers.map((l) => l.name !== 'conv1'));
+    expect(splitBound(0, false)).toBe(0);
+    expect(splitBound(1, false)).toBe(8); // 129 <= 256
+    expect(splitBound(1, true)).toBe(7 | SPLIT_NONNEG); // 128 <= 128
+    expect(lcuCombine(LCU.split, 5n, 9n, 0n, 7 | SPLIT_NONNEG, W).flag).toBe(true); // the copy above the head
+    expect(lcuCombine(LCU.split, 5n, 9n, 0n, 7, W)).toEqual({ value: 14n, flag: false });
+    expect(lcuCombine(LCU.split, 5n + 127n, 5n, 0n, 7 | SPLIT_NONNEG, W)).toEqual({ value: 137n, flag: false });
+  });
+
   it('split: in range the exact sum; out of range twice the smaller half', () => {
     expect(lcuCombine(LCU.split, 1000n, 990n, 0n, 4, W)).toEqual({ value: 1990n, flag: false });
     expect(lcuCombine(LCU.split, 1000n + (1n << 20n), 990n, 0n, 4, W)).toEqual({ value: 1980n, flag: true });

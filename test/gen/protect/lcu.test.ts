@@ -35,7 +35,8 @@ function rows(o: LcuOptions, codes: readonly number[], bounds: readonly number[]
     const acc = Array.from({ length: o.cols }, () => next(-1000n, 1000n));
     for (let j = 0; j < o.cols; j++) {
       if (codes[j] === LCU_CODES.split) {
-        acc[j + 1] = clamp(acc[j]! - next(-(1n << BigInt(bounds[j]!)), (1n << BigInt(bounds[j]!)) - 1n)); // in range
+        const lim = 1n << BigInt(bounds[j]! & 63);
+        acc[j + 1] = clamp(acc[j]! - next(bounds[j]! & 64 ? 0n : -lim, lim - 1n)); // in range
       } else if (codes[j] === LCU_CODES.dup || codes[j] === LCU_CODES.tmr) {
         for (let k = 1; k < lcuGroupSize(o.scheme); k++) acc[j + k] = acc[j]!;
       }
@@ -79,7 +80,7 @@ function stimulus(o: LcuOptions, codes: readonly number[], bounds: readonly numb
 function setup(o: LcuOptions, seed: number): { codes: number[]; bounds: number[]; data: Row[] } {
   const next = seededInts(seed);
   const codes = layout(o.scheme, o.cols, next);
-  const bounds = codes.map((c) => (c === LCU_CODES.split ? Number(next(0n, 20n)) : 0));
+  const bounds = codes.map((c) => (c === LCU_CODES.split ? Number(next(0n, 20n)) | (next(0n, 1n) === 1n ? 64 : 0) : 0));
   return { codes, bounds, data: rows(o, codes, bounds, 120, seed + 1) };
 }
 
