@@ -151,7 +151,7 @@ export function protectCommandReport(opts: ProtectCommandOptions, progress?: Nod
   try {
     compile(result.model, config);
   } catch (e) {
-    if (e instanceof DiagnosticError && e.diagnostics[0]?.code === 'E142') throw new DiagnosticError([msg.protectedTooBig(result.model.name, config.name, e.diagnostics[0].message)]);
+    if (e instanceof DiagnosticError && e.diagnostics[0]?.code === 'E142') throw new DiagnosticError([msg.protectedTooBig(result.model.name, config.name, `too big: ${e.diagnostics[0].message.replace(/^./, (c) => c.toLowerCase())}`)]);
     throw e;
   }
   let identical = 0;

@@ -33,7 +33,8 @@ function rows(r: CompareReport): string[][] {
 const HEADS = ['variant', 'neurons', 'injections', ...OUTCOMES, 'critical [95% CI]', 'SDC [95% CI]', 'cycles/image', 'cycles', 'µJ/image', 'energy', 'LUT/FF/DSP/BRAM', 'LUT'];
 
 function describe(r: CompareReport): string {
-  const where = r.sites === 'neurons' || r.sites.startsWith('neurons') ? `single-bit upsets of neuron accumulators (${r.sites})` : `sites '${r.sites}'`;
+  const neurons = r.sites === 'neurons' || r.sites.startsWith('neurons:');
+  const where = neurons ? (r.fault === 'seu' ? `single-bit upsets of neuron accumulators (${r.sites})` : `a ${r.fault} bit in the accumulator-buffer word of a neuron (${r.sites})`) : `sites '${r.sites}'`;
   return `${r.model} on '${r.config}': ${num(r.samples)} ${r.fault} faults per variant, ${where}, ${r.images} test digits, seed ${r.seed}; the same faults on every variant`;
 }
 

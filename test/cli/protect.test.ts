@@ -62,6 +62,23 @@ describe('splitfuse protect', () => {
   });
 });
 
+describe('correction unit fault sites', () => {
+  it.each([
+    ['split', ['head', 'copy', 'bound']],
+    ['dup', ['head', 'copy']],
+    ['tmr', ['head', 'copy']],
+  ] as const)('splitfuse sites lists the %s unit under post.lcu', async (scheme, kinds) => {
+    const r = await runCli(['sites', '--config', 'tiny', '--set', `protection=${scheme}`, '--pattern', 'post.lcu.*', '--json']);
+    expect(r.code).toBe(0);
+    const sites = JSON.parse(r.stdout).sites as { alias: string; group: string }[];
+    expect(sites.length).toBeGreaterThan(0);
+    expect(new Set(sites.map((s) => s.group))).toEqual(new Set(['post.lcu']));
+    expect(new Set(sites.map((s) => s.alias.replace(/^post\.lcu\.|\[\d+\]$/g, '')))).toEqual(new Set(kinds));
+    const none = await runCli(['sites', '--config', 'tiny', '--pattern', 'post.lcu.*']);
+    expect(none.stderr).toMatch(/^E150: /);
+  });
+});
+
 describe('splitfuse compare', () => {
   it('the same neuron upsets on every variant: TMR of all fc3 neurons leaves no SDC or critical; HTML report with the plot', { timeout: 300_000 }, async () => {
     const dir = tmp();
