@@ -60,13 +60,26 @@ function writeAtomically(file: string, data: Uint8Array | string): void {
   }
 }
 
-/** A progress bar on a terminal that appears after half a second. */
-function progressBar(stream: NodeJS.WriteStream | undefined, label: string): { update: (done: number, total: number, what?: string) => void; stop: () => void } {
+/** Seconds between progress lines on stderr when there is no terminal (CI, a batch job, a pipe). */
+const PROGRESS_LINE_SECONDS = 30;
+
+/**
+ * A progress bar on a terminal that appears after half a second; without a terminal, given `lines`, a line
+ * every PROGRESS_LINE_SECONDS with the count and an estimate of the time left.
+ */
+function progressBar(stream: NodeJS.WriteStream | undefined, label: string, lines?: (text: string) => void): { update: (done: number, total: number, what?: string) => void; stop: () => void } {
   const started = performance.now();
   let bar: cliProgress.SingleBar | null = null;
+  let lastLine = started;
   return {
     update: (done, total, what = '') => {
-      if (!stream || (!bar && performance.now() - started < 500)) return;
+      const now = performance.now();
+      if (!stream && lines && now - lastLine >= PROGRESS_LINE_SECONDS * 1000 && done < total) {
+        lastLine = now;
+        const left = ((now - started) / 1000 / Math.max(1, done)) * (total - done);
+        lines(`${label}: ${done}/${total}${what ? ` (${what})` : ''}, about ${Math.ceil(left)} s left\n`);
+      }
+      if (!stream || (!bar && now - started < 500)) return;
       if (!bar) {
         bar = new cliProgress.SingleBar({ stream, format: `${label} |{bar}| {value}/{total} {what} ETA {eta}s`, hideCursor: true }, cliProgress.Presets.shades_classic);
         bar.start(total, done, { what });
@@ -214,7 +227,7 @@ async function synthVariant(v: VariantDesign): Promise<VariantResources> {
 }
 
 /** `splitfuse compare` as a library call (tests call this). */
-export async function compareCommandReport(opts: CompareCommandOptions, progress?: NodeJS.WriteStream): Promise<CompareReport> {
+export async function compareCommandReport(opts: CompareCommandOptions, progress?: NodeJS.WriteStream, lines?: (text: string) => void): Promise<CompareReport> {
   const schemes = (opts.schemes ?? 'none,dup,tmr,split').split(',').map((s) => s.trim()) as VariantScheme[];
   for (const s of schemes) if (!VARIANT_SCHEMES.includes(s)) throw compareBad('--schemes', `a list of ${VARIANT_SCHEMES.join(', ')}`, `'${s}'`, 'e.g. --schemes none,dup,tmr,split');
   const ratios = (opts.ratios ?? '0.05,0.1,0.2').split(',').map((r) => fraction('--ratios', r.trim(), compareBad));
@@ -238,7 +251,7 @@ export async function compareCommandReport(opts: CompareCommandOptions, progress
   const model = readModelFile(opts.model);
   const nvf = nvfOf(model, opts, config.accWidth, progress);
   const layers = opts.layers?.split(',').map((s) => s.trim());
-  const bar = progressBar(progress, 'compare');
+  const bar = progressBar(progress, 'compare', lines);
   let report: CompareReport;
   try {
     report = await compareSchemes({
@@ -266,6 +279,6 @@ export async function compareCommandReport(opts: CompareCommandOptions, progress
 }
 
 export async function compareCommand(opts: CompareCommandOptions, io: CliIO): Promise<void> {
-  const r = await compareCommandReport(opts, opts.json ? undefined : io.progressStream);
+  const r = await compareCommandReport(opts, opts.json ? undefined : io.progressStream, io.progressStream ? undefined : io.stderr);
   io.stdout(opts.json ? `${JSON.stringify(r, null, 2)}\n` : compareText(r));
 }
