@@ -48,7 +48,8 @@ function splitRule(m: ModuleBuilder, j: number, a: Value, b: Value, bound: Value
   const zero = high.eq(m.constant(0, high.shape));
   const ok = zero.or(bound.bit(6).not().and(high.eq(m.constant(-1, high.shape))));
   const sum = a.add(b).trunc(accWidth);
-  const low = smin(a, b);
+  // min(a, b) from the sign of d, which the check computes anyway (no second comparator).
+  const low = mux(d.bit(d.width - 1), a, b);
   const twice = low.shl(1).trunc(accWidth);
   return { value: mux(ok, sum, twice).asSigned(), bad: ok.not() };
 }
