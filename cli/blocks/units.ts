@@ -1,11 +1,12 @@
 // Registry entries of the accelerator's stand-alone units (issue 4): requantization lane, max-pool,
-// line buffer, SRAM buffer and the simulation-only DRAM model. cli/blocks.ts lists them in BLOCKS.
+// line buffer, SRAM buffer, the simulation-only DRAM model and the correction unit of protected models. cli/blocks.ts lists them in BLOCKS.
 import { z } from 'zod';
 import { dram } from '../../gen/dram.js';
 import { lineBuffer } from '../../gen/linebuf.js';
 import { maxPool2 } from '../../gen/pool.js';
 import { requant } from '../../gen/requant.js';
 import { sram } from '../../gen/sram.js';
+import { lcu } from '../../gen/protect/lcu.js';
 import type { BlockDef } from '../blocks.js';
 import { defineBlock, expectation } from './define.js';
 
@@ -89,4 +90,15 @@ const dramBlock = defineBlock({
 });
 
 /** requant, pool, linebuf, sram, dram, in that order. */
-export const UNIT_BLOCKS: readonly BlockDef[] = [requantBlock, poolBlock, linebufBlock, sramBlock, dramBlock];
+const lcuBlock = defineBlock({
+  name: 'lcu',
+  summary: 'correction unit of the POST path for protected neurons: split LCU, dup compare/min or TMR voter over a row of C accumulators (gen/protect/lcu.ts)',
+  params: z.strictObject({
+    scheme: z.enum(['split', 'dup', 'tmr']).default('split').describe('split (recombine split halves, correct with 2·min), dup (min of two copies) or tmr (bitwise majority of three)'),
+    cols: z.int().min(1).max(64).default(8).describe('array columns C: accumulators per row'),
+    accWidth: z.int().min(17).max(64).default(32).describe('accumulator width in bits'),
+  }),
+  build: lcu,
+});
+
+export const UNIT_BLOCKS: readonly BlockDef[] = [requantBlock, poolBlock, linebufBlock, sramBlock, dramBlock, lcuBlock];
