@@ -272,7 +272,7 @@ export async function compareCommandReport(opts: CompareCommandOptions, progress
   } finally {
     bar.stop();
   }
-  const command = `splitfuse compare --model ${opts.model} --config ${config.name} --schemes ${schemes.join(',')} --ratios ${ratios.join(',')} --sites '${opts.sites ?? 'neurons'}' --fault ${fault} --samples ${samples} --images ${images} --seed ${seed}${synthConfig ? ` --synth ${synthConfig.name}` : ''}`;
+  const command = `splitfuse compare --model ${opts.model} --config ${config.name} --schemes ${schemes.join(',')} --ratios ${ratios.join(',')}${layers ? ` --layers ${layers.join(',')}` : ''} --sites '${opts.sites ?? 'neurons'}' --fault ${fault} --samples ${samples} --images ${images} --seed ${seed}${synthConfig ? ` --synth ${synthConfig.name}` : ''}`;
   if (opts.reportHtml) writeAtomically(opts.reportHtml, compareHtml(report, command));
   if (opts.reportMd) writeAtomically(opts.reportMd, compareMarkdown(report, command));
   return report;
