@@ -42,6 +42,8 @@ import { encodeOffset, encodeParam, type Instruction } from '../gen/accel/isa.js
 import { layerMacs } from './golden.js';
 import { LCU, LCU_GROUP_SIZE, layerShapes, logicalChannels, modelFormatVersion, type ActivationShape, type Conv2dLayer, type FcLayer, type Model } from './model.js';
 import { schemeOf } from './protect/transform.js';
+import { nTiles, type NTile } from './compiler/ntiles.js';
+import { compileStreamed, mapIndex, mapWords, type MapLayout } from './compiler/stream.js';
 import { HazardProgram, interleave, packElements, packWeightRows, unpackElements, type ComputeStep, type DmaStep, type HazardDetail } from './program-layout.js';
 
 /** One compiled layer: its instruction range [firstInstr, lastInstr] (WAITs included) and MACs. */
@@ -97,6 +99,14 @@ export interface CompiledModel {
   readonly geometry: AccelGeometry;
   /** The schedule's own estimate of the run's cycles (program-layout.ts busyEstimate); the RTL decides. */
   readonly estimatedCycles?: number;
+  /**
+   * Streamed models (accel/compiler/stream.ts): the DRAM layouts of the input and output maps (rows at a word
+   * boundary, zero padding around them); absent: both slots are packed compactly from inputWord/outputWord.
+   */
+  readonly inputLayout?: MapLayout;
+  readonly outputLayout?: MapLayout;
+  /** DRAM words of the output slot when it is not compact (outputLayout). */
+  readonly outputWords?: number;
 }
 
 const sizeOf = (s: ActivationShape): number => (s.kind === 'chw' ? s.c * s.h * s.w : s.n);
@@ -186,38 +196,6 @@ interface PlacedLayer {
   readonly unit: number;
 }
 
-interface NTile {
-  readonly start: number;
-  readonly count: number;
-  readonly logical0: number;
-  /** The tile holds a protected group: its POSTs set the lcu bit. */
-  readonly lcu: boolean;
-}
-
-/**
- * N tiles of at most C physical channels. On a protected layer a group (a neuron and its copies) never
- * straddles two tiles: the correction unit combines columns of one accumulator row.
- */
-function nTiles(L: GemmLayer, C: number): NTile[] {
-  const codes = L.layer.protection?.lcu;
-  const tiles: NTile[] = [];
-  let start = 0, count = 0, logical0 = 0, logical = 0, lcu = false;
-  for (let o = 0; o < L.physN; ) {
-    const size = codes ? LCU_GROUP_SIZE[codes[o]!]! : 1;
-    if (size > C) fail(`Array columns for the ${size}-channel groups of protected layer '${L.layer.name}' must be at least ${size}, not ${C}`);
-    if (count + size > C) {
-      tiles.push({ start, count, logical0, lcu });
-      [start, count, logical0, lcu] = [o, 0, logical, false];
-    }
-    count += size;
-    lcu ||= size > 1;
-    logical++;
-    o += size;
-  }
-  if (count > 0) tiles.push({ start, count, logical0, lcu });
-  return tiles;
-}
-
 /** The fixed part of a compilation: tables, DRAM image, layers; what schedule() needs besides M tiles. */
 interface Placement {
   readonly g: AccelGeometry;
@@ -291,7 +269,7 @@ function place(plan: GemmLayer[], g: AccelGeometry, inputCount: number): Placeme
   let src = 0;
   for (const L of plan) {
     const K = L.offsets.length;
-    const tiles = nTiles(L, C);
+    const tiles = nTiles(L, C, fail);
     const outCount = L.outN * L.plane;
     if (outCount > abufDepth) fail(`Output of layer '${L.layer.name}' must fit one activation buffer (${abufDepth} elements), not ${outCount}`);
     if (K > wbufDepth) fail(`Weight rows of one N tile of layer '${L.layer.name}' must fit the wbuf (${wbufDepth} rows), not ${K}`);
@@ -435,15 +413,13 @@ export function compile(model: Model, config: AccelHardwareConfig): CompiledMode
       ),
     ]);
   }
-  // Format-version-2 features (padding, average pooling, zero points; accel/model.ts) are not mapped yet.
-  if (modelFormatVersion(model) !== 1) {
-    const what = model.layers.find((l) => l.kind === 'avgpool') ? 'average pooling' : (model.input.zeroPoint ?? 0) !== 0 ? 'an input zero point' : 'padding or an output zero point';
-    throw new DiagnosticError([msg.unsupportedModel(`Model '${model.name}' must use only format-version-1 layers (conv2d without padding, 2×2 maxpool after a conv, flatten, fc; zero points 0) to be compiled, not ${what}`, 'the golden model runs it (accel/golden.ts); the accelerator compiler does not map these layers yet (issue 12)')]);
-  }
   const scheme = schemeOf(model);
   const machine = config.protection ?? 'none';
   if (scheme !== null && scheme !== machine) throw new DiagnosticError([msg.missingLcu(model.name, scheme, (config as { name?: string }).name ?? 'the configuration', machine)]);
   const probe = accelGeometry(config, { imemDepth: 1, pixDepth: 1, offDepth: 1, pmemDepth: 1, dramWords: 1 });
+  // Format-version-1 models whose feature maps and weights fit on chip keep the on-chip schedule below
+  // (LeNet-5's); everything else streams its feature maps through DRAM (accel/compiler/stream.ts).
+  if (modelFormatVersion(model) !== 1 || !fitsOnChip(model, probe)) return streamed(model, config, probe);
   const plan = planLayers(model, probe.rows);
   const inputCount = model.input.shape[0] * model.input.shape[1] * model.input.shape[2];
   if (inputCount > probe.abufDepth) fail(`Model input must have at most ${probe.abufDepth} elements (one activation buffer), not ${inputCount}`);
@@ -488,15 +464,80 @@ export function compile(model: Model, config: AccelHardwareConfig): CompiledMode
   return { program: b.program, pixmem, offmem, pmem, dram, inputWord: pl.inputWord, inputCount, outputWord, outputCount, layers, posts: best.posts, sizes, geometry: accelGeometry(config, sizes), estimatedCycles: b.estimatedCycles };
 }
 
+/** Whether the on-chip schedule maps the model (its E142 checks pass); false sends it to the streaming compiler. */
+function fitsOnChip(model: Model, probe: AccelGeometry): boolean {
+  try {
+    const plan = planLayers(model, probe.rows);
+    const inputCount = model.input.shape[0] * model.input.shape[1] * model.input.shape[2];
+    if (inputCount > probe.abufDepth) return false;
+    place(plan, probe, inputCount);
+    return true;
+  } catch (e) {
+    if (e instanceof DiagnosticError && e.diagnostics.every((d) => d.code === 'E142')) return false;
+    throw e;
+  }
+}
+
+/** Compile with every feature map in DRAM (accel/compiler/stream.ts). */
+function streamed(model: Model, config: AccelHardwareConfig, probe: AccelGeometry): CompiledModel {
+  const s = compileStreamed(model, probe);
+  const P = probe.elemsPerWord;
+  const macsByName = new Map(layerMacs(model).map((l) => [l.name, l.macs]));
+  const layers: CompiledLayer[] = s.layers.map((l) => ({ ...l, macs: macsByName.get(l.name) ?? 0 }));
+  const n1 = (x: number): number => Math.max(1, x);
+  const sizes: AccelSizes = { imemDepth: s.program.length, pixDepth: n1(s.pixmem.length), offDepth: n1(s.offmem.length), pmemDepth: n1(s.pmem.length), dramWords: s.dram.length };
+  const count = (m: MapLayout): number => m.c * m.h * m.w;
+  return {
+    program: s.program,
+    pixmem: s.pixmem,
+    offmem: s.offmem,
+    pmem: s.pmem,
+    dram: s.dram,
+    inputWord: s.input.word,
+    inputCount: count(s.input),
+    outputWord: s.output.word,
+    outputCount: count(s.output),
+    inputLayout: s.input,
+    outputLayout: s.output,
+    layers,
+    posts: s.posts,
+    sizes,
+    geometry: accelGeometry(config, sizes),
+    outputWords: mapWords(s.output, P),
+  };
+}
+
 /** The compiled DRAM image with `image` (the model input, C·H·W elements in (C,H,W) order) in its slot. */
 export function inputToDram(compiled: CompiledModel, image: ArrayLike<number>): bigint[] {
   if (image.length !== compiled.inputCount) fail(`Input image must have ${compiled.inputCount} elements, not ${image.length}`);
   const dram = [...compiled.dram];
-  packElements(image, compiled.geometry).forEach((w, i) => (dram[compiled.inputWord + i] = w));
+  const m = compiled.inputLayout;
+  if (!m) {
+    packElements(image, compiled.geometry).forEach((w, i) => (dram[compiled.inputWord + i] = w));
+    return dram;
+  }
+  const P = compiled.geometry.elemsPerWord;
+  for (let c = 0; c < m.c; c++)
+    for (let y = 0; y < m.h; y++) {
+      const at = mapIndex(m, c, y, 0) / P;
+      const row = Array.from({ length: m.w }, (_, x) => image[(c * m.h + y) * m.w + x]!);
+      packElements(row, compiled.geometry).forEach((w, i) => (dram[m.word + at + i] = w));
+    }
   return dram;
 }
 
 /** The model output (the last layer's elements) from a final DRAM image. */
 export function readOutput(compiled: CompiledModel, dram: readonly bigint[]): Int8Array {
-  return Int8Array.from(unpackElements(dram, compiled.outputWord, compiled.outputCount, compiled.geometry));
+  const m = compiled.outputLayout;
+  if (!m) return Int8Array.from(unpackElements(dram, compiled.outputWord, compiled.outputCount, compiled.geometry));
+  const out = new Int8Array(compiled.outputCount);
+  const P = compiled.geometry.elemsPerWord;
+  for (let c = 0; c < m.c; c++)
+    for (let y = 0; y < m.h; y++) out.set(unpackElements(dram, m.word + mapIndex(m, c, y, 0) / P, m.w, compiled.geometry), (c * m.h + y) * m.w);
+  return out;
+}
+
+/** DRAM words of the output slot (what a run must read back to readOutput). */
+export function outputWords(compiled: CompiledModel): number {
+  return compiled.outputWords ?? Math.ceil(compiled.outputCount / compiled.geometry.elemsPerWord);
 }

@@ -147,7 +147,7 @@ export function interpret(config: AccelHardwareConfig, image: ProgramImage, opti
             for (let j = 0; j < C; j++) sums[j]! += a * wrow[j]!;
           }
           // Exact in doubles: |sum| <= K·2^30 < 2^53 for any K the 12-bit kTiles field allows.
-          for (let j = 0; j < C; j++) bank[m]![j] = BigInt.asIntN(g.accWidth, BigInt(sums[j]!));
+          for (let j = 0; j < C; j++) bank[m]![j] = BigInt.asIntN(g.accWidth, (ins.acc ? bank[m]![j]! : 0n) + BigInt(sums[j]!));
         }
         break;
       }

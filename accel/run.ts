@@ -19,7 +19,7 @@ import { encode } from '../gen/accel/isa.js';
 import { accelSimTop, ACCEL_INSTANCE, DRAM_MEMORY } from '../gen/accel/simtop.js';
 import { COUNTER_NAMES, type CounterName } from '../gen/accel/top.js';
 import { compile, type CompiledSim, type Force, type Snapshot } from '../sim/compile/index.js';
-import { inputToDram, readOutput, type CompiledModel } from './compiler.js';
+import { inputToDram, outputWords, readOutput, type CompiledModel } from './compiler.js';
 import { argmaxLowest } from './golden.js';
 import type { ProgramImage } from './interpret.js';
 
@@ -175,7 +175,7 @@ export function runModelImage(
   while (startCycle.length < starts.length) startCycle.push(cycles);
   const layerCycles = startCycle.map((s, i) => (i + 1 < startCycle.length ? startCycle[i + 1]! : cycles) - s);
   const out = compiled.outputWord;
-  const words = Math.ceil(compiled.outputCount / compiled.geometry.elemsPerWord);
+  const words = outputWords(compiled);
   const dram: bigint[] = new Array<bigint>(out + words).fill(0n);
   for (let a = out; a < out + words; a++) dram[a] = sim.peekMem(DRAM_MEMORY, a);
   const logits = readOutput(compiled, dram);

@@ -73,6 +73,7 @@ export const CODES = {
   E140: 'bad accelerator configuration',
   E141: 'unknown configuration preset or unreadable configuration file',
   E142: 'model not supported by the accelerator configuration',
+  E143: 'layer feature without accelerator hardware',
   E146: 'accelerator options missing or given to another target',
   E147: 'test image index out of range',
   E148: 'accelerator run did not finish',
@@ -348,6 +349,9 @@ export const msg = {
     diag('E141', `Configuration must be ${expected}, not ${found}`, null, hint),
   /** `what` is a whole "X must be Y, not Z" sentence from the compiler. */
   unsupportedModel: (what: string, hint: string) => diag('E142', what, null, hint),
+  /** `what` is a whole "X must be Y, not Z" sentence from the streaming compiler (accel/compiler/stream.ts). */
+  unmappedLayer: (what: string) =>
+    diag('E143', what, null, 'the golden model runs it (splitfuse golden); the accelerator has no datapath for it yet (docs/accelerator.md, "What the compiler maps")'),
 
   // ---- protection: neuron splitting, duplication, TMR (accel/protect/) ----
   protectOption: (option: string, expected: string, found: string, hint: string) => diag('E160', `${option} must be ${expected}, not ${found}`, null, hint),

@@ -22,7 +22,7 @@
 //   T+1  R abuf reads at pix + off_i (copy i of abuf[src]; an invalid offset feeds 0)
 //   T+2  act_i, valid, swap on the array;   weight_j, loadWeight on the array
 //   T+2+L out_valid (L = R + C - 1): read accbuf[bank][m] (tiles after the first)
-//   T+3+L write accbuf[bank][m] = (first tile ? 0 : old) + out, wrapping at accWidth (a row's next
+//   T+3+L write accbuf[bank][m] = (first tile and not acc ? 0 : old) + out, wrapping at accWidth (a row's next
 //         read comes at least d + R >= 2 cycles after, so it always sees this write).
 import { Bool, mux, UInt, SInt, type ModuleBuilder, type Value } from '../../hdl/dsl/index.js';
 import { arrayPorts, systolicArray } from '../array.js';
@@ -49,6 +49,7 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   // Instruction fields, latched at the start edge.
   const src = m.reg('gemm_src', Bool, { reset: 0 });
   const bank = m.reg('gemm_bank', Bool, { reset: 0 });
+  const accumulate = m.reg('gemm_acc', Bool, { reset: 0 });
   const mCount = m.reg('gemm_mCount', UInt(16), { reset: 0 });
   const kTiles = m.reg('gemm_kTiles', UInt(12), { reset: 0 });
   const pixBase = m.reg('gemm_pixAddr', UInt(bufs.aw.pix), { reset: 0 });
@@ -61,6 +62,7 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   m.when(start, () => {
     src.set(dec.field('GEMM', 'src'));
     bank.set(dec.field('GEMM', 'bank'));
+    accumulate.set(dec.field('GEMM', 'acc'));
     mCount.set(fM);
     kTiles.set(fK);
     pixBase.set(dec.fit('GEMM', 'pixAddr', bufs.aw.pix));
@@ -178,7 +180,7 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const addrA = accAddress(m, g, bufs, bank, resM);
   const rd = bufs.accbuf.map((col, j) => col.read(`gemm_accq_${j}`, addrA));
   const aValid = reg1('gemm_accValid', outValid);
-  const aFirst = reg1('gemm_accFirst', resTile.eq(0));
+  const aFirst = reg1('gemm_accFirst', resTile.eq(0).and(accumulate.not()));
   const aLast = reg1('gemm_accLast', outValid.and(resRowLast).and(resTile.add(1).eq(kTiles)));
   const aAddr = reg1('gemm_accAddr', addrA, bufs.aw.acc);
   const aOut = Array.from({ length: C }, (_, j) => reg1(`gemm_accOut_${j}`, array.out(arrayPorts.out(j)), g.accWidth));
@@ -194,7 +196,7 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   counters.add('cnt_macs', mux(vec2, m.constant(R * C, UInt(Math.ceil(Math.log2(R * C + 1)))), 0));
   counters.add('cnt_wbuf_rd', ldOn);
   counters.add('cnt_abuf_rd', mux(vec1, m.constant(R, UInt(Math.ceil(Math.log2(R + 1)))), 0));
-  counters.add('cnt_acc_rd', outValid.and(resTile.ne(0)));
+  counters.add('cnt_acc_rd', outValid.and(resTile.ne(0).or(accumulate)));
   counters.add('cnt_acc_wr', aValid);
   return { busy: active };
 }

@@ -30,8 +30,10 @@
 //                                  written to bytes addr .. addr+count-1 of that activation buffer.
 //   STORE buf, dram, addr, count   ABUF0/ABUF1 bytes addr .. addr+count-1 → DRAM, packed B per word from
 //                                  word `dram` (the last word zero-padded).
-//   GEMM  src, bank, mCount, kTiles, wRow, pixAddr, offAddr
-//         for m < mCount, j < C:  acc[bank][m][j] = Σ_{k < kTiles·R} a(m, k) · wbuf[wRow + k][j]
+//   GEMM  src, bank, mCount, kTiles, wRow, pixAddr, offAddr, acc
+//         for m < mCount, j < C:  acc[bank][m][j] = (acc ? acc[bank][m][j] : 0) + Σ_{k < kTiles·R} a(m, k) · wbuf[wRow + k][j]
+//         (acc = 1 continues a sum an earlier GEMM on the same bank and rows began: a reduction split
+//         over several GEMMs, when its input channels or weight rows do not fit the buffers at once)
 //         a(m, k) = offmem[offAddr+k].valid ? abuf[src][pixmem[pixAddr+m] + offmem[offAddr+k].off] : 0
 //         (operands signed, sums wrapping at the accumulator width).
 //   POST  bank, mCount, nValid, chan, dst, dstBase, plane, pool, relu, interval, lcu
@@ -109,7 +111,7 @@ export const FIELDS = {
   op: f(0, 4),
   LOAD: { buf: f(4, 2), dram: f(6, 26), addr: f(32, 24), count: f(56, 24) },
   STORE: { buf: f(4, 2), dram: f(6, 26), addr: f(32, 24), count: f(56, 24) },
-  GEMM: { src: f(4, 1), bank: f(5, 1), mCount: f(6, 16), kTiles: f(22, 12), wRow: f(34, 24), pixAddr: f(58, 16), offAddr: f(74, 16) },
+  GEMM: { src: f(4, 1), bank: f(5, 1), mCount: f(6, 16), kTiles: f(22, 12), wRow: f(34, 24), pixAddr: f(58, 16), offAddr: f(74, 16), acc: f(90, 1) },
   POST: {
     bank: f(4, 1),
     pool: f(5, 1),
@@ -131,7 +133,18 @@ export type Instruction =
   | { op: 'HALT' }
   | { op: 'WAIT'; mask: number }
   | { op: 'LOAD' | 'STORE'; buf: number; dram: number; addr: number; count: number }
-  | { op: 'GEMM'; src: number; bank: number; mCount: number; kTiles: number; wRow: number; pixAddr: number; offAddr: number }
+  | {
+      op: 'GEMM';
+      src: number;
+      bank: number;
+      mCount: number;
+      kTiles: number;
+      wRow: number;
+      pixAddr: number;
+      offAddr: number;
+      /** 1: add to the bank's rows instead of overwriting them (K split over GEMMs; optional, 0 when absent). */
+      acc?: number;
+    }
   | {
       op: 'POST';
       bank: number;
@@ -149,7 +162,7 @@ export type Instruction =
     };
 
 /** Fields that may be left out (0); decode leaves them out when 0, so decode(encode(ins)) equals ins. */
-const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['lcu']);
+const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['lcu', 'acc']);
 
 /** Encode an instruction; throws a RangeError naming the field when a value does not fit. */
 export function encode(ins: Instruction): bigint {

@@ -150,8 +150,8 @@ describe('compile (LeNet-5)', () => {
         try {
           c = compile(sub, cramped);
         } catch (e) {
-          // Models the compiler does not map (a pool not right after a conv, an N tile over 128 rows).
-          expect(String(e)).toMatch(/E142/);
+          // Models the compiler does not map: a pool not right after a conv (E143), a block over the buffers (E142).
+          expect(String(e)).toMatch(/E14[23]/);
           return;
         }
         compiled++;
@@ -182,9 +182,9 @@ describe('compile (LeNet-5)', () => {
     );
   });
 
-  it('rejects a maxpool that is not a 2×2/2 pool directly after a conv2d', () => {
+  it('rejects a maxpool that is not a 2×2/2 pool directly after a conv2d with E143 (no pooling datapath of its own)', () => {
     const bad = { ...model, layers: [model.layers[0]!, { kind: 'maxpool' as const, name: 'p3', k: 3, stride: 3 }] };
-    expect(() => compile(bad, PRESETS.default!)).toThrow(/^E142: Layer .* must directly follow a conv2d/);
+    expect(() => compile(bad, PRESETS.default!)).toThrow(/^E143: Layer 'p3' \(maxpool k=3 s=3\) must be 2×2 stride 2 unpadded directly after a conv2d/);
   });
 });
 
