@@ -256,6 +256,17 @@ export async function compareSchemes(options: CompareOptions): Promise<CompareRe
   checkOptions(options);
   const started = performance.now();
   const vs = variants(options);
+  // Every variant must fit before any injection runs (E162 names the one that does not).
+  for (const v of vs) {
+    try {
+      compile(v.model, v.config);
+    } catch (e) {
+      if (e instanceof DiagnosticError && e.diagnostics[0]?.code === 'E142') {
+        throw new DiagnosticError([msg.protectedTooBig(v.model.name, v.config.name, `too big: ${e.diagnostics[0].message.replace(/^./, (c) => c.toLowerCase())}`)]);
+      }
+      throw e;
+    }
+  }
   const injectors = new Map<string, FaultInjector>();
   const injectorOf = (v: Variant): FaultInjector => {
     let inj = injectors.get(v.label);

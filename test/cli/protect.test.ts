@@ -35,7 +35,7 @@ describe('splitfuse protect', () => {
     { args: ['--scheme', 'dup', '--ratio', '0.1', '--top', '3'], code: 'E160' },
     { args: ['--scheme', 'dup', '--top', '0'], code: 'E102' },
     { args: ['--scheme', 'tmr', '--ratio', '0.1', '--layers', 'pool1'], code: 'E160' },
-    { args: ['--scheme', 'tmr', '--ratio', '1', '--config', 'tiny', '--set', 'weightBufferBytes=512'], code: 'E162' },
+    { args: ['--scheme', 'tmr', '--ratio', '1', '--config', 'tiny', '--set', 'cols=2'], code: 'E162' },
   ])('$args → $code, nothing written', async ({ args, code }) => {
     const dir = tmp();
     const out = path.join(dir, 'p.sfm');
@@ -112,6 +112,7 @@ describe('splitfuse compare', () => {
       [['--fault', 'flip'], 'E164'],
       [['--sites', 'neurons:pool1', '--samples', '2'], 'E164'],
       [['--samples', '0'], 'E102'],
+      [['--schemes', 'none,tmr', '--ratios', '1', '--set', 'cols=2', '--samples', '2'], 'E162'],
     ] as const) {
       const r = await runCli(['compare', '--model', MODEL, '--config', 'tiny', '--nvf-images', '2', '--images', '1', ...args]);
       expect(r.code, args.join(' ')).toBe(2);
