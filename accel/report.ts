@@ -24,6 +24,7 @@ import type { Force, SignalHandle } from '../sim/compile/index.js';
 import { inputToDram, compile, type CompiledModel } from './compiler.js';
 import { estimateEnergy, HOROWITZ_45NM, type EnergyEvents, type EnergyTable } from './energy.js';
 import { modelMacs, runGolden } from './golden.js';
+import { UNLABELLED } from './inputs.js';
 import type { Int8Digit } from './mnist.js';
 import type { Model } from './model.js';
 import { accelMachine, loadImage, readCounters, runModelImage, type ImageRun } from './run.js';
@@ -44,6 +45,12 @@ export interface RunModelOptions {
   readonly onImage?: (index: number, run: ImageRun) => void;
   /** Stuck-at forces (accel/run.ts; a separately compiled variant of the machine): a faulty accelerator. */
   readonly forces?: readonly Force[];
+  /**
+   * Measure the engines' busy cycles per layer with one extra profiled run of the first image (default true).
+   * false: busy cycles are 0 and the per-layer counters come from the first image's own run (a long model
+   * such as the VGG-16 prefix then runs once, not twice).
+   */
+  readonly profile?: boolean;
 }
 
 /** Cycles the engines were busy during a layer's charge (they overlap, so these may sum past the charge). */
@@ -67,8 +74,12 @@ export interface LayerReport {
   readonly utilization: number;
   /** Event counts during the layer's charge (first image). */
   readonly counters: Counts;
-  /** Engine busy cycles during the layer's charge (first image). */
+  /** Engine busy cycles during the layer's charge (first image; 0 without the profiled run). */
   readonly busy: BusyCycles;
+  /** DRAM traffic during the layer's charge (first image): cnt_dram_rd / cnt_dram_wr × bytes per word. */
+  readonly dramBytes: { readonly read: number; readonly written: number };
+  /** Energy estimate of the layer's charge (first image), pJ. */
+  readonly energyPJ: number;
 }
 
 /** Why an image failed the golden check: a differing logit, or a run that did not reach HALT. */
@@ -85,6 +96,8 @@ export interface ModelReport {
   readonly pes: number;
   readonly clockMHz: number;
   readonly images: number;
+  /** false: the inputs have no labels (--random-inputs), correct and accuracy are 0 and mean nothing. */
+  readonly labelled: boolean;
   /** Images whose RTL class (argmax of the RTL logits, lowest index on ties) equals the label. */
   readonly correct: number;
   readonly accuracy: number;
@@ -203,6 +216,7 @@ export function runModel(options: RunModelOptions): ModelReport {
   let cyclesMin = Number.POSITIVE_INFINITY;
   let cyclesMax = 0;
   let seconds = 0;
+  let firstLayerCounters: Counts[] = [];
   images.forEach((digit, index) => {
     const started = performance.now();
     const run = runModelImage(config, compiled, digit.image, { forces: options.forces });
@@ -223,12 +237,17 @@ export function runModel(options: RunModelOptions): ModelReport {
     cyclesMin = Math.min(cyclesMin, run.cycles);
     cyclesMax = Math.max(cyclesMax, run.cycles);
     run.layerCycles.forEach((c, i) => (layerCycleSums[i]! += c));
+    if (index === 0) firstLayerCounters = run.layerCounters;
     for (const c of COUNTER_NAMES) counterSums[c] += run.counters[c];
     options.onImage?.(index, run);
   });
 
   const n = images.length;
-  const profile = profileLayers(config, compiled, images[0]!.image, { maxCycles: cyclesMax, forces: options.forces });
+  const profile: LayerProfile =
+    options.profile === false
+      ? { cycles: [], counters: firstLayerCounters, busy: compiled.layers.map(() => ({ dma: 0, gemm: 0, post: 0 })) }
+      : profileLayers(config, compiled, images[0]!.image, { maxCycles: cyclesMax, forces: options.forces });
+  const bytesPerWord = compiled.geometry.wordBits / 8;
   const layers: LayerReport[] = compiled.layers.map((l, i) => {
     const cycles = layerCycleSums[i]! / n;
     const idealCycles = Math.ceil(l.macs / pes);
@@ -241,6 +260,8 @@ export function runModel(options: RunModelOptions): ModelReport {
       utilization: cycles > 0 ? idealCycles / cycles : 0,
       counters: profile.counters[i]!,
       busy: profile.busy[i]!,
+      dramBytes: { read: profile.counters[i]!.cnt_dram_rd * bytesPerWord, written: profile.counters[i]!.cnt_dram_wr * bytesPerWord },
+      energyPJ: estimateEnergy(energyEvents(config, profile.counters[i]!), table).totalPJ,
     };
   });
   const counters = Object.fromEntries(COUNTER_NAMES.map((c) => [c, counterSums[c] / n])) as Counts;
@@ -250,7 +271,6 @@ export function runModel(options: RunModelOptions): ModelReport {
   const conv = layers.filter((l) => convNames.has(l.name));
   const convCycles = conv.reduce((s, l) => s + l.cycles, 0);
   const totalEnergy = estimateEnergy(energyEvents(config, counterSums), table);
-  const bytesPerWord = compiled.geometry.wordBits / 8;
   const read = counters.cnt_dram_rd * bytesPerWord;
   const written = counters.cnt_dram_wr * bytesPerWord;
   return {
@@ -261,6 +281,7 @@ export function runModel(options: RunModelOptions): ModelReport {
     pes,
     clockMHz: config.clockMHz,
     images: n,
+    labelled: images.every((d) => d.label !== UNLABELLED),
     correct,
     accuracy: correct / n,
     goldenMismatches,

@@ -134,6 +134,8 @@ export interface ImageRun {
   readonly counters: Record<CounterName, number>;
   /** cnt_lcu: rows in which the correction unit corrected (or saw) a disagreement; 0 without a unit. */
   readonly lcuEvents: number;
+  /** Counter deltas over each layer's charge (aligned with compiled.layers). */
+  readonly layerCounters: Record<CounterName, number>[];
 }
 
 /** A generous cycle limit for a compiled model: 64 cycles per instruction plus 4 per DRAM word and MAC row. */
@@ -164,20 +166,26 @@ export function runModelImage(
   let next = 1; // layer 0 starts at cycle 0 (input LOAD charged to it)
   let cycles = 0;
   startCycle.push(0);
+  const marks: Record<CounterName, number>[] = [readCounters(sim)];
   while (cycles < max && done.get() === 0 && fault.get() === 0) {
     while (next < starts.length && pc.get() >= starts[next]!) {
       startCycle.push(cycles);
+      marks.push(readCounters(sim));
       next++;
     }
     sim.step();
     cycles++;
   }
   while (startCycle.length < starts.length) startCycle.push(cycles);
+  const end = readCounters(sim);
+  while (marks.length < starts.length) marks.push(end);
+  marks.push(end);
+  const layerCounters = starts.map((_, i) => Object.fromEntries(COUNTER_NAMES.map((c) => [c, marks[i + 1]![c] - marks[i]![c]])) as Record<CounterName, number>);
   const layerCycles = startCycle.map((s, i) => (i + 1 < startCycle.length ? startCycle[i + 1]! : cycles) - s);
   const out = compiled.outputWord;
   const words = outputWords(compiled);
   const dram: bigint[] = new Array<bigint>(out + words).fill(0n);
   for (let a = out; a < out + words; a++) dram[a] = sim.peekMem(DRAM_MEMORY, a);
   const logits = readOutput(compiled, dram);
-  return { logits, predicted: argmaxLowest(logits), cycles, done: done.get() === 1, fault: fault.get() === 1, layerCycles, counters: readCounters(sim), lcuEvents: readLcuEvents(sim) };
+  return { logits, predicted: argmaxLowest(logits), cycles, done: done.get() === 1, fault: fault.get() === 1, layerCycles, counters: end, lcuEvents: readLcuEvents(sim), layerCounters };
 }

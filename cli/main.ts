@@ -181,9 +181,11 @@ function program(io: CliIO, status: { exitCode: number }): Command {
     .option('--set <key=value>', 'override a configuration field (repeatable), e.g. --set rows=4', collect, [])
     .option('--images <n>', 'test digits to run (1..2004)', '100')
     .option('--offset <k>', 'first test digit', '0')
+    .option('--random-inputs <n>', 'run n seeded random int8 inputs instead of MNIST digits (models without a data set)')
+    .option('--seed <s>', 'seed of --random-inputs', '1')
     .option('--energy-table <file>', 'JSON energy table (fields of HOROWITZ_45NM in accel/energy.ts)')
     .option('--json', 'print {images, accuracy, cyclesPerImage, layers, dramBytes, energyPJ, goldenMismatches, ...} as JSON')
-    .addHelpText('after', '\nExamples:\n  splitfuse run --model models/lenet5-mnist-int8.sfm --config default --images 100\n  splitfuse run --model models/lenet5-mnist-int8.sfm --config tiny --set dramBytesPerCycle=16 --images 20 --json')
+    .addHelpText('after', '\nExamples:\n  splitfuse run --model models/lenet5-mnist-int8.sfm --config default --images 100\n  splitfuse run --model models/lenet5-mnist-int8.sfm --config tiny --set dramBytesPerCycle=16 --images 20 --json\n  splitfuse run --model models/cifar10-cnn-random-int8.sfm --config default --random-inputs 4 --seed 7')
     .action((opts: RunCommandOptions) => {
       status.exitCode = runCommand(opts, io);
     });

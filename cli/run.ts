@@ -6,6 +6,7 @@
 import cliProgress from 'cli-progress';
 import { resolveConfig } from '../accel/config.js';
 import { HOROWITZ_45NM, loadEnergyTable, type EnergyTable } from '../accel/energy.js';
+import { randomInputs } from '../accel/inputs.js';
 import { testImages, type Int8Digit } from '../accel/mnist.js';
 import { readModelFile } from '../accel/model.js';
 import { runModel, type ModelReport, type RunModelOptions } from '../accel/report.js';
@@ -13,6 +14,9 @@ import { DiagnosticError, msg } from '../hdl/diagnostics.js';
 import type { Force } from '../sim/compile/index.js';
 import type { CliIO } from './main.js';
 import { integerOption } from './sim.js';
+
+/** The most --random-inputs of one run. */
+export const MAX_RANDOM_INPUTS = 100_000;
 
 /** Held-out MNIST test digits (accel/mnist.ts testImages): the largest --offset + --images. */
 export const TEST_DIGITS = 2004;
@@ -29,13 +33,19 @@ export interface RunCommandOptions {
   readonly offset?: string | number;
   readonly energyTable?: string;
   readonly json?: boolean;
+  /** Run N seeded random int8 inputs (accel/inputs.ts) instead of MNIST test digits: models without a data set. */
+  readonly randomInputs?: string | number;
+  /** Seed of --random-inputs; default 1. */
+  readonly seed?: string | number;
 }
 
 /** The report of `splitfuse run` as printed with --json: runModel's plus the digits that were run. */
-export type RunReport = ModelReport & { readonly offset: number };
+export type RunReport = ModelReport & { readonly offset: number; readonly seed?: number };
 
 export interface PreparedRun {
   readonly offset: number;
+  /** The seed of --random-inputs (absent: MNIST test digits). */
+  readonly seed?: number;
   readonly digits: Int8Digit[];
   readonly options: Omit<RunModelOptions, 'onImage'>;
 }
@@ -49,11 +59,13 @@ export function prepareRun(opts: RunCommandOptions): PreparedRun {
       msg.usage(`Option '--images' of 'splitfuse run' with --offset ${offset}`, `an integer in 1..${TEST_DIGITS - offset}`, String(images), `there are ${TEST_DIGITS} test digits; lower --offset or --images`),
     ]);
   }
+  const random = opts.randomInputs !== undefined ? integerOption('run', '--random-inputs', opts.randomInputs, 1, MAX_RANDOM_INPUTS) : null;
+  const seed = integerOption('run', '--seed', opts.seed ?? 1, 0, 2 ** 32 - 1);
   const config = resolveConfig({ config: opts.config ?? 'default', set: opts.set ?? [] });
   const energyTable: EnergyTable | undefined = opts.energyTable !== undefined ? loadEnergyTable(opts.energyTable) : undefined;
   const model = readModelFile(opts.model);
-  const digits = testImages(offset + images).slice(offset);
-  return { offset, digits, options: { model, config, images: digits, ...(energyTable ? { energyTable } : {}) } };
+  const digits = random !== null ? randomInputs(model, random, seed) : testImages(offset + images).slice(offset);
+  return { offset: random !== null ? 0 : offset, ...(random !== null ? { seed } : {}), digits, options: { model, config, images: digits, ...(energyTable ? { energyTable } : {}) } };
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
@@ -61,9 +73,20 @@ const int = (x: number): string => Math.round(x).toLocaleString('en-US');
 
 /** The human-readable report. */
 export function runReportText(r: RunReport): string {
-  const rows = r.layers.map((l) => [l.fused ? `${l.name}+${l.fused}` : l.name, int(l.macs), int(l.cycles), int(l.idealCycles), pct(l.utilization), pct(l.busy.gemm / Math.max(1, l.cycles)), pct(l.busy.dma / Math.max(1, l.cycles))]);
-  const head = ['layer', 'MACs', 'cycles', 'ideal', 'util', 'GEMM busy', 'DMA busy'];
-  const all = [head, ...rows, ['total', int(r.macs), int(r.cyclesPerImage), int(Math.ceil(r.macs / r.pes)), pct(r.utilization), '', '']];
+  const rows = r.layers.map((l) => [
+    l.fused ? `${l.name}+${l.fused}` : l.name,
+    int(l.macs),
+    int(l.cycles),
+    int(l.idealCycles),
+    pct(l.utilization),
+    pct(l.busy.gemm / Math.max(1, l.cycles)),
+    pct(l.busy.dma / Math.max(1, l.cycles)),
+    int(l.dramBytes.read),
+    int(l.dramBytes.written),
+    (l.energyPJ / 1e6).toFixed(3),
+  ]);
+  const head = ['layer', 'MACs', 'cycles', 'ideal', 'util', 'GEMM busy', 'DMA busy', 'DRAM rd B', 'DRAM wr B', 'µJ (est.)'];
+  const all = [head, ...rows, ['total', int(r.macs), int(r.cyclesPerImage), int(Math.ceil(r.macs / r.pes)), pct(r.utilization), '', '', int(r.dramBytes.read), int(r.dramBytes.written), (r.energyPJ / 1e6).toFixed(3)]];
   const widths = head.map((_, c) => Math.max(...all.map((row) => row[c]!.length)));
   const line = (row: string[]): string => `  ${row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')}`.trimEnd();
   const last = r.offset + r.images - 1;
@@ -80,9 +103,9 @@ export function runReportText(r: RunReport): string {
     .map(([k, v]) => `${k} ${(v / 1e6).toFixed(3)}`)
     .join(', ');
   return [
-    `${r.model} on '${r.config}' (${r.rows}×${r.cols} PEs, ${r.clockMHz} MHz): ${r.images} test digits ${r.offset}..${last}, RTL in the compiled simulator`,
+    `${r.model} on '${r.config}' (${r.rows}×${r.cols} PEs, ${r.clockMHz} MHz): ${r.labelled ? `${r.images} test digits ${r.offset}..${last}` : `${r.images} random inputs (seed ${r.seed ?? '?'})`}, RTL in the compiled simulator`,
     ...all.map((row, i) => (i === all.length - 1 ? [line(widths.map((w) => '-'.repeat(w))), line(row)] : [line(row)])).flat(),
-    `  accuracy:            ${pct(r.accuracy)} (${r.correct}/${r.images})`,
+    `  accuracy:            ${r.labelled ? `${pct(r.accuracy)} (${r.correct}/${r.images})` : 'none (random inputs have no labels)'}`,
     `  bit-exact vs golden: ${r.images - r.goldenMismatches}/${r.images} images${mismatchText}`,
     `  cycles/image:        ${cycles} = ${r.timeUsPerImage.toFixed(1)} µs at ${r.clockMHz} MHz`,
     `  utilisation:         ${pct(r.utilization)} overall${r.convUtilization === null ? '' : `, ${pct(r.convUtilization)} in conv layers`} (ideal = ceil(MACs/PEs); array MACs incl. padding ${int(r.arrayMacs)})`,
@@ -119,7 +142,7 @@ export function runCommand(opts: RunCommandOptions, io: CliIO, run: { readonly f
   } finally {
     bar?.stop();
   }
-  const full: RunReport = { ...report, offset: prepared.offset };
+  const full: RunReport = { ...report, offset: prepared.offset, ...(prepared.seed !== undefined ? { seed: prepared.seed } : {}) };
   io.stdout(opts.json ? `${JSON.stringify(full, null, 2)}\n` : runReportText(full));
   return report.goldenMismatches === 0 ? 0 : 1;
 }
