@@ -2,7 +2,6 @@
 // (accel/protect/nvf.ts computeNvf) over MNIST test digits, with a ranking, and optionally the check of one
 // layer's ranking against single-bit accumulator flips injected into the RTL (accel/protect/neuron-faults.ts
 // validateNvfOnRtl). This file validates the options, shows a progress bar and formats the report.
-import cliProgress from 'cli-progress';
 import { resolveConfig } from '../accel/config.js';
 import { testImages } from '../accel/mnist.js';
 import { readModelFile } from '../accel/model.js';
@@ -11,6 +10,7 @@ import { computeNvf, DEFAULT_PIXELS_PER_CHANNEL, type NvfReport } from '../accel
 import { DiagnosticError, msg } from '../hdl/diagnostics.js';
 import type { CliIO } from './main.js';
 import { TEST_DIGITS } from './run.js';
+import { progressBar } from './progress.js';
 import { integerOption } from './sim.js';
 
 /** The options as commander hands them over (strings), or numbers from a library caller. */
@@ -43,22 +43,6 @@ export interface NvfCommandReport {
   readonly validation: NvfValidation | null;
   /** Wall-clock seconds of the NVF analysis and of the RTL validation (informational). */
   readonly seconds: { readonly nvf: number; readonly validation: number | null };
-}
-
-/** A cli-progress bar shown once the work has lasted half a second. */
-function progressBar(stream: NodeJS.WriteStream | undefined, label: string): { update: (done: number, total: number) => void; stop: () => void } {
-  const started = performance.now();
-  let bar: cliProgress.SingleBar | null = null;
-  return {
-    update: (done, total) => {
-      if (!stream || (!bar && performance.now() - started < 500)) return;
-      if (!bar) {
-        bar = new cliProgress.SingleBar({ stream, format: `${label} |{bar}| {value}/{total}, ETA {eta}s`, hideCursor: true }, cliProgress.Presets.shades_classic);
-        bar.start(total, done);
-      } else bar.update(done);
-    },
-    stop: () => bar?.stop(),
-  };
 }
 
 /** Validate the options, run the analysis (and the validation); the library calls are what tests exercise. */

@@ -4,7 +4,6 @@
 // never overwritten without --force.
 import fs from 'node:fs';
 import path from 'node:path';
-import cliProgress from 'cli-progress';
 import { compile } from '../accel/compiler.js';
 import { resolveConfig, type AccelConfig } from '../accel/config.js';
 import { runGolden } from '../accel/golden.js';
@@ -23,6 +22,7 @@ import { DiagnosticError, msg } from '../hdl/diagnostics.js';
 import { build } from '../hdl/dsl/index.js';
 import type { CliIO } from './main.js';
 import { TEST_DIGITS } from './run.js';
+import { progressBar } from './progress.js';
 import { integerOption } from './sim.js';
 
 const protectBad = (option: string, expected: string, found: string, hint: string): DiagnosticError => new DiagnosticError([msg.protectOption(option, expected, found, hint)]);
@@ -58,35 +58,6 @@ function writeAtomically(file: string, data: Uint8Array | string): void {
     fs.rmSync(tmp, { force: true });
     throw new DiagnosticError([msg.unwritableFile('Output file', file, (e as NodeJS.ErrnoException).code ?? String(e))]);
   }
-}
-
-/** Seconds between progress lines on stderr when there is no terminal (CI, a batch job, a pipe). */
-const PROGRESS_LINE_SECONDS = 30;
-
-/**
- * A progress bar on a terminal that appears after half a second; without a terminal, given `lines`, a line
- * every PROGRESS_LINE_SECONDS with the count and an estimate of the time left.
- */
-function progressBar(stream: NodeJS.WriteStream | undefined, label: string, lines?: (text: string) => void): { update: (done: number, total: number, what?: string) => void; stop: () => void } {
-  const started = performance.now();
-  let bar: cliProgress.SingleBar | null = null;
-  let lastLine = started;
-  return {
-    update: (done, total, what = '') => {
-      const now = performance.now();
-      if (!stream && lines && now - lastLine >= PROGRESS_LINE_SECONDS * 1000 && done < total) {
-        lastLine = now;
-        const left = ((now - started) / 1000 / Math.max(1, done)) * (total - done);
-        lines(`${label}: ${done}/${total}${what ? ` (${what})` : ''}, about ${Math.ceil(left)} s left\n`);
-      }
-      if (!stream || (!bar && now - started < 500)) return;
-      if (!bar) {
-        bar = new cliProgress.SingleBar({ stream, format: `${label} |{bar}| {value}/{total} {what} ETA {eta}s`, hideCursor: true }, cliProgress.Presets.shades_classic);
-        bar.start(total, done, { what });
-      } else bar.update(done, { what });
-    },
-    stop: () => bar?.stop(),
-  };
 }
 
 /** Read the ranking from `splitfuse nvf --json` output, or compute it. */
