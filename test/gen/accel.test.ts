@@ -207,6 +207,44 @@ describe('accelerator RTL', () => {
     expect(posts[0]![1]).toBeLessThanOrEqual(second![1]);
   });
 
+  it('continues a sum with GEMM acc = 1: two GEMMs of 2 and 3 K tiles on one bank equal one GEMM of 5 (RTL = interpreter)', () => {
+    const sizes: AccelSizes = { imemDepth: 8, pixDepth: 16, offDepth: 32, pmemDepth: 4, dramWords: 16 };
+    const g = accelGeometry(tiny, sizes);
+    const random = rng(77);
+    const base: ProgramImage = {
+      program: [],
+      pixmem: Array.from({ length: 16 }, (_, i) => i),
+      offmem: Array.from({ length: 32 }, (_, i) => encodeOffset(i % 7 === 3 ? null : i)),
+      pmem: [0n, 0n, 0n, 0n],
+      dram: new Array<bigint>(16).fill(0n),
+    };
+    // Weights and activations: LOADed from DRAM first (wbuf rows 0..19, abuf0 0..47).
+    const weights = Array.from({ length: 20 }, () => Array.from({ length: g.cols }, () => random.int(-128, 127)));
+    const acts = Array.from({ length: 48 }, () => random.int(-128, 127));
+    const wWords = packWeightRows(weights, g);
+    const aWords = packElements(acts, g);
+    const dram = [...wWords, ...aWords];
+    const loads: Instruction[] = [
+      { op: 'LOAD', buf: 0, dram: 0, addr: 0, count: 20 },
+      { op: 'LOAD', buf: 1, dram: wWords.length, addr: 0, count: 48 },
+      { op: 'WAIT', mask: 1 },
+    ];
+    const sz = { ...sizes, dramWords: dram.length };
+    const split: ProgramImage = {
+      ...base,
+      dram,
+      program: [...loads, { op: 'GEMM', src: 0, bank: 1, mCount: 9, kTiles: 2, wRow: 0, pixAddr: 0, offAddr: 0 }, { op: 'GEMM', src: 0, bank: 1, mCount: 9, kTiles: 3, wRow: 8, pixAddr: 0, offAddr: 8, acc: 1 }, { op: 'HALT' }],
+    };
+    const whole: ProgramImage = { ...split, program: [...loads, { op: 'GEMM', src: 0, bank: 1, mCount: 9, kTiles: 5, wRow: 0, pixAddr: 0, offAddr: 0 }, { op: 'HALT' }] };
+    const run = runOnRtl(tiny, sz, split);
+    expectSameState(tiny, sz, split, run);
+    const want = interpret(tiny, whole).acc[1]!.slice(0, 9);
+    for (let m = 0; m < 9; m++) expect(Array.from({ length: g.cols }, (_, j) => run.sim.peekMem(`accel.accbuf_${j}`, g.accRows + m)), `row ${m}`).toEqual(want[m]);
+    expect(want.some((row) => row.some((v) => v !== 0n))).toBe(true);
+    // Both GEMMs' results read the bank: 9 rows × (1 + 2) tiles after the first GEMM's first tile.
+    expect(run.counters.cnt_acc_rd).toBe(9 * 1 + 9 * 3);
+  });
+
   it('equals the interpreter on random valid programs over random small configurations (R, C in 1..4, int8/int16)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 1 << 30 }), (seed) => {
