@@ -51,7 +51,7 @@ describe('splitfuse run', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^lenet5-mnist-int8 on 'default' \(8×8 PEs, 200 MHz\): 2 test digits 5\.\.6/);
-    expect(r.stdout).toMatch(/^\s+layer\s+MACs\s+cycles\s+ideal\s+util\s+GEMM busy\s+DMA busy$/m);
+    expect(r.stdout).toMatch(/^\s+layer\s+MACs\s+cycles\s+ideal\s+util\s+GEMM busy\s+DMA busy\s+DRAM rd B\s+DRAM wr B\s+µJ \(est\.\)$/m);
     expect(r.stdout).toMatch(/^\s+conv1\+pool1\s+86,400\s+[\d,]+\s+1,350\s+\d+\.\d%/m);
     expect(r.stdout).toMatch(/^\s+fc3\s+840\s/m);
     expect(r.stdout).toMatch(/^\s+total\s+281,640\s/m);
@@ -60,6 +60,25 @@ describe('splitfuse run', () => {
     expect(r.stdout).toMatch(/cycles\/image: +[\d,]+ = \d+\.\d µs at 200 MHz/);
     expect(r.stdout).toMatch(/DRAM bytes\/image: +[\d,]+ read, [\d,]+ written/);
     expect(r.stdout).toMatch(/energy\/image: +\d+\.\d{3} µJ \(estimate, 45 nm Horowitz table\)/);
+  });
+
+  it('--random-inputs N --seed S: a model without a data set (the CIFAR zoo CNN, streamed through DRAM), golden-checked, no accuracy', async () => {
+    const args = ['run', '--model', 'models/cifar10-cnn-random-int8.sfm', '--config', 'tiny', '--random-inputs', '2', '--seed', '5'];
+    const r = await run(args);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^cifar10-cnn-random-int8 on 'tiny' \(4×4 PEs, 100 MHz\): 2 random inputs \(seed 5\)/);
+    expect(r.stdout).toContain('accuracy:            none (random inputs have no labels)');
+    expect(r.stdout).toContain('bit-exact vs golden: 2/2 images\n');
+    expect(r.stdout).toMatch(/^\s+conv2\+pool2\s+1,179,648\s+[\d,]+\s+[\d,]+\s+\d+\.\d%\s+\d+\.\d%\s+\d+\.\d%\s+[1-9][\d,]*\s+[1-9][\d,]*\s+\d+\.\d{3}$/m);
+    // The same seed gives the same inputs, so the same JSON figures.
+    const a = JSON.parse((await run([...args, '--json'])).stdout);
+    expect(a.seed).toBe(5);
+    expect(a.labelled).toBe(false);
+    expect(a.layers.reduce((s: number, l: { dramBytes: { read: number } }) => s + l.dramBytes.read, 0)).toBe(a.dramBytes.read);
+    const bad = await run(['run', '--model', 'models/cifar10-cnn-random-int8.sfm', '--random-inputs', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--random-inputs/);
   });
 
   it('exit code 1 and the first mismatch when the RTL differs from the golden model (a stuck-at fault)', () => {
