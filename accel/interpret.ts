@@ -8,7 +8,7 @@
 // instruction, the field and the bad value, so a compiler bug surfaces here first. WAIT is a no-op
 // (there is no timing); execution ends at HALT.
 import { accelGeometry, type AccelGeometry, type AccelHardwareConfig } from '../gen/accel/config.js';
-import { OFF_VALID, type Instruction } from '../gen/accel/isa.js';
+import { OFF_VALID, zeroPointLo, type Instruction } from '../gen/accel/isa.js';
 import { requantize } from './quant.js';
 import { LCU, LCU_GROUP_SIZE } from './model.js';
 import { lcuCombine } from './protect/lcu.js';
@@ -111,10 +111,16 @@ export function interpret(config: AccelHardwareConfig, image: ProgramImage, opti
       case 'STORE': {
         const buf = abufOf(where, ins.buf, abuf);
         const words = Math.ceil(ins.count / P);
+        // The lanes past `count` hold the fill element (int8 bits, sign-extended to the element width).
+        const fill = BigInt(Number(BigInt.asIntN(8, BigInt(ins.fill ?? 0)))) & laneMask;
         for (let w = 0; w < words; w++) {
           let word = 0n;
-          for (let k = 0; k < P && w * P + k < ins.count; k++) {
+          for (let k = 0; k < P; k++) {
             const a = ins.addr + w * P + k;
+            if (w * P + k >= ins.count) {
+              word |= fill << BigInt(k * bits);
+              continue;
+            }
             check(where, 'activation address addr + e', a, g.abufDepth);
             word |= (BigInt(buf[a]!) & laneMask) << BigInt(k * bits);
           }
@@ -153,11 +159,11 @@ export function interpret(config: AccelHardwareConfig, image: ProgramImage, opti
       }
       case 'POST': {
         if (ins.nValid > C) throw new RangeError(`${where}: nValid must be at most C = ${C}, not ${ins.nValid}`);
-        if (ins.pool && ins.mCount % 4 !== 0) throw new RangeError(`${where}: mCount must be a multiple of 4 with pool, not ${ins.mCount}`);
+        const span = ins.pool ? 4 << (ins.window ?? 0) : 1;
+        if (ins.pool && ins.mCount % span !== 0) throw new RangeError(`${where}: mCount must be a multiple of the pool window ${span} with pool, not ${ins.mCount}`);
         if (ins.mCount > g.accRows) throw new RangeError(`${where}: mCount must be at most ${g.accRows} (accumulator rows), not ${ins.mCount}`);
         const dst = abuf[ins.dst]!;
-        const groups = ins.pool ? ins.mCount / 4 : ins.mCount;
-        const span = ins.pool ? 4 : 1;
+        const groups = ins.mCount / span;
         const lcuOn = ins.lcu === 1 && g.protection !== 'none';
         const bank = lcuOn ? correctedRows(where, g, image, ins.chan, ins.nValid, acc[ins.bank]!.slice(0, ins.mCount)) : acc[ins.bank]!;
         const codes = lcuOn ? columnCodes(g, image, ins.chan, ins.nValid) : null;
@@ -166,10 +172,10 @@ export function interpret(config: AccelHardwareConfig, image: ProgramImage, opti
           check(where, 'pmem entry chan + j', ins.chan + j, image.pmem.length);
           if (codes?.[j] === LCU.copy) continue;
           const out = logical++;
-          const { bias, b, c } = decodeParamWord(image.pmem[ins.chan + j]!);
+          const { bias, b, c, zeroPoint } = decodeParamWord(image.pmem[ins.chan + j]!, g.protection);
           for (let q = 0; q < groups; q++) {
             let v = -Infinity;
-            for (let r = 0; r < span; r++) v = Math.max(v, requantLane(bank[q * span + r]![j]! + BigInt(bias), b, c, bits, ins.relu === 1));
+            for (let r = 0; r < span; r++) v = Math.max(v, requantLane(bank[q * span + r]![j]! + BigInt(bias), b, c, bits, ins.relu === 1, zeroPoint));
             const addr = ins.dstBase + out * ins.plane + q;
             check(where, 'destination dstBase + j·plane + q', addr, g.abufDepth);
             dst[addr] = v;
@@ -212,18 +218,19 @@ function abufOf(where: string, buf: number, abuf: [Int32Array, Int32Array]): Int
   return abuf[buf - 1]!;
 }
 
-/** {bias, b, c} of a pmem word (the inverse of isa.ts encodeParam). */
-export function decodeParamWord(word: bigint): { bias: number; b: number; c: number } {
-  return { bias: Number(BigInt.asIntN(32, word >> 37n)), b: Number((word >> 6n) & 0x7fffffffn), c: Number(word & 63n) };
+/** {bias, b, c, zeroPoint} of a pmem word of a machine with this protection (the inverse of isa.ts encodeParam | encodeZeroPoint). */
+export function decodeParamWord(word: bigint, protection = 'none'): { bias: number; b: number; c: number; zeroPoint: number } {
+  return { bias: Number(BigInt.asIntN(32, word >> 37n)), b: Number((word >> 6n) & 0x7fffffffn), c: Number(word & 63n), zeroPoint: Number(BigInt.asIntN(8, word >> BigInt(zeroPointLo(protection)))) };
 }
 
 /**
- * One requantization as the POST lane computes it: accel/quant.ts's requantize for c >= 1; c = 0
- * means no rounding term (floor(z·b), clamped, ReLU), which requantize does not define.
+ * One requantization as the POST lane computes it: accel/quant.ts's requantize to int16 for c >= 1 (c = 0
+ * means no rounding term, floor(z·b), which requantize does not define), then + zeroPoint, clamped to the
+ * element width, ReLU at the zero point: for int8 exactly accel/golden.ts requantizeInt8.
  */
-export function requantLane(z: bigint, b: number, c: number, bits: 8 | 16, relu: boolean): number {
-  if (c >= 1) return requantize(z, { b, c }, { bits, relu });
+export function requantLane(z: bigint, b: number, c: number, bits: 8 | 16, relu: boolean, zeroPoint = 0): number {
+  const lane = c >= 1 ? requantize(z, { b, c }, { bits: 16, relu: false }) : Math.min(32767, Math.max(-32768, Number(z * BigInt(b))));
   const hi = 2 ** (bits - 1) - 1;
-  const v = Math.min(hi, Math.max(-hi - 1, Number(z * BigInt(b))));
-  return relu && v < 0 ? 0 : v;
+  const v = Math.min(hi, Math.max(-hi - 1, lane + zeroPoint));
+  return relu && v < zeroPoint ? zeroPoint : v;
 }

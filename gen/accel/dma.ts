@@ -14,7 +14,7 @@
 //   LOAD ABUF  the buffer's write port takes one element per cycle, so words are requested one every P
 //              cycles and unpacked into P consecutive writes: about count + dramLatency + 1 cycles.
 //   STORE      reads one element per cycle from copy 0, packs P per word and writes each full word (the
-//              last one zero-padded): count + 2 cycles.
+//              last one padded with the instruction's fill element): count + 2 cycles.
 import { Bool, cat, mux, UInt, type ModuleBuilder, type Value } from '../../hdl/dsl/index.js';
 import { BUF } from './isa.js';
 import { DRAM_ADDR_BITS, fitU, sliceWords, splitWords, type AccelGeometry } from './config.js';
@@ -166,9 +166,19 @@ export function buildDma(m: ModuleBuilder, g: AccelGeometry, bufs: Buffers, ctl:
     rdLeft.set(rdLeft.sub(1).trunc(COUNT_BITS).asUnsigned());
     rdAddr.set(rdAddr.add(1).trunc(bufs.aw.abuf));
   });
+  // The lanes of a word start out holding the STORE's fill element (the map's padding value, isa.ts), so the
+  // last word's lanes past `count` carry it into DRAM.
+  if (P > 1) {
+    const fillReg = m.reg('dma_fill', UInt(g.bits), { reset: 0 });
+    const fillNow = dec.field('STORE', 'fill').asSigned().resize(g.bits).asUnsigned();
+    m.when(start, () => {
+      fillReg.set(fillNow);
+      lanes.forEach((l) => l.set(fillNow));
+    });
+    m.when(got, () => lanes.forEach((l, k) => l.set(mux(wordDone, fillReg, laneNow[k]!))));
+  }
   m.when(got, () => {
     if (packIdx) packIdx.set(mux(wordDone, 0, packIdx.add(1).trunc(laneBits)));
-    lanes.forEach((l, k) => l.set(mux(wordDone, 0, laneNow[k]!)));
   });
   m.when(wordDone, () => wrPtr.set(wrPtr.add(1).trunc(DRAM_ADDR_BITS)));
 

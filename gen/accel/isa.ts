@@ -13,7 +13,9 @@
 //   pmem    69-bit entries (72 with a dup/tmr correction unit, 79 with a split one), one per (physical) output channel of each layer: bias (bits 68..37, int32),
 //           dyadic multiplier b (bits 36..6, uint31), shift c (bits 5..0) — see accel/quant.ts — and for
 //           the correction unit the channel's LCU code (bits 71..69: accel/model.ts LCU) and split bound
-//           byte (bits 78..72: e and the one-sided flag, accel/protect/lcu.ts).
+//           byte (bits 78..72: e and the one-sided flag, accel/protect/lcu.ts); then, on every machine since issue
+//           12, the layer's output zero point z_out (int8, 8 bits right above those: bits 76..69 without a
+//           correction unit, 79..72 with dup/tmr, 86..79 with split; isa.ts zeroPointLo, encodeZeroPoint).
 //
 // Engines. The controller issues instructions in order; LOAD/STORE go to the DMA engine, GEMM to the
 // GEMM engine, POST to the post-processing engine. An instruction waits until its engine is idle, then
@@ -28,8 +30,9 @@
 //                                  the row at byte j mod B of word j div B; written to wbuf row addr + r.
 //                                  buf = ABUF0/ABUF1: `count` bytes packed B per word from word `dram`,
 //                                  written to bytes addr .. addr+count-1 of that activation buffer.
-//   STORE buf, dram, addr, count   ABUF0/ABUF1 bytes addr .. addr+count-1 → DRAM, packed B per word from
-//                                  word `dram` (the last word zero-padded).
+//   STORE buf, dram, addr, count, fill   ABUF0/ABUF1 bytes addr .. addr+count-1 → DRAM, packed B per word
+//                                  from word `dram`, the last word's remaining lanes holding `fill` (int8,
+//                                  sign-extended; 0 when absent): a feature map's padding value (its zero point).
 //   GEMM  src, bank, mCount, kTiles, wRow, pixAddr, offAddr, acc
 //         for m < mCount, j < C:  acc[bank][m][j] = (acc ? acc[bank][m][j] : 0) + Σ_{k < kTiles·R} a(m, k) · wbuf[wRow + k][j]
 //         (acc = 1 continues a sum an earlier GEMM on the same bank and rows began: a reduction split
@@ -40,7 +43,10 @@
 //         for j < nValid: {bias, b, c} = pmem[chan + j];
 //         v(m, j) = requantize(a(m, j) + bias, {b, c}, relu) (accel/quant.ts), a(m, j) = acc[bank][m][j];
 //         pool = 0: abuf[dst][dstBase + j*plane + m] = v(m, j)
-//         pool = 1: abuf[dst][dstBase + j*plane + q] = max(v(4q..4q+3, j))   (mCount a multiple of 4)
+//         pool = 1: abuf[dst][dstBase + j*plane + q] = max(v(Gq..Gq+G-1, j))   G = 4·2^window rows per
+//                   window (window = 0: 4, the 2×2 pool), mCount a multiple of G
+//         requantize(z, {b, c}, zp) = clamp(round_half_up(z·b/2^c) + zp), ReLU max(·, zp) (zp = pmem[chan+j]'s
+//         zero point; accel/golden.ts requantizeInt8)
 //         lcu = 1 (a machine with a correction unit, config protection != none; accel/protect/lcu.ts): the
 //         codes of pmem[chan + j] group the columns; a head column j of the machine's scheme takes
 //         a(m, j) = lcuCombine(code, acc[m][j], acc[m][j+1], acc[m][j+2], bound), copy columns are skipped
@@ -89,8 +95,10 @@ export const OFF_VALID = 1 << 16;
 export const PARAM_BITS = 69;
 /** pmem width with a split correction unit: also the LCU code and split bound (dup/tmr: the code only, 72). */
 export const PARAM_BITS_LCU = 79;
-/** The pmem width of a machine: the LCU fields exist only where the unit does, the bound only for split. */
-export const paramBits = (protection: string): number => (protection === 'none' ? PARAM_BITS : protection === 'split' ? PARAM_BITS_LCU : PARAM_BITS + 3);
+/** Lowest bit of the output zero point (int8, 8 bits) of a machine's pmem words: right above its other fields. */
+export const zeroPointLo = (protection: string): number => (protection === 'none' ? PARAM_BITS : protection === 'split' ? PARAM_BITS_LCU : PARAM_BITS + 3);
+/** The pmem width of a machine: the LCU fields exist only where the unit does, the bound only for split; then the zero point. */
+export const paramBits = (protection: string): number => zeroPointLo(protection) + 8;
 
 export const OP = { HALT: 0, LOAD: 1, STORE: 2, GEMM: 3, POST: 4, WAIT: 5 } as const;
 export type OpName = keyof typeof OP;
@@ -110,7 +118,7 @@ const f = (lo: number, width: number): Field => ({ lo, width });
 export const FIELDS = {
   op: f(0, 4),
   LOAD: { buf: f(4, 2), dram: f(6, 26), addr: f(32, 24), count: f(56, 24) },
-  STORE: { buf: f(4, 2), dram: f(6, 26), addr: f(32, 24), count: f(56, 24) },
+  STORE: { buf: f(4, 2), dram: f(6, 26), addr: f(32, 24), count: f(56, 24), fill: f(80, 8) },
   GEMM: { src: f(4, 1), bank: f(5, 1), mCount: f(6, 16), kTiles: f(22, 12), wRow: f(34, 24), pixAddr: f(58, 16), offAddr: f(74, 16), acc: f(90, 1) },
   POST: {
     bank: f(4, 1),
@@ -124,6 +132,7 @@ export const FIELDS = {
     mCount: f(68, 16),
     interval: f(84, 8),
     lcu: f(92, 1),
+    window: f(93, 3),
   },
   WAIT: { mask: f(4, 3) },
   HALT: {},
@@ -132,7 +141,16 @@ export const FIELDS = {
 export type Instruction =
   | { op: 'HALT' }
   | { op: 'WAIT'; mask: number }
-  | { op: 'LOAD' | 'STORE'; buf: number; dram: number; addr: number; count: number }
+  | { op: 'LOAD'; buf: number; dram: number; addr: number; count: number }
+  | {
+      op: 'STORE';
+      buf: number;
+      dram: number;
+      addr: number;
+      count: number;
+      /** The element the last word's lanes beyond `count` hold (int8 two's complement bits, sign-extended; optional, 0). */
+      fill?: number;
+    }
   | {
       op: 'GEMM';
       src: number;
@@ -159,10 +177,12 @@ export type Instruction =
       interval: number;
       /** 1: the correction unit groups the columns (optional when encoding; 0 when absent). */
       lcu?: number;
+      /** With pool = 1: the window is 4·2^window consecutive rows (optional; 0 = the 2×2 window of 4 rows). */
+      window?: number;
     };
 
 /** Fields that may be left out (0); decode leaves them out when 0, so decode(encode(ins)) equals ins. */
-const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['lcu', 'acc']);
+const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['lcu', 'acc', 'fill', 'window']);
 
 /** Encode an instruction; throws a RangeError naming the field when a value does not fit. */
 export function encode(ins: Instruction): bigint {
@@ -207,4 +227,13 @@ export function encodeOffset(offset: number | null): number {
   if (offset === null) return 0;
   if (!Number.isInteger(offset) || offset < 0 || offset >= 2 ** 16) throw new RangeError(`offset must be in 0..65535, not ${offset}`);
   return OFF_VALID | offset;
+}
+
+/**
+ * The output zero point field of a pmem entry on a machine with this protection (OR it into encodeParam's word):
+ * added after requantization, ReLU clamps at it (accel/golden.ts requantizeInt8).
+ */
+export function encodeZeroPoint(zeroPoint: number, protection: string): bigint {
+  if (!Number.isInteger(zeroPoint) || zeroPoint < -128 || zeroPoint > 127) throw new RangeError(`zero point must be an int8, not ${zeroPoint}`);
+  return BigInt.asUintN(8, BigInt(zeroPoint)) << BigInt(zeroPointLo(protection));
 }

@@ -30,7 +30,7 @@ import { Bool, mux, UInt, SInt, type ModuleBuilder, type Value } from '../../hdl
 import { requant, REQUANT_BIAS_BITS, REQUANT_SHIFT_BITS } from '../requant.js';
 import { fitU, type AccelGeometry } from './config.js';
 import { lcu as correctionUnit, LCU_BOUND_BITS, LCU_CODE_BITS } from '../protect/lcu.js';
-import { PARAM_BITS } from './isa.js';
+import { PARAM_BITS, zeroPointLo } from './isa.js';
 import { accAddress, type AbufWrite, type Buffers } from './buffers.js';
 import type { Controller } from './controller.js';
 import type { Counters } from './counters.js';
@@ -40,7 +40,9 @@ export interface PostEngine {
   readonly abufWrite: AbufWrite;
 }
 
-const PERIOD_BITS = 11;
+const PERIOD_BITS = 18;
+/** Rows of a pool window: 4·2^window (isa.ts POST), at most 512. */
+const WINDOW_ROW_BITS = 9;
 
 /** Build the POST engine. */
 export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffers, ctl: Controller, counters: Counters): PostEngine {
@@ -51,7 +53,6 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
 
   const active = m.reg('post_active', Bool, { reset: 0 });
   const bank = m.reg('post_bank', Bool, { reset: 0 });
-  const pool = m.reg('post_pool', Bool, { reset: 0 });
   const relu = m.reg('post_relu', Bool, { reset: 0 });
   const nValid = m.reg('post_nValid', UInt(8), { reset: 0 });
   const chan = m.reg('post_chan', UInt(bufs.aw.pmem), { reset: 0 });
@@ -67,19 +68,22 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const fN = dec.field('POST', 'nValid');
   const fI = dec.field('POST', 'interval');
   const ivl = mux(fI.eq(0), 1, fI).zext(PERIOD_BITS);
-  const span = mux(fPool, ivl.shl(2), ivl).trunc(PERIOD_BITS);
+  // A pool window is 4·2^window rows: log2 of it is window + 2.
+  const winLog = dec.field('POST', 'window').zext(4).add(2).trunc(4);
+  const span = mux(fPool, ivl.shl(winLog), ivl).trunc(PERIOD_BITS);
+  const winLast = m.reg('post_winLast', UInt(WINDOW_ROW_BITS), { reset: 0 });
   const n = fN.zext(PERIOD_BITS);
   m.when(start, () => {
     active.set(1);
     bank.set(dec.field('POST', 'bank'));
-    pool.set(fPool);
     relu.set(dec.field('POST', 'relu'));
     nValid.set(fN);
     chan.set(dec.fit('POST', 'chan', bufs.aw.pmem));
     dst.set(dec.field('POST', 'dst'));
     dstBase.set(dec.fit('POST', 'dstBase', awA));
     plane.set(dec.fit('POST', 'plane', awA));
-    groups.set(mux(fPool, fM.shr(2), fM));
+    groups.set(mux(fPool, fM.shr(winLog), fM));
+    winLast.set(mux(fPool, m.constant(1, UInt(WINDOW_ROW_BITS + 1)).shl(winLog).sub(1).trunc(WINDOW_ROW_BITS).asUnsigned(), 0));
     interval.set(ivl.trunc(8));
     period.set(mux(span.gt(n), span, n));
   });
@@ -88,7 +92,7 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const gRead = m.reg('post_group', UInt(16), { reset: 0 });
   const slot = m.reg('post_slot', UInt(PERIOD_BITS), { reset: 0 });
   const rdOn = m.reg('post_rdOn', Bool, { reset: 0 });
-  const rdRow = m.reg('post_rdRow', UInt(2), { reset: 0 });
+  const rdRow = m.reg('post_rdRow', UInt(WINDOW_ROW_BITS), { reset: 0 });
   const gap = m.reg('post_gap', UInt(8), { reset: 0 });
   const rowPtr = m.reg('post_row', UInt(16), { reset: 0 });
   // ---- correction unit: loading its column codes (only on a machine with one) ----
@@ -133,7 +137,7 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   }
   const inRows = active.and(gRead.lt(groups)).and(loading.not());
   const readNow = m.wire('post_readNow', inRows.and(rdOn).and(gap.eq(0)));
-  const groupLastRow = mux(pool, rdRow.eq(3), 1);
+  const groupLastRow = rdRow.eq(winLast);
   const groupEnd = inRows.and(slot.add(1).eq(period));
   m.when(start, () => {
     gRead.set(0);
@@ -145,7 +149,7 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   }).elseWhen(inRows, () => {
     m.when(readNow, () => {
       rowPtr.set(rowPtr.add(1).trunc(16));
-      rdRow.set(rdRow.add(1).trunc(2));
+      rdRow.set(rdRow.add(1).trunc(WINDOW_ROW_BITS));
       gap.set(interval.sub(1).asUnsigned().trunc(8));
       m.when(groupLastRow, () => rdOn.set(0));
     }).elseWhen(gap.ne(0), () => gap.set(gap.sub(1).asUnsigned().trunc(8)));
@@ -227,15 +231,21 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const wa1 = m.reg('post_wa1', UInt(awA), { reset: 0 });
   wa1.set(serAddr);
 
-  // ---- requantization lane (gen/requant.ts, REQUANT_LATENCY = 2): q = requantize(z + bias, {b, c}) ----
-  const lane = m.instance('requant', requant({ accWidth: g.accWidth, outBits: g.bits }), {
+  // ---- requantization lane (gen/requant.ts, REQUANT_LATENCY = 2): q = requantize(z + bias, {b, c}) to int16,
+  // then + the output zero point zp, clamped to the element width, ReLU at zp (accel/golden.ts requantizeInt8:
+  // clamping to int16 first changes nothing, |zp| <= 128). The zero point travels alongside the lane. ----
+  const lane = m.instance('requant', requant({ accWidth: g.accWidth, outBits: 16 }), {
     acc: z1,
     bias: param.slice(37, REQUANT_BIAS_BITS).asSigned(),
     mult: param.slice(6, 31),
     shift: param.slice(0, REQUANT_SHIFT_BITS),
-    relu,
+    relu: m.constant(0, Bool),
     valid_in: v1,
   });
+  const zp2 = m.reg('post_zp2', SInt(8), { reset: 0 });
+  zp2.set(param.slice(zeroPointLo(g.protection), 8).asSigned());
+  const zp3 = m.reg('post_zp3', SInt(8), { reset: 0 });
+  zp3.set(zp2);
   const v2 = m.reg('post_v2', Bool, { reset: 0 });
   v2.set(v1);
   const wa2 = m.reg('post_wa2', UInt(awA), { reset: 0 });
@@ -243,7 +253,12 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const wa3 = m.reg('post_wa3', UInt(awA), { reset: 0 });
   wa3.set(wa2);
   const v3 = lane.out('valid_out');
-  const q = lane.out('q');
+  const shifted = m.wire('post_zpSum', lane.out('q').add(zp3));
+  const hi = m.constant(2 ** (g.bits - 1) - 1, SInt(g.bits));
+  const lo = m.constant(-(2 ** (g.bits - 1)), SInt(g.bits));
+  const clamped = mux(shifted.gt(hi), hi, mux(shifted.lt(lo), lo, shifted.trunc(g.bits)));
+  const zpOut = zp3.resize(g.bits);
+  const q = m.wire('post_q', mux(relu.and(clamped.lt(zpOut)), zpOut, clamped));
 
   const finished = gRead.eq(groups).and(loading.not()).and(loadQ.not()).and(rd1.not()).and(serOn.not()).and(v1.not()).and(v2.not()).and(v3.not());
   m.when(active.and(finished).and(start.not()), () => active.set(0));

@@ -4,10 +4,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { accelGeometry, type AccelHardwareConfig } from '../../gen/accel/config.js';
-import { decode, encode, encodeOffset, encodeParam, FIELDS, type Instruction } from '../../gen/accel/isa.js';
+import { decode, encode, encodeOffset, encodeParam, encodeZeroPoint, FIELDS, paramBits, type Instruction } from '../../gen/accel/isa.js';
 import { decodeParamWord, interpret, requantLane, type ProgramImage } from '../../accel/interpret.js';
 import { PRESETS } from '../../accel/config.js';
 import { requantize } from '../../accel/quant.js';
+import { requantizeInt8 } from '../../accel/golden.js';
 import { convProgram, convReference, packElements, packWeightRows, rng, unpackElements } from '../support/accel-programs.js';
 
 const tiny = PRESETS.tiny!;
@@ -65,6 +66,12 @@ describe('ISA interpreter', () => {
       expect(out.dram[40 + words]).toBe(0n);
       // The unused lanes of the last word are zero even if the buffer holds data there.
       expect(out.dram[40 + words - 1]! >> BigInt(((13 - 1) % g.elemsPerWord + 1) * bits)).toBe(0n);
+      // With a fill element (a map's padding value, int8 bits sign-extended) they hold it instead.
+      const filled = interpret(config, image([{ op: 'LOAD', buf: 2, dram: 0, addr: 5, count: 13 }, { op: 'STORE', buf: 2, dram: 40, addr: 5, count: 13, fill: 0xfb }, { op: 'HALT' }], { dram }));
+      const tail = 13 % g.elemsPerWord === 0 ? 0 : g.elemsPerWord - (13 % g.elemsPerWord);
+      let expected = dram[words - 1]!;
+      for (let k = 0; k < tail; k++) expected |= BigInt.asUintN(bits, -5n) << BigInt((g.elemsPerWord - 1 - k) * bits);
+      expect(filled.dram[40 + words - 1]).toBe(expected);
     }
   });
 
@@ -149,6 +156,15 @@ describe('ISA interpreter', () => {
     expect(requantLane(-30n, 5, 0, 8, false)).toBe(-128);
     expect(requantLane(-3n, 5, 0, 8, true)).toBe(0);
     expect(requantLane(7000n, 5, 0, 16, false)).toBe(32767);
+    // With an output zero point: accel/golden.ts requantizeInt8 (clamp after adding it, ReLU at it).
+    fc.assert(
+      fc.property(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.integer({ min: 2 ** 30, max: 2 ** 31 - 1 }), fc.integer({ min: 1, max: 63 }), fc.boolean(), fc.integer({ min: -128, max: 127 }), (z, b, c, relu, zp) => {
+        expect(requantLane(BigInt(z), b, c, 8, relu, zp)).toBe(requantizeInt8(z, b, c, relu, zp));
+      }),
+      { seed: 8, numRuns: 300 },
+    );
+    expect(requantLane(1000n, 2 ** 30, 30, 8, false, -50)).toBe(127);
+    expect(requantLane(-1000n, 2 ** 30, 30, 8, true, -50)).toBe(-50);
   });
 
   it('refuses programs the hardware cannot run meaningfully, naming the instruction and field', () => {
@@ -160,7 +176,9 @@ describe('ISA interpreter', () => {
       `instruction 1 (GEMM): last wbuf row wRow + kTiles·R - 1 must be in 0..${g.wbufDepth - 1}, not ${g.wbufDepth}`,
     );
     expect(run([{ op: 'POST', bank: 0, pool: 0, relu: 0, nValid: 4, chan: 0, dst: 0, dstBase: 0, plane: 1, mCount: 1, interval: 1 }, { op: 'HALT' }])).toThrow('nValid must be at most C = 3, not 4');
-    expect(run([{ op: 'POST', bank: 0, pool: 1, relu: 0, nValid: 1, chan: 0, dst: 0, dstBase: 0, plane: 1, mCount: 6, interval: 1 }, { op: 'HALT' }])).toThrow('mCount must be a multiple of 4 with pool, not 6');
+    expect(run([{ op: 'POST', bank: 0, pool: 1, relu: 0, nValid: 1, chan: 0, dst: 0, dstBase: 0, plane: 1, mCount: 6, interval: 1 }, { op: 'HALT' }])).toThrow('mCount must be a multiple of the pool window 4 with pool, not 6');
+    expect(run([{ op: 'POST', bank: 0, pool: 1, relu: 0, nValid: 1, chan: 0, dst: 0, dstBase: 0, plane: 1, mCount: 8, interval: 1, window: 1 }, { op: 'HALT' }])).not.toThrow();
+    expect(run([{ op: 'POST', bank: 0, pool: 1, relu: 0, nValid: 1, chan: 0, dst: 0, dstBase: 0, plane: 1, mCount: 12, interval: 1, window: 1 }, { op: 'HALT' }])).toThrow('multiple of the pool window 8');
     expect(run([{ op: 'LOAD', buf: 3, dram: 0, addr: 0, count: 1 }, { op: 'HALT' }])).toThrow('buf must be ABUF0 (1) or ABUF1 (2), not 3');
     expect(run([{ op: 'LOAD', buf: 1, dram: 63, addr: 0, count: 9 }, { op: 'HALT' }])).toThrow('instruction 0 (LOAD): DRAM word address must be in 0..63, not 64');
     expect(run([{ op: 'POST', bank: 0, pool: 0, relu: 0, nValid: 1, chan: 0, dst: 0, dstBase: g.abufDepth - 1, plane: 1, mCount: 2, interval: 1 }, { op: 'HALT' }])).toThrow(
@@ -200,6 +218,12 @@ describe('ISA interpreter', () => {
     );
     expect(() => encode({ op: 'GEMM', src: 0, bank: 2, mCount: 1, kTiles: 1, wRow: 0, pixAddr: 0, offAddr: 0 })).toThrow('GEMM.bank must be an integer in 0..1, not 2');
     expect(FIELDS.POST.interval.lo + FIELDS.POST.interval.width).toBeLessThanOrEqual(96);
-    expect(decodeParamWord(encodeParam(-123456, 2 ** 31 - 1, 63))).toEqual({ bias: -123456, b: 2 ** 31 - 1, c: 63 });
+    expect(decodeParamWord(encodeParam(-123456, 2 ** 31 - 1, 63))).toEqual({ bias: -123456, b: 2 ** 31 - 1, c: 63, zeroPoint: 0 });
+    for (const protection of ['none', 'dup', 'tmr', 'split']) {
+      const word = encodeParam(77, 2 ** 30, 9, protection === 'split' ? 1 : 0, protection === 'split' ? 100 : 0) | encodeZeroPoint(-128, protection);
+      expect(decodeParamWord(word, protection)).toEqual({ bias: 77, b: 2 ** 30, c: 9, zeroPoint: -128 });
+      expect(word < 1n << BigInt(paramBits(protection))).toBe(true);
+    }
+    expect(() => encodeZeroPoint(128, 'none')).toThrow('zero point must be an int8, not 128');
   });
 });
