@@ -520,7 +520,8 @@ export function inputToDram(compiled: CompiledModel, image: ArrayLike<number>): 
   for (let c = 0; c < m.c; c++)
     for (let y = 0; y < m.h; y++) {
       const at = mapIndex(m, c, y, 0) / P;
-      const row = Array.from({ length: m.w }, (_, x) => image[(c * m.h + y) * m.w + x]!);
+      // The row's last word keeps the map's fill (its zero point) past the data: it may be right padding.
+      const row = Array.from({ length: P * Math.ceil(m.w / P) }, (_, x) => (x < m.w ? image[(c * m.h + y) * m.w + x]! : (m.fill ?? 0)));
       packElements(row, compiled.geometry).forEach((w, i) => (dram[m.word + at + i] = w));
     }
   return dram;

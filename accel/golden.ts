@@ -9,7 +9,8 @@
 //           z = acc + bias[o];  out = clamp(round_half_up(z·b[o]/2^c[o]) + z_out), ReLU: max(out, z_out)
 //           (accel/quant.ts requantize when z_out = 0; Jacob et al., CVPR 2018, eq. 7 for the zero points)
 //   maxpool out[c][y][x] = max over in[c][y·s+ky−top][x·s+kx−left] inside the input, ky, kx < k
-//   avgpool out[c][y][x] = z_in + round_half_even(Σ (p − z_in) / n) over the window, n = k² or the positions inside
+//   avgpool out[c][y][x] = z_in + round_half_up(Σ (p − z_in) / n) over the window, n = k² or the positions inside
+//           (ties up, as every requantization here rounds; the accelerator computes it with avgPoolDyadic)
 //   flatten the (C,H,W) data as a vector, unchanged
 // The z_in·Σw term is a per-channel constant (cached per layer), so a zero point costs one subtraction per output.
 // Accumulation is exact (JS numbers hold every sum of this size exactly); the hardware accumulator is
@@ -271,9 +272,21 @@ function maxpool(layer: MaxPoolLayer, x: Int8Array, inS: { c: number; h: number;
 }
 
 /**
+ * The dyadic multiplier b/2^c of 1/n with which the accelerator's requantization lane divides an average pool's
+ * window sum: c = 30 + floor(log2 n), b = floor(2^c/n) + 1, a hair above 1/n. For 0 <= A < 2^(c−1)/n,
+ * floor((A·b + 2^(c−1))/2^c) = round_half_up(A/n) exactly: away from a tie the excess A·(b − 2^c/n)/2^c < 1/(2n)
+ * cannot reach the next integer, and at a tie it tips the value up. The compiler makes A non-negative by adding
+ * n·(z + 128) to the sum (accel/compiler/stages.ts).
+ */
+export function avgPoolDyadic(n: number): { b: number; c: number } {
+  const c = 30 + Math.floor(Math.log2(n));
+  return { b: Math.floor(2 ** c / n) + 1, c };
+}
+
+/**
  * Pooling over windows that may reach into the padding: maxpool takes the maximum of the positions inside the
- * input; avgpool (zero point z) z + round_half_even(Σ(x − z)/n), padded positions adding 0 and counting in n only
- * with countIncludePad (ties to even as ONNX QuantizeLinear rounds; integer arithmetic, exact).
+ * input; avgpool (zero point z) z + round_half_up(Σ(x − z)/n), padded positions adding 0 and counting in n only with
+ * countIncludePad (integer arithmetic, exact).
  */
 function pooled(layer: MaxPoolLayer | AvgPoolLayer, x: Int8Array, inS: { c: number; h: number; w: number }, outS: { h: number; w: number }, z: number): Int8Array {
   const { k, stride } = layer;
@@ -303,10 +316,7 @@ function pooled(layer: MaxPoolLayer | AvgPoolLayer, x: Int8Array, inS: { c: numb
         if (!avg) out[at] = best;
         else {
           const n = layer.countIncludePad ? k * k : (yHi - yLo) * (xHi - xLo);
-          // Round half to even, as ONNX QuantizeLinear rounds the average: floor, then up above .5 or at .5 when odd.
-          const q = Math.floor(sum / n);
-          const twice = 2 * (sum - q * n);
-          out[at] = z + (twice > n || (twice === n && (q & 1) !== 0) ? q + 1 : q);
+          out[at] = z + Math.floor((2 * sum + n) / (2 * n));
         }
       }
     }

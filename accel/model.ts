@@ -110,8 +110,8 @@ export interface MaxPoolLayer {
 
 /**
  * Average pooling (format version 2) over k×k windows, per channel; output scale and zero point equal the input's
- * (as onnxruntime's quantizer emits it). out = z + round_half_even(Σ(x − z) / n) (ties to even, as ONNX
- * QuantizeLinear rounds the float average) with n = k² when countIncludePad
+ * (as onnxruntime's quantizer emits it). out = z + round_half_up(Σ(x − z) / n) (ties up, as every requantization
+ * rounds; accel/golden.ts) with n = k² when countIncludePad
  * (padded positions count as the real value 0) or the number of positions inside the input otherwise.
  */
 export interface AvgPoolLayer {

@@ -110,7 +110,7 @@ function effects(ins: Instruction, detail?: HazardDetail): Effects | null {
       return { engine: 'gemm', reads: [...part('wbuf', ins.wRow, K, g.wbufDepth), ...gemmActivations(ins, K, detail)], writes: [wholeOf(acc)] };
     }
     case 'POST': {
-      const groups = ins.pool ? Math.floor(ins.mCount / 4) : ins.mCount;
+      const groups = ins.pool ? Math.floor(ins.mCount / (4 << (ins.window ?? 0))) : ins.mCount;
       const data = g ? postDestinations(abuf(ins.dst), ins, groups, g.abufDepth) : [wholeOf(abuf(ins.dst))];
       return { engine: 'post', reads: [wholeOf(ins.bank ? 'acc1' : 'acc0')], writes: data.length ? [...data, wholeOf(port(ins.dst))] : [] };
     }
@@ -194,8 +194,8 @@ export function busyEstimate(ins: Instruction, g: AccelGeometry): number {
     case 'GEMM':
       return gemmBusyCycles(g, ins.mCount, ins.kTiles);
     case 'POST': {
-      const span = ins.pool ? 4 : 1;
-      const groups = ins.pool ? Math.floor(ins.mCount / 4) : ins.mCount;
+      const span = ins.pool ? 4 << (ins.window ?? 0) : 1;
+      const groups = Math.floor(ins.mCount / span);
       // lcu: the correction unit loads its codes first (nValid + 1 cycles; none when reused).
       return (groups === 0 ? 1 : groups * Math.max(1, span * Math.max(1, ins.interval), ins.nValid) + 6) + (ins.lcu ? ins.nValid + 1 : 0);
     }

@@ -31,10 +31,11 @@
 // zero points other than 0 — they need hardware the accelerator does not have yet (docs/accelerator.md).
 import { DiagnosticError, msg } from '../../hdl/diagnostics.js';
 import type { AccelGeometry } from '../../gen/accel/config.js';
-import { encodeOffset, encodeParam, type Instruction } from '../../gen/accel/isa.js';
-import { LCU, layerShapes, logicalChannels, paddingOf, type ActivationShape, type Conv2dLayer, type FcLayer, type Model } from '../model.js';
+import { encodeOffset, encodeParam, encodeZeroPoint, type Instruction } from '../../gen/accel/isa.js';
+import { LCU, paddingOf, type Model } from '../model.js';
 import { HazardProgram, packWeightRows } from '../program-layout.js';
 import { nTiles, type NTile } from './ntiles.js';
+import { planStages, type Chw, type Stage } from './stages.js';
 
 /** Where an activation map lives in DRAM (see the header). */
 export interface MapLayout {
@@ -43,30 +44,20 @@ export interface MapLayout {
   readonly c: number;
   readonly h: number;
   readonly w: number;
-  /** Zero rows above and below each channel's rows. */
+  /** Padding rows above and below each channel's rows. */
   readonly pt: number;
   readonly pb: number;
   /** Position of column 0 in a row (a multiple of P) and the row pitch in elements (a multiple of P). */
   readonly lead: number;
   readonly pitch: number;
+  /** The value of every element outside the data (padding): the map's zero point (absent: 0). */
+  readonly fill?: number;
 }
 
 /** Element index (from word·P) of (c, y, x) in a map; y may be negative down to −pt. */
 export const mapIndex = (m: MapLayout, c: number, y: number, x: number): number => (c * (m.pt + m.h + m.pb) + m.pt + y) * m.pitch + m.lead + x;
 /** DRAM words of a map. */
 export const mapWords = (m: MapLayout, P: number): number => (m.c * (m.pt + m.h + m.pb) * m.pitch) / P;
-
-/** One stage of the stream: a conv (maybe with a fused pool) or an fc, with its input and output maps. */
-interface Stage {
-  readonly layer: Conv2dLayer | FcLayer;
-  readonly fused?: string;
-  readonly pool: boolean;
-  readonly inS: { c: number; h: number; w: number };
-  /** Output (after a fused pool): channels, rows, columns (fc: out, 1, 1). */
-  readonly outS: { c: number; h: number; w: number };
-  /** The output as a DRAM map (fc: one row of `out` elements). */
-  readonly mapS: { c: number; h: number; w: number };
-}
 
 export interface StreamedProgram {
   readonly program: Instruction[];
@@ -80,69 +71,68 @@ export interface StreamedProgram {
   readonly posts: { layer: string; instr: number; bank: number; m0: number; mCount: number; channel0: number; nValid: number; pool: boolean }[];
 }
 
-/** The model cannot be mapped: E143 (a layer feature without hardware) or E142 (does not fit). */
-function unsupported(what: string): never {
-  throw new DiagnosticError([msg.unmappedLayer(what)]);
-}
 function tooBig(what: string): never {
   throw new DiagnosticError([msg.unsupportedModel(what, 'use a larger preset (--config large) or raise the buffer sizes with --set; docs/accelerator.md lists what the compiler maps')]);
 }
 
-/** The stages of a model, or E143 for what the hardware cannot run. */
-function planStages(model: Model): Stage[] {
-  if ((model.input.zeroPoint ?? 0) !== 0) unsupported(`Input zero point of model '${model.name}' must be 0 to be compiled, not ${model.input.zeroPoint}`);
-  const shapes = layerShapes(model);
-  const [c0, h0, w0] = model.input.shape;
-  let inS: ActivationShape = { kind: 'chw', c: c0, h: h0, w: w0 };
-  const stages: Stage[] = [];
-  const chw = (s: ActivationShape): { c: number; h: number; w: number } => (s.kind === 'chw' ? s : { c: s.n, h: 1, w: 1 });
-  for (let i = 0; i < model.layers.length; i++) {
-    const layer = model.layers[i]!;
-    if (layer.kind === 'conv2d' || layer.kind === 'fc') {
-      if ((layer.outZeroPoint ?? 0) !== 0) unsupported(`Output zero point of layer '${layer.name}' must be 0 to be compiled, not ${layer.outZeroPoint}`);
-      const next = model.layers[i + 1];
-      const pool = layer.kind === 'conv2d' && next?.kind === 'maxpool' && next.k === 2 && next.stride === 2 && paddingOf(next).every((p) => p === 0);
-      const outS = shapes[pool ? i + 1 : i]!;
-      const logical = logicalChannels(layer);
-      const o = chw(outS);
-      stages.push({ layer, fused: pool ? next!.name : undefined, pool, inS: chw(inS), outS: { c: logical, h: o.h, w: o.w }, mapS: layer.kind === 'fc' ? { c: 1, h: 1, w: logical } : { c: logical, h: o.h, w: o.w } });
-      if (pool) i++;
-      inS = outS;
-    } else if (layer.kind === 'flatten') {
-      inS = shapes[i]!;
-    } else if (layer.kind === 'maxpool') {
-      unsupported(`Layer '${layer.name}' (maxpool k=${layer.k} s=${layer.stride}${paddingOf(layer).some((p) => p) ? ' padded' : ''}) must be 2×2 stride 2 unpadded directly after a conv2d to be compiled (fused into POST), not on its own`);
-    } else {
-      unsupported(`Layer '${layer.name}' must be conv2d, fc, flatten or a fused 2×2 maxpool to be compiled, not avgpool`);
-    }
-  }
-  return stages;
-}
-
-/** The layout a stage wants its input in (padding of a conv; none for an fc). */
-function inputLayoutFor(stage: Stage | undefined, shape: { c: number; h: number; w: number }, word: number, P: number): MapLayout {
+/** The layout a stage wants its input in (padding of its window GEMM; none for an fc), holding `fill` outside the data. */
+function inputLayoutFor(stage: Stage | undefined, shape: Chw, word: number, P: number, fill: number): MapLayout {
   const [pt, pl, pb, pr] = stage && stage.layer.kind === 'conv2d' ? paddingOf(stage.layer) : [0, 0, 0, 0];
   const lead = P * Math.ceil(pl / P);
-  return { word, c: shape.c, h: shape.h, w: shape.w, pt, pb, lead, pitch: P * Math.ceil((lead + shape.w + pr) / P) };
+  return { word, c: shape.c, h: shape.h, w: shape.w, pt, pb, lead, pitch: P * Math.ceil((lead + shape.w + pr) / P), ...(fill !== 0 ? { fill } : {}) };
+}
+
+/** One DRAM word of P copies of `fill`. */
+function fillWord(fill: number, g: AccelGeometry): bigint {
+  let word = 0n;
+  for (let k = 0; k < g.elemsPerWord; k++) word |= BigInt.asUintN(g.bits, BigInt(fill)) << BigInt(k * g.bits);
+  return word;
+}
+
+/** A run of outputs of one unit with one requantization class: output pixels q0 .. q0 + count − 1 of the unit. */
+interface Segment {
+  readonly q0: number;
+  readonly count: number;
+  readonly cls: number;
+}
+
+/** A reduction group: input channels whose band is loaded together, and their offmem rows. */
+interface Group {
+  readonly channels: number[];
+  readonly k: number[];
+  readonly offAddr: number;
+  readonly key: string;
 }
 
 /** Compile `model` with every feature map in DRAM (see the header). `g` is the instance geometry. */
 export function compileStreamed(model: Model, g: AccelGeometry): StreamedProgram {
-  const { rows: R, cols: C, elemsPerWord: P, abufDepth: A, wbufDepth, accRows, wordsPerWeightRow: WR } = g;
+  const { rows: R, cols: C, elemsPerWord: P, abufDepth: A, wbufDepth, accRows } = g;
   const stages = planStages(model);
   const half = Math.floor(A / 2);
   const pixmem: number[] = [];
   const offmem: number[] = [];
   const pmem: bigint[] = [];
   const weightWords: bigint[] = [];
+  const tablePos = new Map<string, number>();
+  /** Append `entries` to a table once: identical lists (units, tiles) share their entries. */
+  const intern = (table: number[], tag: string, entries: number[]): number => {
+    const key = `${tag}:${entries.join(',')}`;
+    let at = tablePos.get(key);
+    if (at === undefined) {
+      at = table.push(...entries) - entries.length;
+      tablePos.set(key, at);
+    }
+    return at;
+  };
 
   // DRAM: the input map, then each stage's output map, then the weights (appended as planned).
   const [c0, h0, w0] = model.input.shape;
   const maps: MapLayout[] = [];
   let word = 0;
-  let shape = { c: c0, h: h0, w: w0 };
+  let shape: Chw = { c: c0, h: h0, w: w0 };
   for (let s = 0; s <= stages.length; s++) {
-    const m = inputLayoutFor(stages[s], shape, word, P);
+    const fill = s < stages.length ? stages[s]!.zIn : stages.at(-1)?.zOut ?? (model.input.zeroPoint ?? 0);
+    const m = inputLayoutFor(stages[s], shape, word, P, fill);
     maps.push(m);
     word += mapWords(m, P);
     if (s < stages.length) shape = stages[s]!.mapS;
@@ -153,82 +143,128 @@ export function compileStreamed(model: Model, g: AccelGeometry): StreamedProgram
   const posts: StreamedProgram['posts'] = [];
   let bank = 0;
   let wHalf = 0;
+  let aHalf = 0;
 
   stages.forEach((st, si) => {
     const inMap = maps[si]!;
     const outMap = maps[si + 1]!;
     const L = st.layer;
+    const fillByte = (outMap.fill ?? 0) & 0xff;
     const first = program.length;
     const physN = L.kind === 'conv2d' ? L.outC : L.out;
     const tiles: NTile[] = nTiles({ layer: L, physN }, C, tooBig);
-    const chan = pmem.length;
-    for (let o = 0; o < physN; o++) pmem.push(encodeParam(L.bias[o]!, L.requantB[o]!, L.requantC[o]!, L.protection?.lcu[o] ?? LCU.plain, L.protection?.bound[o] ?? 0));
-    const relu = L.relu ? 1 : 0;
-    const pool = st.pool ? 1 : 0;
+    const chanOf = st.params.map((ps) => {
+      const at = pmem.length;
+      for (let o = 0; o < physN; o++) pmem.push(encodeParam(ps.bias[o]!, ps.b[o]!, ps.c[o]!, L.protection?.lcu[o] ?? LCU.plain, L.protection?.bound[o] ?? 0) | encodeZeroPoint(st.postZeroPoint, g.protection));
+      return at;
+    });
+    const relu = st.relu ? 1 : 0;
+    const G = st.pool?.g ?? 1;
+    const windowField = G > 1 ? Math.log2(G) - 2 : 0;
 
-    // ---- geometry of the stage: groups of reduction indices, each with its band LOADs ----
-    let unitRows: number; // output rows per unit (conv) / 1 (fc)
-    let M: number; // pixels per full unit
-    let groups: { k: number[]; offsets: number[]; loads: (half: number, unit: number) => Instruction[] }[];
-    let pixelsOf: (half: number, rows: number) => number[];
-    const outRowPix = st.pool ? 4 * st.outS.w : st.outS.w;
+    // ---- geometry: units of output rows, their GEMM pixels and band LOADs; reduction groups per N tile ----
+    let unitRows: number;
+    let outRowPix: number; // GEMM rows per output row
+    let groupsOf: (t: NTile) => Group[];
+    let loadsOf: (gr: Group, half: number, unit: number) => Instruction[];
+    let pixelsOf: (half: number, unit: number, rows: number) => number[];
+    let segmentsOf: (unit: number, rows: number) => Segment[];
     if (L.kind === 'conv2d') {
       const { k, stride: s } = L;
+      const [, plc] = paddingOf(L);
       const Hp = inMap.pt + inMap.h + inMap.pb;
-      const convRows = (u: number): number => (st.pool ? 2 * u : u);
-      const bandRows = (u: number): number => (convRows(u) - 1) * s + k;
-      // The largest unit whose output pixels fit a bank, band of one channel fits a half, staging fits a half.
+      const convH = Math.floor((Hp - k) / s) + 1;
+      const convW = Math.floor((inMap.w + plc + paddingOf(L)[3] - k) / s) + 1;
+      const pool = st.pool ?? { k: 1, stride: 1, pad: [0, 0, 0, 0] as const, g: 1 };
+      const [ptp, plp] = pool.pad;
+      outRowPix = st.outS.w * G;
+      // Conv rows a unit of output rows oy0 .. oy0 + rows − 1 needs, inside the conv output.
+      const convRange = (oy0: number, rows: number): [number, number] => [Math.max(0, oy0 * pool.stride - ptp), Math.min(convH - 1, (oy0 + rows - 1) * pool.stride - ptp + pool.k - 1)];
+      const bandRowsMax = (u: number): number => ((u - 1) * pool.stride + pool.k - 1) * s + k;
       let U = Math.max(1, Math.min(st.outS.h, Math.floor(accRows / outRowPix)));
-      while (U > 1 && (bandRows(U) * inMap.pitch > half || st.outS.c * U * st.outS.w > half)) U--;
-      if (outRowPix > accRows) tooBig(`Output pixels of one row of layer '${L.name}' must fit an accumulator bank (${accRows} rows), not ${outRowPix}`);
-      if (bandRows(U) * inMap.pitch > half) tooBig(`One input channel's band (${bandRows(U)} rows of ${inMap.pitch}) of layer '${L.name}' must fit half an activation buffer (${half} elements), not ${bandRows(U) * inMap.pitch}`);
-      if (st.outS.c * U * st.outS.w > half) tooBig(`One output row of layer '${L.name}' (${st.outS.c}×${st.outS.w}) must fit half an activation buffer (${half} elements), not ${st.outS.c * st.outS.w}`);
+      while (U > 1 && (bandRowsMax(U) * inMap.pitch > half || st.outS.c * U * st.outS.w > half)) U--;
+      if (outRowPix > accRows) tooBig(`GEMM rows of one output row of layer '${st.name}' must fit an accumulator bank (${accRows} rows), not ${outRowPix}`);
+      if (bandRowsMax(U) * inMap.pitch > half) tooBig(`One input channel's band (${bandRowsMax(U)} rows of ${inMap.pitch}) of layer '${st.name}' must fit half an activation buffer (${half} elements), not ${bandRowsMax(U) * inMap.pitch}`);
+      if (st.outS.c * U * st.outS.w > half) tooBig(`One output row of layer '${st.name}' (${st.outS.c}×${st.outS.w}) must fit half an activation buffer (${half} elements), not ${st.outS.c * st.outS.w}`);
       unitRows = U;
-      M = U * outRowPix;
-      const BR = bandRows(U);
+      const BR = bandRowsMax(U);
       const chanPitch = BR * inMap.pitch;
       const perGroup = Math.max(1, Math.min(L.inC, Math.floor(half / chanPitch), Math.floor((wbufDepth / 2 - R) / (k * k))));
-      groups = [];
-      for (let c = 0; c < L.inC; c += perGroup) {
-        const cs = Array.from({ length: Math.min(perGroup, L.inC - c) }, (_, i) => c + i);
-        const kIdx: number[] = [];
-        const offsets: number[] = [];
-        cs.forEach((ci, li) => {
-          for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
-            kIdx.push((ci * k + ky) * k + kx);
-            offsets.push(li * chanPitch + ky * inMap.pitch + kx);
+      const groupCache = new Map<string, Group[]>();
+      groupsOf = (t) => {
+        const lo = st.depthwise ? t.start : 0;
+        const hi = st.depthwise ? t.start + t.count : L.inC;
+        const key = `${lo}:${hi}`;
+        let gs = groupCache.get(key);
+        if (!gs) {
+          gs = [];
+          for (let c = lo; c < hi; c += perGroup) {
+            const channels = Array.from({ length: Math.min(perGroup, hi - c) }, (_, i) => c + i);
+            const kIdx: number[] = [];
+            const offsets: number[] = [];
+            channels.forEach((ci, li) => {
+              for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
+                kIdx.push((ci * k + ky) * k + kx);
+                offsets.push(li * chanPitch + ky * inMap.pitch + kx);
+              }
+            });
+            const K = R * Math.ceil(offsets.length / R);
+            const offAddr = intern(offmem, 'off', Array.from({ length: K }, (_, i) => encodeOffset(i < offsets.length ? offsets[i]! : null)));
+            gs.push({ channels, k: kIdx, offAddr, key: `${c}:${channels.length}` });
           }
-        });
-        groups.push({
-          k: kIdx,
-          offsets,
-          loads: (h, unit) => {
-            const y0 = convRows(unit * U) * s - inMap.pt; // first band row, in input rows (negative: pad rows)
-            const rows = Math.min(BR, Hp - (y0 + inMap.pt));
-            return cs.map((ci, li) => ({ op: 'LOAD', buf: 1, dram: inMap.word + mapIndex(inMap, ci, y0, -inMap.lead) / P, addr: h * half + li * chanPitch, count: rows * inMap.pitch }));
-          },
-        });
-      }
-      const OWc = st.pool ? 2 * st.outS.w : st.outS.w; // conv columns computed
-      pixelsOf = (h, rows) => {
+          groupCache.set(key, gs);
+        }
+        return gs;
+      };
+      loadsOf = (gr, h, unit) => {
+        const [crLo, crHi] = convRange(unit * U, Math.min(U, st.outS.h - unit * U));
+        const y0 = crLo * s - inMap.pt; // first band row, in input rows (negative: pad rows)
+        const rows = (crHi - crLo) * s + k;
+        return gr.channels.map((ci, li) => ({ op: 'LOAD', buf: 1, dram: inMap.word + mapIndex(inMap, ci, y0, -inMap.lead) / P, addr: h * half + li * chanPitch, count: rows * inMap.pitch }));
+      };
+      pixelsOf = (h, unit, rows) => {
+        const oy0 = unit * U;
+        const [crLo] = convRange(oy0, rows);
+        const at = (cy: number, cx: number): number => h * half + (cy - crLo) * s * inMap.pitch + inMap.lead - plc + cx * s;
         const px: number[] = [];
-        const at = (cy: number, cx: number): number => h * half + cy * s * inMap.pitch + inMap.lead - paddingOf(L)[1] + cx * s;
         for (let r = 0; r < rows; r++) {
-          if (st.pool) {
-            for (let px2 = 0; px2 < st.outS.w; px2++) for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) px.push(at(2 * r + dy, 2 * px2 + dx));
-          } else for (let cx = 0; cx < OWc; cx++) px.push(at(r, cx));
+          for (let ox = 0; ox < st.outS.w; ox++) {
+            // The window's conv pixels inside the conv output, padded to G with copies of the first (max unchanged).
+            const win: number[] = [];
+            for (let dy = 0; dy < pool.k; dy++) {
+              const cy = (oy0 + r) * pool.stride - ptp + dy;
+              if (cy < 0 || cy >= convH) continue;
+              for (let dx = 0; dx < pool.k; dx++) {
+                const cx = ox * pool.stride - plp + dx;
+                if (cx >= 0 && cx < convW) win.push(at(cy, cx));
+              }
+            }
+            while (win.length < G) win.push(win[0]!);
+            px.push(...win);
+          }
         }
         return px;
+      };
+      segmentsOf = (unit, rows) => {
+        const segs: Segment[] = [];
+        for (let q = 0; q < rows * st.outS.w; q++) {
+          const cls = st.classOf(unit * U + Math.floor(q / st.outS.w), q % st.outS.w);
+          const last = segs.at(-1);
+          if (last && last.cls === cls) segs[segs.length - 1] = { ...last, count: last.count + 1 };
+          else segs.push({ q0: q, count: 1, cls });
+        }
+        return segs;
       };
     } else {
       // fc: flattened index i → its place in the input map; groups of whole address ranges of at most half.
       const { c, h, w } = inMap;
       unitRows = 1;
-      M = 1;
+      outRowPix = 1;
       const addrOf = (i: number): number => mapIndex(inMap, Math.floor(i / (h * w)), Math.floor((i % (h * w)) / w), i % w) - mapIndex(inMap, 0, 0, -inMap.lead);
       const total = c * (inMap.pt + h + inMap.pb) * inMap.pitch;
       const span = Math.max(P, P * Math.floor(Math.min(half, wbufDepth / 2 - R) / P));
-      groups = [];
+      const groups: Group[] = [];
+      const ranges: { start: number; count: number }[] = [];
       for (let a0 = 0, i = 0; a0 < total && i < L.in; a0 += span) {
         const kIdx: number[] = [];
         const offsets: number[] = [];
@@ -238,94 +274,106 @@ export function compileStreamed(model: Model, g: AccelGeometry): StreamedProgram
           i++;
         }
         if (kIdx.length === 0) continue;
-        const start = a0;
-        const count = Math.min(span, total - a0);
-        groups.push({ k: kIdx, offsets, loads: (hh) => [{ op: 'LOAD', buf: 1, dram: inMap.word + start / P, addr: hh * half, count }] });
+        const K = R * Math.ceil(offsets.length / R);
+        const offAddr = intern(offmem, 'off', Array.from({ length: K }, (_, j) => encodeOffset(j < offsets.length ? offsets[j]! : null)));
+        groups.push({ channels: [groups.length], k: kIdx, offAddr, key: `fc${groups.length}` });
+        ranges.push({ start: a0, count: Math.min(span, total - a0) });
       }
+      groupsOf = () => groups;
+      loadsOf = (gr, hh) => [{ op: 'LOAD', buf: 1, dram: inMap.word + ranges[gr.channels[0]!]!.start / P, addr: hh * half, count: ranges[gr.channels[0]!]!.count }];
       pixelsOf = (hh) => [hh * half];
+      segmentsOf = () => [{ q0: 0, count: 1, cls: 0 }];
     }
-    const pixAddr = [0, 1].map((h) => pixmem.push(...pixelsOf(h, unitRows)) - M);
-    const offAddr = groups.map((gr) => {
-      const K = R * Math.ceil(gr.offsets.length / R);
-      return offmem.push(...Array.from({ length: K }, (_, i) => encodeOffset(i < gr.offsets.length ? gr.offsets[i]! : null))) - K;
-    });
 
-    // ---- weights: block (group, tile) of kTiles·R rows ----
+    // ---- weights: block (tile, group) of kTiles·R rows ----
     const Kreal = L.kind === 'fc' ? L.in : L.inC * L.k * L.k;
-    const blockRows = groups.map((gr) => R * Math.ceil(gr.k.length / R));
+    const blockRows: number[][] = [];
     const blockWord: number[][] = [];
-    for (const [gi, gr] of groups.entries()) {
+    for (const t of tiles) {
+      blockRows.push([]);
       blockWord.push([]);
-      for (const t of tiles) {
-        blockWord[gi]!.push(weightBase + weightWords.length);
-        const rows = Array.from({ length: blockRows[gi]! }, (_, r) => Array.from({ length: C }, (_, j) => (r < gr.k.length && j < t.count ? L.weights[(t.start + j) * Kreal + gr.k[r]!]! : 0)));
+      for (const gr of groupsOf(t)) {
+        const n = R * Math.ceil(gr.k.length / R);
+        blockRows.at(-1)!.push(n);
+        blockWord.at(-1)!.push(weightBase + weightWords.length);
+        const rows = Array.from({ length: n }, (_, r) => Array.from({ length: C }, (_, j) => (r < gr.k.length && j < t.count ? L.weights[(t.start + j) * Kreal + gr.k[r]!]! : 0)));
         weightWords.push(...packWeightRows(rows, g));
       }
     }
-    const totalRows = blockRows.reduce((a, b) => a + b, 0) * tiles.length;
+    const allRows = blockRows.flat();
+    const totalRows = allRows.reduce((a, b) => a + b, 0);
     const resident = totalRows <= wbufDepth;
-    if (!resident && Math.max(...blockRows) > Math.floor(wbufDepth / 2)) tooBig(`Weight rows of one block of layer '${L.name}' must fit half the wbuf (${Math.floor(wbufDepth / 2)} rows), not ${Math.max(...blockRows)}`);
+    if (!resident && Math.max(...allRows) > Math.floor(wbufDepth / 2)) tooBig(`Weight rows of one block of layer '${st.name}' must fit half the wbuf (${Math.floor(wbufDepth / 2)} rows), not ${Math.max(...allRows)}`);
     const blockRow: number[][] = [];
     if (resident) {
       let r = 0;
-      for (const [gi] of groups.entries()) blockRow.push(tiles.map(() => ((r += blockRows[gi]!), r - blockRows[gi]!)));
-      // One LOAD per layer: the blocks are consecutive in DRAM in (group, tile) order, as in the wbuf.
+      for (const rowsOfTile of blockRows) blockRow.push(rowsOfTile.map((n) => ((r += n), r - n)));
+      // One LOAD per layer: the blocks are consecutive in DRAM in (tile, group) order, as in the wbuf.
       program.push({ op: 'LOAD', buf: 0, dram: blockWord[0]![0]!, addr: 0, count: totalRows });
     }
 
     // ---- the units ----
     const units = Math.ceil(st.outS.h / unitRows);
-    let aHalf = 0;
     let sHalf = 0;
+    const bandIn: (string | null)[] = [null, null];
     for (let u = 0; u < units; u++) {
       const rowsHere = Math.min(unitRows, st.outS.h - u * unitRows);
-      const mCount = L.kind === 'fc' ? 1 : rowsHere * outRowPix;
       const plane = rowsHere * st.outS.w;
       const stage0 = sHalf * half;
-      const oneGroup = groups.length === 1;
-      let bandHalf = -1;
+      const pixAddr = [0, 1].map((h) => intern(pixmem, 'pix', pixelsOf(h, u, rowsHere)));
+      const segments = segmentsOf(u, rowsHere);
       for (const [ti, t] of tiles.entries()) {
-        for (const [gi, gr] of groups.entries()) {
-          if (!(oneGroup && ti > 0)) {
-            // Reload the band (every tile when the channels go in groups; once per unit otherwise).
-            bandHalf = aHalf;
-            for (const ld of gr.loads(aHalf, u)) program.push(ld);
-            aHalf = 1 - aHalf;
+        const groups = groupsOf(t);
+        for (const seg of segments) {
+          for (const [gi, gr] of groups.entries()) {
+            // The band of this group and unit: reuse it where a half still holds it, else LOAD it into the other.
+            const key = `${u}/${gr.key}`;
+            let bandHalf = bandIn.indexOf(key);
+            if (bandHalf < 0) {
+              bandHalf = aHalf;
+              for (const ld of loadsOf(gr, aHalf, u)) program.push(ld);
+              bandIn[aHalf] = key;
+              aHalf = 1 - aHalf;
+            }
+            let wRow: number;
+            if (resident) wRow = blockRow[ti]![gi]!;
+            else {
+              wRow = wHalf * Math.floor(wbufDepth / 2);
+              program.push({ op: 'LOAD', buf: 0, dram: blockWord[ti]![gi]!, addr: wRow, count: blockRows[ti]![gi]! });
+              wHalf = 1 - wHalf;
+            }
+            program.push({ op: 'GEMM', src: 0, bank, mCount: seg.count * G, kTiles: blockRows[ti]![gi]! / R, wRow, pixAddr: pixAddr[bandHalf]! + seg.q0 * G, offAddr: gr.offAddr, ...(gi > 0 ? { acc: 1 } : {}) });
           }
-          let wRow: number;
-          if (resident) wRow = blockRow[gi]![ti]!;
-          else {
-            wRow = wHalf * Math.floor(wbufDepth / 2);
-            program.push({ op: 'LOAD', buf: 0, dram: blockWord[gi]![ti]!, addr: wRow, count: blockRows[gi]! });
-            wHalf = 1 - wHalf;
-          }
-          const ins: Instruction = { op: 'GEMM', src: 0, bank, mCount, kTiles: blockRows[gi]! / R, wRow, pixAddr: pixAddr[bandHalf]!, offAddr: offAddr[gi]!, ...(gi > 0 ? { acc: 1 } : {}) };
-          program.push(ins);
-        }
-        posts.push({ layer: L.name, instr: program.length, bank, m0: u * unitRows * outRowPix, mCount, channel0: t.start, nValid: t.count, pool: st.pool });
-        program.push({ op: 'POST', bank, pool, relu, nValid: t.count, chan: chan + t.start, dst: 1, dstBase: stage0 + t.logical0 * plane, plane, mCount, interval: 1, ...(t.lcu ? { lcu: 1 } : {}) });
-        // POST's instruction index: a WAIT may have gone in front of it.
-        const last = posts.at(-1)!;
-        if (program.program[last.instr]!.op !== 'POST') posts[posts.length - 1] = { ...last, instr: last.instr + 1 };
-        bank = 1 - bank;
-      }
-      // STORE the unit's rows: channel o, row r → the consumer's layout.
-      if (L.kind === 'fc') program.push({ op: 'STORE', buf: 2, dram: outMap.word, addr: stage0, count: st.outS.c });
-      else for (let o = 0; o < st.outS.c; o++) {
-        for (let r = 0; r < rowsHere; r++) {
-          const y = u * unitRows + r;
-          program.push({ op: 'STORE', buf: 2, dram: outMap.word + mapIndex(outMap, o, y, 0) / P, addr: stage0 + o * plane + r * st.outS.w, count: st.outS.w });
+          posts.push({ layer: st.name, instr: program.length, bank, m0: (u * unitRows * st.outS.w + seg.q0) * G, mCount: seg.count * G, channel0: t.start, nValid: t.count, pool: G > 1 });
+          program.push({ op: 'POST', bank, pool: G > 1 ? 1 : 0, relu, nValid: t.count, chan: chanOf[seg.cls]! + t.start, dst: 1, dstBase: stage0 + t.logical0 * plane + seg.q0, plane, mCount: seg.count * G, interval: 1, ...(t.lcu ? { lcu: 1 } : {}), ...(windowField ? { window: windowField } : {}) });
+          // POST's instruction index: a WAIT may have gone in front of it.
+          const last = posts.at(-1)!;
+          if (program.program[last.instr]!.op !== 'POST') posts[posts.length - 1] = { ...last, instr: last.instr + 1 };
+          bank = 1 - bank;
         }
       }
+      // STORE the unit's rows: channel o, row r → the consumer's layout (the last word's tail holds the map's fill).
+      const fill = fillByte ? { fill: fillByte } : {};
+      if (L.kind === 'fc') program.push({ op: 'STORE', buf: 2, dram: outMap.word, addr: stage0, count: st.outS.c, ...fill });
+      else
+        for (let o = 0; o < st.outS.c; o++) {
+          for (let r = 0; r < rowsHere; r++) {
+            const y = u * unitRows + r;
+            program.push({ op: 'STORE', buf: 2, dram: outMap.word + mapIndex(outMap, o, y, 0) / P, addr: stage0 + o * plane + r * st.outS.w, count: st.outS.w, ...fill });
+          }
+        }
       sHalf = 1 - sHalf;
     }
-    layerRanges.push({ name: L.name, ...(st.fused ? { fused: st.fused } : {}), firstInstr: first, lastInstr: program.length - 1 });
+    layerRanges.push({ name: st.name, ...(st.fused ? { fused: st.fused } : {}), firstInstr: first, lastInstr: program.length - 1 });
   });
   program.push({ op: 'HALT' });
   if (layerRanges.length) layerRanges[layerRanges.length - 1] = { ...layerRanges.at(-1)!, lastInstr: program.length - 1 };
   if (pixmem.length > 1 << 16) tooBig(`pixmem must have at most 65536 entries, not ${pixmem.length}`);
   if (offmem.length > 1 << 16) tooBig(`offmem must have at most 65536 entries, not ${offmem.length}`);
   if (pmem.length > 1 << 12) tooBig(`pmem must have at most 4096 entries, not ${pmem.length}`);
-  const dram = [...new Array<bigint>(weightBase).fill(0n), ...weightWords];
+  // The maps hold their fill (zero point) outside the data: padding rows and columns, row tails.
+  const dram = new Array<bigint>(weightBase).fill(0n);
+  for (const m of maps) if (m.fill) dram.fill(fillWord(m.fill, g), m.word, m.word + mapWords(m, P));
+  dram.push(...weightWords);
   return { program: program.program, pixmem, offmem, pmem, dram, input: maps[0]!, output: maps.at(-1)!, layers: layerRanges, posts };
 }

@@ -10,22 +10,14 @@ import { mapIndex } from '../../accel/compiler/stream.js';
 import { runGolden } from '../../accel/golden.js';
 import { randomInputs } from '../../accel/inputs.js';
 import { interpret } from '../../accel/interpret.js';
-import { readModel, type Model } from '../../accel/model.js';
+import { readModel, type Conv2dLayer, type Model } from '../../accel/model.js';
 import { importOnnxFile } from '../../accel/onnx/import.js';
 import { runModelImage } from '../../accel/run.js';
 import type { AccelHardwareConfig } from '../../gen/accel/config.js';
-import { arbModelPlanV2, buildModelV2, type ModelPlanV2 } from './random-model-v2.js';
+import { arbModelPlanV2, buildModelV2 } from './random-model-v2.js';
 
 const tiny = PRESETS.tiny!;
 const zoo = (file: string): Model => readModel(readFileSync(new URL(`../../models/${file}`, import.meta.url)), `models/${file}`);
-
-/** Plans the streaming compiler maps: zero points 0, conv layers and 2×2/2 unpadded pools right after a conv. */
-const mappable = (plan: ModelPlanV2): ModelPlanV2 => {
-  const spatial = plan.spatial
-    .map((l) => ({ ...l, outZeroPoint: 0, kind: l.kind === 'avgpool' ? ('conv2d' as const) : l.kind }))
-    .map((l, i, all) => (l.kind === 'maxpool' ? (i > 0 && all[i - 1]!.kind === 'conv2d' ? { ...l, k: 2, stride: 2, pad: [0, 0, 0, 0] as const } : { ...l, kind: 'conv2d' as const }) : l));
-  return { ...plan, inZeroPoint: 0, spatial, fcOuts: plan.fcOuts.map((f) => ({ ...f, outZeroPoint: 0 })) };
-};
 
 function expectBitExact(model: Model, config: AccelHardwareConfig, inputs: number, seed: number, rtl: boolean): void {
   const c = compile(model, config);
@@ -41,7 +33,7 @@ function expectBitExact(model: Model, config: AccelHardwareConfig, inputs: numbe
 }
 
 describe('streaming compiler', () => {
-  it('runs random padded/strided v2 models bit-exactly (interpreter on 40, RTL on 8), with channel groups and streamed weights on a cramped tiny', () => {
+  it('runs random v2 models (padding, strides, zero points, max/avg pools of any window) bit-exactly (interpreter on 40, RTL on 8 and on two more of each feature), with channel groups and streamed weights on a cramped tiny', () => {
     // 256 activation elements per buffer, 64 wbuf rows, 16 accumulator rows: bands split into channel groups
     // (GEMM acc = 1) and weight blocks reloaded per GEMM in most models.
     const cramped: AccelHardwareConfig = { ...tiny, activationBufferBytes: 512, weightBufferBytes: 4 * 64, accumulatorBufferBytes: 2 * 4 * 4 * 16 };
@@ -49,8 +41,11 @@ describe('streaming compiler', () => {
     let grouped = 0;
     let streamedWeights = 0;
     let compiled = 0;
+    let avgOnRtl = 0;
+    let maxWindowsOnRtl = 0;
+    let zeroPointsOnRtl = 0;
     fc.assert(
-      fc.property(arbModelPlanV2.map(mappable), fc.integer({ min: 1, max: 1000 }), (plan, seed) => {
+      fc.property(arbModelPlanV2, fc.integer({ min: 1, max: 1000 }), (plan, seed) => {
         const model = buildModelV2(plan);
         let c: ReturnType<typeof compile>;
         try {
@@ -62,10 +57,17 @@ describe('streaming compiler', () => {
         compiled++;
         if (c.program.some((i) => i.op === 'GEMM' && i.acc === 1)) grouped++;
         if (c.program.filter((i) => i.op === 'LOAD' && i.buf === 0).length > c.layers.length) streamedWeights++;
-        expectBitExact(model, cramped, 1, seed, onRtl++ < 8);
+        // The RTL runs the first 8 models and every later one with a feature the earlier ones lacked.
+        const avg = model.layers.some((l) => l.kind === 'avgpool');
+        const window = c.program.some((i) => i.op === 'POST' && (i.window ?? 0) > 0);
+        const zp = (model.input.zeroPoint ?? 0) !== 0 || model.layers.some((l) => (l.kind === 'conv2d' || l.kind === 'fc') && (l.outZeroPoint ?? 0) !== 0);
+        const rtl = onRtl < 8 || (avg && avgOnRtl < 2) || (window && maxWindowsOnRtl < 2) || (zp && zeroPointsOnRtl < 2);
+        if (rtl) [onRtl, avgOnRtl, maxWindowsOnRtl, zeroPointsOnRtl] = [onRtl + 1, avgOnRtl + (avg ? 1 : 0), maxWindowsOnRtl + (window ? 1 : 0), zeroPointsOnRtl + (zp ? 1 : 0)];
+        expectBitExact(model, cramped, 1, seed, rtl);
       }),
       { seed: 12, numRuns: 40 },
     );
+    expect(Math.min(avgOnRtl, maxWindowsOnRtl, zeroPointsOnRtl)).toBeGreaterThanOrEqual(2);
     expect(compiled).toBeGreaterThanOrEqual(25);
     expect(grouped).toBeGreaterThanOrEqual(3);
     expect(streamedWeights).toBeGreaterThanOrEqual(3);
@@ -75,6 +77,28 @@ describe('streaming compiler', () => {
     const model = zoo('cifar10-cnn-random-int8.sfm');
     expectBitExact(model, tiny, 1, 3, true);
     expectBitExact(model, PRESETS.default!, 1, 4, true);
+  }, 120_000);
+
+  it('runs both ONNX fixtures (zero points, padding, stride 2, max and average pooling) on tiny and default RTL: logits equal the golden model and onnxruntime within the documented tolerance', () => {
+    const fixtures: [string, 'int8' | 'uint8', number][] = [
+      ['lenet5-qdq-u8', 'uint8', 0], // bit-exact with onnxruntime (docs/onnx.md)
+      ['smallcnn-random-qdq-s8', 'int8', 2], // average-pool ties: ±2 end to end
+    ];
+    for (const [name, type, tolerance] of fixtures) {
+      const { model } = importOnnxFile(new URL(`../fixtures/onnx/${name}.onnx`, import.meta.url).pathname);
+      const ref = JSON.parse(readFileSync(new URL(`../fixtures/onnx/${name}.reference.json`, import.meta.url), 'utf8')) as { cases: { input: string; output: number[] }[] };
+      for (const [config, cases] of [[tiny, [0, 1]], [PRESETS.default!, [2]]] as const) {
+        const c = compile(model, config);
+        for (const i of cases) {
+          const input = Int8Array.from(Buffer.from(ref.cases[i]!.input, 'base64'), (b) => (type === 'uint8' ? b - 128 : (b << 24) >> 24));
+          const run = runModelImage(config, c, input);
+          expect([run.done, run.fault], name).toEqual([true, false]);
+          expect(Array.from(run.logits), `${name} case ${i} RTL vs golden`).toEqual(Array.from(runGolden(model, input).logits));
+          const ort = ref.cases[i]!.output.map((v) => (type === 'uint8' ? v - 128 : v));
+          run.logits.forEach((v, j) => expect(Math.abs(v - ort[j]!), `${name} case ${i} output ${j} vs onnxruntime`).toBeLessThanOrEqual(tolerance));
+        }
+      }
+    }
   }, 120_000);
 
   it('lays out padded maps in DRAM with zero padding around word-aligned rows', () => {
@@ -96,11 +120,13 @@ describe('streaming compiler', () => {
     }
   });
 
-  it('rejects layers without hardware with E143 naming the layer: zero points, a pool on its own, average pooling', () => {
-    const lenet = importOnnxFile(new URL('../fixtures/onnx/lenet5-qdq-u8.onnx', import.meta.url).pathname).model;
-    expect(() => compile(lenet, tiny)).toThrow(/^E143: (Input|Output) zero point of (model|layer) '.*' must be 0 to be compiled, not -?\d+/);
+  it('rejects what has no hardware with E143 naming the layer: a protected layer behind a zero point, a maxpool window over 512', () => {
     const cifar = zoo('cifar10-cnn-random-int8.sfm');
-    const avg = { ...cifar, layers: cifar.layers.map((l) => (l.name === 'pool3' ? { kind: 'avgpool' as const, name: 'pool3', k: 2, stride: 2, countIncludePad: false } : l)) };
-    expect(() => compile(avg, tiny)).toThrow(/^E143: Layer 'pool3' must be conv2d, fc, flatten or a fused 2×2 maxpool to be compiled, not avgpool/);
+    const conv1 = cifar.layers[0] as Conv2dLayer;
+    const n = conv1.outC;
+    const protectedZp: Model = { ...cifar, input: { ...cifar.input, zeroPoint: 3 }, layers: [{ ...conv1, protection: { lcu: new Uint8Array(n), bound: new Uint8Array(n) } }, ...cifar.layers.slice(1)] };
+    expect(() => compile(protectedZp, tiny)).toThrow(/^E143: Input zero point of protected layer 'conv1' must be 0 to be compiled \(its correction unit compares raw accumulators\), not 3/);
+    const wide: Model = { name: 'wide', input: { shape: [1, 30, 30], scale: 1 }, layers: [{ kind: 'maxpool', name: 'big', k: 23, stride: 1 }] };
+    expect(() => compile(wide, tiny)).toThrow(/^E143: Window of maxpool 'big' must have at most 512 positions to be compiled \(the POST engine's pool window\), not 23×23/);
   });
 });

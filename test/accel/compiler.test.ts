@@ -182,9 +182,13 @@ describe('compile (LeNet-5)', () => {
     );
   });
 
-  it('rejects a maxpool that is not a 2×2/2 pool directly after a conv2d with E143 (no pooling datapath of its own)', () => {
-    const bad = { ...model, layers: [model.layers[0]!, { kind: 'maxpool' as const, name: 'p3', k: 3, stride: 3 }] };
-    expect(() => compile(bad, PRESETS.default!)).toThrow(/^E143: Layer 'p3' \(maxpool k=3 s=3\) must be 2×2 stride 2 unpadded directly after a conv2d/);
+  it('maps a maxpool that is not a 2×2/2 pool after a conv2d as a pool of its own (streamed, POST window of 16 rows)', () => {
+    const p3 = { ...model, layers: [model.layers[0]!, { kind: 'maxpool' as const, name: 'p3', k: 3, stride: 3 }] };
+    const c = compile(p3, PRESETS.default!);
+    expect(c.layers.map((l) => l.name)).toEqual(['conv1', 'p3']);
+    expect(c.program.some((i) => i.op === 'POST' && i.pool === 1 && i.window === 2)).toBe(true);
+    const image = testImages().slice(0, 1)[0]!.image;
+    expect(Array.from(readOutput(c, interpret(PRESETS.default!, { ...c, dram: inputToDram(c, image) }).dram))).toEqual(Array.from(runGolden(p3, image).logits));
   });
 });
 

@@ -72,7 +72,7 @@ describe('gen accel (tiny, test digit 1)', () => {
       expect(h.words).toBe(words.length);
       for (const w of words) expect(w).toMatch(new RegExp(`^[0-9a-f]{${Math.ceil(h.width / 4)}}$`));
     }
-    expect(manifest.hex.map((h) => h.width)).toEqual([96, 12, 17, 69, 64]);
+    expect(manifest.hex.map((h) => h.width)).toEqual([96, 12, 17, 77, 64]); // pmem: bias, b, c, the output zero point
     // dram.hex holds the digit in the input slot (8 int8 pixels per word, little-endian lanes).
     const dram = readFileSync(path.join(dir, 'dram.hex'), 'utf8').trimEnd().split('\n').slice(1).map((w) => BigInt(`0x${w}`));
     const pixels = Array.from({ length: 784 }, (_, e) => Number(BigInt.asIntN(8, dram[compiled.inputWord + Math.floor(e / 8)]! >> BigInt(8 * (e % 8)))));

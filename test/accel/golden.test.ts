@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { accumulatorBounds, argmaxLowest, goldenAccuracy, layerMacs, modelMacs, requantizeInt8, runGolden } from '../../accel/golden.js';
+import { accumulatorBounds, argmaxLowest, avgPoolDyadic, goldenAccuracy, layerMacs, modelMacs, requantizeInt8, runGolden } from '../../accel/golden.js';
 import { readModelFile, writeModel, type Layer, type Model } from '../../accel/model.js';
 import { cifarCnn, zooInput } from '../../scripts/make-zoo.js';
 import { testImages } from '../../accel/mnist.js';
@@ -77,10 +77,10 @@ function referenceInference(model: Model, input: Int8Array): { outputs: number[]
             const inside = win.filter((v) => v !== null) as number[];
             const n = l.countIncludePad ? win.length : inside.length;
             const sum = inside.reduce((t, v) => t + (v - zIn), 0);
-            // Round half to even: the nearest integer, the even one of two at exactly .5.
+            // Round half up: the nearest integer, the larger of two at exactly .5.
             const lo = Math.floor(sum / n);
             const frac = sum - lo * n;
-            return zIn + (2 * frac > n ? lo + 1 : 2 * frac < n ? lo : lo % 2 === 0 ? lo : lo + 1);
+            return zIn + (2 * frac >= n ? lo + 1 : lo);
           }),
         ),
       );
@@ -123,6 +123,17 @@ describe('golden model: integer arithmetic', () => {
     for (const z of [-5, -3, -1, 1, 3, 5, 2 ** 31 - 1, -(2 ** 31)]) {
       expect(requantizeInt8(z, 2 ** 30, 32, false)).toBe(requantize(z, { b: 2 ** 30, c: 32 }, { bits: 8, relu: false }));
     }
+  });
+
+  it('avgPoolDyadic: the requantization lane divides a non-negative window sum by n rounding half up, exactly', () => {
+    for (let n = 1; n <= 36; n++) {
+      const d = avgPoolDyadic(n);
+      expect(d.b).toBeLessThan(2 ** 31);
+      for (let a = 0; a <= 255 * n; a++) expect(requantize(a, d, { bits: 16, relu: false }), `${a}/${n}`).toBe(Math.floor((2 * a + n) / (2 * n)));
+    }
+    // A 23×23 window (n = 529) at both ends of its range.
+    const d = avgPoolDyadic(529);
+    for (const a of [0, 264, 265, 793, 255 * 529 - 1, 255 * 529]) expect(requantize(a, d, { bits: 16, relu: false })).toBe(Math.floor((2 * a + 529) / 1058));
   });
 
   it('argmax takes the lowest index on ties', () => {

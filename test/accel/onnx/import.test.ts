@@ -64,6 +64,8 @@ describe('ONNX QDQ import: fixtures against onnxruntime', () => {
     let ties = 0;
     let endToEndEqual = 0;
     let endToEndTotal = 0;
+    let maxDiff = 0;
+    let top1 = 0;
     for (const c of ref.cases) {
       const input = toInt8(c.input, 'int8');
       const golden = runGolden(model, input);
@@ -71,8 +73,9 @@ describe('ONNX QDQ import: fixtures against onnxruntime', () => {
       const conv2 = toInt8(c.taps!['conv2']!, 'int8');
       expect(Array.from(runGolden(head, golden.activations[0]!).logits)).toEqual(Array.from(conv2));
       expect(Array.from(golden.activations[2]!)).toEqual(Array.from(conv2));
-      // Average pooling from onnxruntime's own conv2 output: onnxruntime averages in float32 and rounds ties to
-      // even, so an average of exactly k + 0.5 may land on either side; every other output is exact.
+      // Average pooling from onnxruntime's own conv2 output: splitfuse rounds an exact tie (an average of k + 0.5) up,
+      // as its requantization does everywhere (the accelerator's lane computes it); onnxruntime averages in float32
+      // and rounds to even, landing on either side of a tie. Every other output is exact.
       const ortPool = toInt8(c.taps!['pool2']!, 'int8');
       const ours = runGolden(pool, conv2).logits;
       const zp = pool.input.zeroPoint!;
@@ -91,10 +94,15 @@ describe('ONNX QDQ import: fixtures against onnxruntime', () => {
       golden.logits.forEach((v, i) => {
         endToEndTotal++;
         if (v === c.output[i]) endToEndEqual++;
+        maxDiff = Math.max(maxDiff, Math.abs(v - c.output[i]!));
       });
+      if (golden.predicted === c.output.indexOf(Math.max(...c.output))) top1++;
     }
-    console.log(`smallcnn: ${ties} of ${ref.cases.length * 256} averages were ties rounded the other way by onnxruntime; end to end ${endToEndEqual}/${endToEndTotal} outputs equal`);
-    expect(ties).toBeLessThan(ref.cases.length * 256 * 0.05);
+    console.log(`smallcnn: ${ties} of ${ref.cases.length * 256} averages were ties rounded the other way by onnxruntime; end to end ${endToEndEqual}/${endToEndTotal} outputs equal, max |diff| ${maxDiff}, top-1 ${top1}/${ref.cases.length}`);
+    // The documented tolerance (docs/onnx.md): ±1 at average-pool ties, what they feed within ±2, the same top-1 class.
+    expect(ties).toBeLessThan(ref.cases.length * 256 * 0.07);
+    expect(maxDiff).toBeLessThanOrEqual(2);
+    expect(top1).toBe(ref.cases.length);
   });
 
   it('the imported models survive the .sfm format (version 2) unchanged', () => {
