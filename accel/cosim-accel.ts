@@ -18,7 +18,7 @@ import { defaultToolchain, type Toolchain } from '../sim/verilator/locate.js';
 import { compile } from './compiler.js';
 import type { AccelConfig } from './config.js';
 import { DiagnosticError, msg } from '../hdl/diagnostics.js';
-import { referenceRun, TEST_DIGITS, testDigit } from './export.js';
+import { modelInput, referenceRun, TEST_DIGITS } from './export.js';
 import type { Model } from './model.js';
 
 /** Cycles compared after the one the TypeScript simulator saw `done` in (done must stay high). */
@@ -27,7 +27,7 @@ const CYCLES_AFTER_DONE = 3;
 export interface AccelCosimOptions {
   readonly model: Model;
   readonly config: AccelConfig;
-  /** Test digits 0 .. images-1 of accel/mnist.ts (default 1). */
+  /** Inputs 0 .. images-1: test digits of accel/mnist.ts, or seeded random inputs for other input shapes (export.ts modelInput; default 1). */
   readonly images?: number;
   /** Also compare every register every cycle (Verilator's VCD trace; slow for whole inferences). */
   readonly registers?: boolean;
@@ -80,7 +80,7 @@ export async function cosimAccel(options: AccelCosimOptions): Promise<AccelCosim
   if (!Number.isInteger(count) || count < 1 || count > TEST_DIGITS) throw new DiagnosticError([msg.testImage('Number of test images', `an integer in 1..${TEST_DIGITS}`, String(count))]);
   const compiled = compile(model, config);
   const toolchain = options.toolchain ?? (await defaultToolchain());
-  const digits = Array.from({ length: count }, (_, i) => testDigit(i));
+  const digits = Array.from({ length: count }, (_, i) => modelInput(model, i));
   const runs = digits.map((d) => referenceRun(model, config, d.image, compiled));
   const cases = runs.map((r) => {
     const init = { imem: compiled.program.map(encode), pixmem: compiled.pixmem, offmem: compiled.offmem, pmem: compiled.pmem, dram: r.dram };

@@ -31,6 +31,8 @@ import { encode } from '../gen/accel/isa.js';
 import { accelSimTop, ACCEL_INSTANCE, DRAM_MEMORY } from '../gen/accel/simtop.js';
 import { runProgram, tail } from '../sim/verilator/run.js';
 import { compile, inputToDram, type CompiledModel } from './compiler.js';
+import { mapIndex } from './compiler/stream.js';
+import { randomInputs } from './inputs.js';
 import type { AccelConfig } from './config.js';
 import { runGolden } from './golden.js';
 import { testImages } from './mnist.js';
@@ -58,6 +60,26 @@ export function testDigit(index: number, what = 'Test image index', given?: stri
   }
   const digit = testImages(index + 1)[index]!;
   return { ...digit, index };
+}
+
+/** The shape of the MNIST test digits (accel/mnist.ts). */
+const MNIST_SHAPE = [1, 28, 28];
+
+/**
+ * Input `index` of a model: test digit `index` for a model of MNIST's 1×28×28 input, else seeded random input
+ * `index` of accel/inputs.ts (seed 1, label UNLABELLED = −1; the zoo's CIFAR-sized CNN, VGG-16 prefix).
+ */
+export function modelInput(model: Model, index: number, what = 'Test image index', given?: string): ExportDigit {
+  if (model.input.shape.every((d, i) => d === MNIST_SHAPE[i])) return testDigit(index, what, given);
+  if (!Number.isInteger(index) || index < 0 || index >= TEST_DIGITS) {
+    throw new DiagnosticError([msg.testImage(what, `an integer in 0..${TEST_DIGITS - 1}`, given !== undefined ? `'${given}'` : String(index))]);
+  }
+  return { ...randomInputs(model, index + 1, 1)[index]!, index };
+}
+
+/** Inputs 0 .. count−1 of a model (modelInput): MNIST test digits with labels, or seeded random inputs (label −1). */
+export function modelInputs(model: Model, count: number): { image: Int8Array; label: number }[] {
+  return model.input.shape.every((d, i) => d === MNIST_SHAPE[i]) ? testImages(count) : randomInputs(model, count, 1);
 }
 
 /** One inference of a compiled model in the TypeScript simulator, checked against the golden model. */
@@ -143,7 +165,7 @@ const VVP = (tb: string): string => `${tb}.vvp`;
 /** Write the accelerator, its memory files, the testbench and the manifest into outDir (see the header). */
 export function exportAccelerator(options: ExportOptions): AccelExportManifest {
   const { model, config, outDir } = options;
-  const digit = options.image ?? testDigit(0);
+  const digit = options.image ?? modelInput(model, 0);
   const ref = referenceRun(model, config, digit.image);
   const { compiled } = ref;
   const design = build(accelSimTop(config, compiled.sizes));
@@ -265,6 +287,15 @@ interface TestbenchInput {
   readonly manifest: AccelExportManifest;
 }
 
+/** DRAM element (word·P + lane) of model output i: from outputWord on, or its place in a streamed output map. */
+function outputElement(compiled: CompiledModel, i: number): number {
+  const P = compiled.geometry.elemsPerWord;
+  const m = compiled.outputLayout;
+  if (!m) return compiled.outputWord * P + i;
+  const plane = m.h * m.w;
+  return m.word * P + mapIndex(m, Math.floor(i / plane), Math.floor((i % plane) / m.w), i % m.w);
+}
+
 /** The testbench text (see the header); straight-line code with sized constants, so it lints clean under -Wall. */
 function testbenchText({ design, tb, compiled, manifest }: TestbenchInput): string {
   const top = topModule(design);
@@ -332,10 +363,15 @@ function testbenchText({ design, tb, compiled, manifest }: TestbenchInput): stri
 
   // Verilator carries on after $finish or $fatal until the process waits, so every outcome is its own branch.
   lines.push(`${I}task check_results;`, `${I}begin`);
-  lines.push(`${I2}// Element i of the output slot: word ${compiled.outputWord} + i / ${g.elemsPerWord}, bits (i % ${g.elemsPerWord})*${bits} +: ${bits}.`);
+  lines.push(
+    compiled.outputLayout
+      ? `${I2}// Element i of the output: its place in the output map (rows at word boundaries from word ${compiled.outputLayout.word}), lane (element mod ${g.elemsPerWord})*${bits} +: ${bits}.`
+      : `${I2}// Element i of the output slot: word ${compiled.outputWord} + i / ${g.elemsPerWord}, bits (i % ${g.elemsPerWord})*${bits} +: ${bits}.`,
+  );
   for (let i = 0; i < n; i++) {
-    const word = compiled.outputWord + Math.floor(i / g.elemsPerWord);
-    const lo = (i % g.elemsPerWord) * bits;
+    const e = outputElement(compiled, i);
+    const word = Math.floor(e / g.elemsPerWord);
+    const lo = (e % g.elemsPerWord) * bits;
     lines.push(`${I2}logit[${idx(i)}] = ${DUT}.${DRAM_MEMORY}[${dramAw}'d${word}][${lo + bits - 1}:${lo}];`);
   }
   lines.push(`${I2}// argmax, lowest index on ties (accel/golden.ts argmaxLowest).`, `${I2}predicted = 0;`, `${I2}best = logit[${idx(0)}];`);

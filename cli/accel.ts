@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { DiagnosticError, msg } from '../hdl/diagnostics.js';
 import { resolveConfig, type AccelConfig } from '../accel/config.js';
-import { exportAccelerator, TEST_DIGITS, testDigit, type AccelExportManifest } from '../accel/export.js';
+import { exportAccelerator, modelInput, TEST_DIGITS, type AccelExportManifest } from '../accel/export.js';
 import { readModelFile, type Model } from '../accel/model.js';
 import type { CliIO } from './main.js';
 
@@ -62,7 +62,7 @@ export interface GenCommandOptions {
 export function genAccel(opts: GenCommandOptions): AccelExportManifest {
   const { model, modelFile, config } = accelInputs('gen', opts);
   const index = digitsOption(opts.image, 0);
-  const image = testDigit(index, `Option '--image' of 'splitfuse gen accel'`, opts.image);
+  const image = modelInput(model, index, `Option '--image' of 'splitfuse gen accel'`, opts.image);
   return exportAccelerator({ model, modelFile, config, outDir: opts.out, image });
 }
 

@@ -9,7 +9,7 @@ import { runCampaign, type CampaignSummary } from '../accel/fault/campaign.js';
 import { campaignMarkdown, reportHtml, sweepMarkdown } from '../accel/fault/report.js';
 import { runSweep, type SweepSummary } from '../accel/fault/sweep.js';
 import { FAULT_MODELS, OUTCOMES, type FaultModel } from '../accel/fault/types.js';
-import { testImages } from '../accel/mnist.js';
+import { modelInputs } from '../accel/export.js';
 import { readModelFile } from '../accel/model.js';
 import { DiagnosticError, msg } from '../hdl/diagnostics.js';
 import type { CliIO } from './main.js';
@@ -91,7 +91,7 @@ export function prepareFault(opts: FaultCommandOptions): FaultRun {
   const workers = opts.workers === undefined ? undefined : integerOption('fault', '--workers', opts.workers, 1, 256);
   const config = resolveConfig({ config: opts.config ?? 'default', set: opts.set ?? [] });
   const model = readModelFile(opts.model);
-  const digits = testImages(images);
+  const digits = modelInputs(model, images); // MNIST digits, or seeded random inputs for other input shapes
   const common = { model, config, images: digits, sites: opts.sites, seed, ...(workers !== undefined ? { workers } : {}) };
   if (opts.sweep !== undefined || opts.ber !== undefined) {
     for (const [flag, given] of [['--samples', opts.samples], ['--resume', opts.resume], ['--out', opts.out], ['--bits-per-upset', opts.bitsPerUpset]] as const) {

@@ -38,7 +38,7 @@ import { encode } from '../../gen/accel/isa.js';
 import { DRAM_MEMORY } from '../../gen/accel/simtop.js';
 import { compile as compileSim, type CompiledSim, type Force, type Snapshot } from '../../sim/compile/index.js';
 import { closeMatches } from '../../sim/suggest.js';
-import { compile as compileModel, inputToDram, readOutput, type CompiledModel } from '../compiler.js';
+import { compile as compileModel, inputToDram, outputWords, readOutput, type CompiledModel } from '../compiler.js';
 import { argmaxLowest } from '../golden.js';
 import { accelMachine, accelName, readLcuEvents, type AccelMachine } from '../run.js';
 import { siteCatalog, type SiteCatalog } from './sites.js';
@@ -256,7 +256,7 @@ class AccelInjector implements FaultInjector {
 
   private readLogits(sim: CompiledSim): Int8Array {
     const { compiled } = this;
-    const words = Math.ceil(compiled.outputCount / compiled.geometry.elemsPerWord);
+    const words = outputWords(compiled); // a streamed model's output map may have row padding
     const dram: bigint[] = new Array<bigint>(compiled.outputWord + words).fill(0n);
     for (let a = compiled.outputWord; a < compiled.outputWord + words; a++) dram[a] = sim.peekMem(DRAM_MEMORY, a);
     return readOutput(compiled, dram);

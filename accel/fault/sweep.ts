@@ -18,7 +18,7 @@ import type { AccelHardwareConfig } from '../../gen/accel/config.js';
 import { encode } from '../../gen/accel/isa.js';
 import { DRAM_MEMORY } from '../../gen/accel/simtop.js';
 import { compile as compileSim, type Force } from '../../sim/compile/index.js';
-import { compile as compileModel, inputToDram, readOutput, type CompiledModel } from '../compiler.js';
+import { compile as compileModel, inputToDram, outputWords, readOutput, type CompiledModel } from '../compiler.js';
 import { argmaxLowest } from '../golden.js';
 import type { Model } from '../model.js';
 import { accelMachine, accelName, cycleBudget, type AccelMachine } from '../run.js';
@@ -124,7 +124,7 @@ function runStuck(machine: AccelMachine, compiled: CompiledModel, input: Int8Arr
     cycles++;
   }
   const out = compiled.outputWord;
-  const words = Math.ceil(compiled.outputCount / compiled.geometry.elemsPerWord);
+  const words = outputWords(compiled); // a streamed model's output map may have row padding
   const dram: bigint[] = new Array<bigint>(out + words).fill(0n);
   for (let a = out; a < out + words; a++) dram[a] = sim.peekMem(DRAM_MEMORY, a);
   return { predicted: argmaxLowest(readOutput(compiled, dram)), done: done.get() === 1 && fault.get() === 0, cycles };
