@@ -351,7 +351,7 @@ export const msg = {
   unsupportedModel: (what: string, hint: string) => diag('E142', what, null, hint),
   /** `what` is a whole "X must be Y, not Z" sentence from the streaming compiler (accel/compiler/stream.ts). */
   unmappedLayer: (what: string) =>
-    diag('E143', what, null, 'the golden model runs it (splitfuse golden); the accelerator has no datapath for it yet (docs/accelerator.md, "What the compiler maps")'),
+    diag('E143', what, null, 'the golden model runs it (splitfuse golden); the accelerator has no datapath for it (docs/accelerator.md, "What the compiler maps")'),
 
   // ---- protection: neuron splitting, duplication, TMR (accel/protect/) ----
   protectOption: (option: string, expected: string, found: string, hint: string) => diag('E160', `${option} must be ${expected}, not ${found}`, null, hint),

@@ -1,34 +1,37 @@
-// The streaming compiler (issue 12): any sequential int8 CNN of conv2d (any kernel, stride, zero padding),
-// a 2×2/2 maxpool fused after a conv, flatten and fc, on any configuration, with every feature map in DRAM.
-// accel/compiler.ts uses it for every model its on-chip schedule (LeNet-5's, everything in the buffers)
-// cannot map. Layer by layer:
+// The streaming compiler (issue 12): any sequential int8 CNN — conv2d (any kernel, stride, padding), max and
+// average pooling of any window, stride and padding, flatten, fc, activation zero points — on any configuration,
+// with every feature map in DRAM. accel/compiler.ts uses it for every model its on-chip schedule (LeNet-5's,
+// everything in the buffers) cannot map. accel/compiler/stages.ts turns the layers into stages: a GEMM over a
+// window of the input map (a conv's weights, or generated identity weights for a pool), an optional max over
+// windows of G rows in POST, requantization classes (pmem entries) and zero points. Stage by stage:
 //
-// DRAM feature maps (MapLayout). Each layer's output is a DRAM map laid out for its consumer: per channel
+// DRAM feature maps (MapLayout). Each stage's output is a DRAM map laid out for its consumer: per channel
 //   pt + H + pb rows of `pitch` elements (a multiple of P, the elements per DRAM word), element x of a row
-//   at `lead` + x, lead = pl rounded up to a multiple of P. Pad rows and pad columns are zero in the
-//   compiled DRAM image and nothing ever writes them, so a padded conv reads its zero padding from DRAM;
-//   every row's data starts at a word boundary, so a producer STOREs each output row (count W) straight
-//   into place (the zero padding of a STORE's last word falls on pad or tail columns). The model input
-//   uses the layout of the first layer (CompiledModel.inputLayout), the output that of an unpadded
-//   consumer (outputLayout; compact when W is a multiple of P, as for every fc output).
-// conv2d. Output rows in units of U rows (pooled rows with a fused pool): the unit's input band is
-//   BR = (conv rows − 1)·s + k padded rows of each input channel, one LOAD per channel (a contiguous run of
-//   the DRAM map) into one of two halves of abuf0, so the next band loads while this one is computed.
-//   When the band of all input channels does not fit a half, the channels go in groups: one GEMM per
-//   group and N tile, the later groups with GEMM acc = 1 (the sum continues in the bank), the band of
-//   each group reloaded for every N tile (the bank holds one N tile). K = g·k² rows (offsets
-//   ci·BR·pitch + ky·pitch + kx), M = the unit's output pixels (pixel oy·s·pitch + ox·s; pool-window-major
-//   with a fused pool), N = output channels in tiles of C (a protected group never straddles two:
-//   compiler.ts nTiles). POST writes channel o of the unit to o·plane of one of two halves of abuf1
-//   (plane = the unit's output pixels), then one STORE per channel and output row.
+//   at `lead` + x, lead = pl rounded up to a multiple of P. Every element outside the data holds the map's
+//   zero point (`fill`: pad rows and columns in the compiled DRAM image, and the tail of a STORE's last word
+//   via the STORE's fill field), so a padded conv or average pool reads its padding (the real value 0) from
+//   DRAM; every row's data starts at a word boundary, so a producer STOREs each output row (count W) straight
+//   into place. The model input uses the layout of the first stage (CompiledModel.inputLayout), the output
+//   that of an unpadded consumer (outputLayout; compact when W is a multiple of P, as for every fc output).
+// Window stages (conv, pools). Output rows in units of U rows: the unit's input band is the padded input rows
+//   its GEMM rows read (conv rows (clamped to the conv output) of the unit's pool windows), one LOAD per
+//   channel into one of two halves of abuf0, so the next band loads while this one is computed. When the band
+//   of all input channels does not fit a half, the channels go in groups: one GEMM per group and N tile, the
+//   later groups with GEMM acc = 1 (the sum continues in the bank); a band stays in its half while it is
+//   needed again (one group: every N tile reuses it). K = g·k² rows (offsets ci·BR·pitch + ky·pitch + kx),
+//   M = the unit's GEMM rows (one per output pixel, or G per pooled output: its window's conv pixels, padded
+//   to G with copies of one of them), N = output channels in tiles of C (a protected group never straddles
+//   two: compiler.ts nTiles); a depthwise stage (pools) reduces over the tile's own channels only. A unit's
+//   outputs go in segments of equal requantization class (average pooling with varying n), one GEMM + POST
+//   each. POST writes channel o of the unit to o·plane of one of two halves of abuf1 (plane = the unit's
+//   output pixels), then one STORE per channel and output row.
 // fc. The input vector is the previous map as stored (flattened index c·H·W + y·W + x at
 //   (c·H + y)·pitch + x): loaded whole into abuf0 when it fits, else in address-range groups (acc = 1).
-// Weights. Per layer, every (group, N tile) block of kTiles·R rows. When the layer's blocks fit the wbuf
-//   they are LOADed once per layer; otherwise each block is LOADed before its GEMM into one of two
+// Weights. Per stage, every (N tile, group) block of kTiles·R rows. When the stage's blocks fit the wbuf
+//   they are LOADed once per stage; otherwise each block is LOADed before its GEMM into one of two
 //   halves of the wbuf.
 // Hazards: HazardProgram (program-layout.ts) places the WAITs (element ranges of the buffers, wbuf rows).
-// Not mapped (E143): a maxpool other than 2×2 stride 2 unpadded after a conv, average pooling, activation
-// zero points other than 0 — they need hardware the accelerator does not have yet (docs/accelerator.md).
+// Not mapped (E143, stages.ts): a protected layer behind a nonzero zero point, a maxpool window over 512.
 import { DiagnosticError, msg } from '../../hdl/diagnostics.js';
 import type { AccelGeometry } from '../../gen/accel/config.js';
 import { encodeOffset, encodeParam, encodeZeroPoint, type Instruction } from '../../gen/accel/isa.js';

@@ -1,9 +1,9 @@
-// The POST engine: accumulator bank → bias, dyadic requantization, ReLU, optional 2×2 max-pool →
-// activation buffer (gen/accel/isa.ts, POST).
+// The POST engine: accumulator bank → bias, dyadic requantization, output zero point, ReLU, optional max-pool
+// over windows of G = 4·2^window rows → activation buffer (gen/accel/isa.ts, POST).
 //
 // Structure
 //   Rows of accbuf[bank] are read a whole row (C columns) at a time in GROUPS: one row per group
-//   without pooling, the four rows of a pool window with it. C comparators keep the running maximum
+//   without pooling, the G rows of a pool window with it. C comparators keep the running maximum
 //   of each column over the group (in accumulator precision), so pooling happens BEFORE
 //   requantization: requantize(· + bias) is non-decreasing in the accumulator (b >= 0, rounding,
 //   clamping and ReLU are monotone), hence max over the window of requantized values equals the
@@ -11,6 +11,9 @@
 //   A finished group's vector is handed to a serializer that sends its nValid columns one per cycle
 //   through ONE requantization lane and the buffer's single write port.
 // Timing
+//   The lane requantizes to int16; the channel's zero point zp (pmem, isa.ts zeroPointLo) is added after it,
+//   the sum clamped to the element width, ReLU max(·, zp) — accel/golden.ts requantizeInt8 (clamping to int16
+//   first changes nothing, |zp| <= 128); zp travels two registers alongside the lane.
 //   Groups start every P = max(rowsPerGroup · interval, nValid) cycles (at least 1); the rows of a
 //   group are read `interval` cycles apart. P >= nValid keeps the serializer (nValid cycles per
 //   group) from falling behind, so the engine never stalls: a POST takes about
