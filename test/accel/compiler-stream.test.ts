@@ -73,6 +73,34 @@ describe('streaming compiler', () => {
     expect(streamedWeights).toBeGreaterThanOrEqual(3);
   }, 120_000);
 
+  it('runs a chain of pools bit-exactly on tiny and default RTL: padded 3×3/2 maxpool, padded 2×2/1 average pool (varying n), a maxpool after an average pool, global average pooling', () => {
+    const pool = (kind: 'maxpool' | 'avgpool', k: number, stride: number, pad: [number, number, number, number], countIncludePad = false) => ({ kind, k, stride, pad, outC: 0, relu: false, countIncludePad, outZeroPoint: 0 });
+    const model = buildModelV2({
+      inC: 3,
+      side: 16,
+      inZeroPoint: -37,
+      spatial: [
+        { kind: 'conv2d', k: 3, stride: 1, pad: [1, 1, 1, 1], outC: 10, relu: true, countIncludePad: false, outZeroPoint: -128 },
+        pool('maxpool', 3, 2, [1, 1, 1, 1]),
+        pool('avgpool', 2, 1, [0, 0, 1, 1]),
+        pool('maxpool', 2, 2, [0, 0, 0, 0]),
+        pool('avgpool', 4, 1, [0, 0, 0, 0]),
+      ],
+      fcOuts: [{ out: 10, relu: false, outZeroPoint: 5 }],
+      seed: 77,
+      cMin: 12,
+      cMax: 4,
+      biasMax: 1000,
+    });
+    expect(model.layers.map((l) => `${l.kind}${'k' in l ? l.k : ''}`)).toEqual(['conv2d3', 'maxpool3', 'avgpool2', 'maxpool2', 'avgpool4', 'flatten', 'fc']);
+    const c = compile(model, tiny);
+    expect(c.program.some((i) => i.op === 'POST' && i.window === 2)).toBe(true); // the 3×3 window in 16 rows
+    // pmem: 10 channels for each of the six stages, the padded average pool's twice more (n = 4; 2 at the right or bottom; 1 in the corner).
+    expect(c.pmem.length).toBe(10 * 8);
+    expectBitExact(model, tiny, 2, 21, true);
+    expectBitExact(model, PRESETS.default!, 1, 22, true);
+  }, 120_000);
+
   it('runs the CIFAR-10-sized zoo CNN (padding 1, three conv+pool, fc) bit-exactly on tiny and default RTL', () => {
     const model = zoo('cifar10-cnn-random-int8.sfm');
     expectBitExact(model, tiny, 1, 3, true);
