@@ -36,6 +36,19 @@
 //   tile (the next layer's first GEMM waits for the last POST of the rows it reads); and, for the
 //   first layer, a small first tile that doubles (an early start on the top rows of the input).
 // DRAM image: [input slot][weights of every layer][output slot]; all word addresses.
+// Batch (options.batch = B, issue 14): one program runs B images. Every feature map holds the B
+//   images channel-major with the images inside a channel: element (image b, channel c, position p)
+//   at c·B·plane + b·plane + p, so a conv's GEMM pixels are the B images' pixels one after the other
+//   (M = B·pixels, M tiles may span images) and a POST's q = m (m/4 pooled) runs on contiguously;
+//   an fc layer is a GEMM with M = B (pixel b = image b's vector base, offsets k → c·B·plane + p), the
+//   reuse a batch brings: each K tile's weights serve B vectors instead of one. The input slot holds
+//   the B images word-aligned one after the other (stride S = P·ceil(C·H·W/P) elements, also in abuf),
+//   the output slot the last map in the layout above (readOutput(compiled, dram, b)). B = 1 is the
+//   single-image program exactly.
+// Resident weights (options.resident): when every weight block fits the wbuf without reuse of a ring
+//   row (default, large), `resident` is a second program over the same tables and DRAM layout that
+//   LOADs no weights: run after the normal program on the same machine (accel/run.ts runBatch,
+//   warm), the wbuf still holds every block at its row, so a batch reads only its inputs from DRAM.
 import { DiagnosticError, msg } from '../hdl/diagnostics.js';
 import { accelGeometry, type AccelGeometry, type AccelHardwareConfig, type AccelSizes } from '../gen/accel/config.js';
 import { encodeOffset, encodeParam, type Instruction } from '../gen/accel/isa.js';
@@ -107,6 +120,37 @@ export interface CompiledModel {
   readonly outputLayout?: MapLayout;
   /** DRAM words of the output slot when it is not compact (outputLayout). */
   readonly outputWords?: number;
+  /** Images per run (absent: 1). inputToDram/readOutput take image 0; batchToDram/readOutput(…, b) all. */
+  readonly batch?: number;
+  /** Elements between consecutive images' input slots (a multiple of P; absent for batch 1). */
+  readonly inputStride?: number;
+  /** Where the last layer's output (image b, channel c, position p) is in the output slot: c·chanPitch + b·imagePitch + p. */
+  readonly outputMap?: MapPlace;
+  /** The program without weight LOADs (see the header), when the weights fit the wbuf without reuse and options.resident asked for it. */
+  readonly resident?: ResidentProgram;
+}
+
+/** A program that expects the wbuf to hold every weight block already (CompiledModel.resident). */
+export interface ResidentProgram {
+  readonly program: Instruction[];
+  readonly layers: CompiledLayer[];
+  readonly posts: PostTile[];
+  readonly estimatedCycles: number;
+}
+
+/** Options of compile(). */
+export interface CompileOptions {
+  /** Images per run (default 1): see the header. Only the on-chip schedule maps a batch. */
+  readonly batch?: number;
+  /** Also build the resident-weights program (CompiledModel.resident) when the weights fit. */
+  readonly resident?: boolean;
+}
+
+/** Where a feature map's element (image b, channel c, position p) lives: c·chanPitch + b·imagePitch + p (p < hw). */
+export interface MapPlace {
+  readonly chanPitch: number;
+  readonly imagePitch: number;
+  readonly hw: number;
 }
 
 const sizeOf = (s: ActivationShape): number => (s.kind === 'chw' ? s.c * s.h * s.w : s.n);
@@ -125,6 +169,8 @@ interface GemmLayer {
   /** Elements per output channel in the destination (plane). */
   readonly plane: number;
   readonly inSize: number;
+  /** Where the layer's output elements go (see the header, Batch). */
+  readonly outMap: MapPlace;
 }
 
 /** The model cannot run on this configuration: an E142 diagnostic ("X must be Y, not Z"). */
@@ -132,12 +178,16 @@ function fail(what: string): never {
   throw new DiagnosticError([msg.unsupportedModel(what, 'use a larger preset (--config large) or raise the buffer sizes with --set; docs/accelerator.md lists what the compiler maps')]);
 }
 
-/** Plan the GEMM layers (im2col tables) of a model. */
-function planLayers(model: Model, R: number): GemmLayer[] {
+/** Elements between consecutive images' input slots: C·H·W rounded up to whole DRAM words. */
+const inputStrideOf = (model: Model, P: number): number => P * Math.ceil((model.input.shape[0] * model.input.shape[1] * model.input.shape[2]) / P);
+
+/** Plan the GEMM layers (im2col tables) of a model for a batch of B images (see the header). */
+function planLayers(model: Model, R: number, B = 1, P = 1): GemmLayer[] {
   const shapes = layerShapes(model);
   const [c0, h0, w0] = model.input.shape;
   const out: GemmLayer[] = [];
   let inS: ActivationShape = { kind: 'chw', c: c0, h: h0, w: w0 };
+  let inMap: MapPlace = { chanPitch: h0 * w0, imagePitch: inputStrideOf(model, P), hw: h0 * w0 };
   for (let i = 0; i < model.layers.length; i++) {
     const layer = model.layers[i]!;
     const outS = shapes[i]!;
@@ -146,31 +196,37 @@ function planLayers(model: Model, R: number): GemmLayer[] {
       const pool = next?.kind === 'maxpool' && next.k === 2 && next.stride === 2;
       const { h: OH, w: OW } = outS;
       const s = layer.stride;
-      const pixels: number[] = [];
+      const local: number[] = [];
       if (pool) {
         for (let py = 0; py < Math.floor(OH / 2); py++)
           for (let px = 0; px < Math.floor(OW / 2); px++)
-            for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) pixels.push((2 * py + dy) * s * inS.w + (2 * px + dx) * s);
+            for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) local.push((2 * py + dy) * s * inS.w + (2 * px + dx) * s);
       } else {
-        for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) pixels.push(oy * s * inS.w + ox * s);
+        for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) local.push(oy * s * inS.w + ox * s);
       }
-      const K = layer.inC * layer.k * layer.k;
       const src = inS;
+      const map = inMap;
+      const pixels = Array.from({ length: B }, (_, b) => local.map((p) => b * map.imagePitch + p)).flat();
+      const K = layer.inC * layer.k * layer.k;
       const offsets = Array.from({ length: Math.ceil(K / R) * R }, (_, k) => {
         if (k >= K) return null;
         const ci = Math.floor(k / (layer.k * layer.k)), ky = Math.floor((k % (layer.k * layer.k)) / layer.k), kx = k % layer.k;
-        return ci * src.h * src.w + ky * src.w + kx;
+        return ci * map.chanPitch + ky * src.w + kx;
       });
-      const plane = pool ? pixels.length / 4 : pixels.length;
-      out.push({ layer, fused: pool ? next.name : undefined, pool, pixels, offsets, outN: logicalChannels(layer), physN: layer.outC, plane, inSize: sizeOf(inS) });
+      const imagePlane = pool ? local.length / 4 : local.length;
+      inMap = { chanPitch: B * imagePlane, imagePitch: imagePlane, hw: imagePlane };
+      out.push({ layer, fused: pool ? next.name : undefined, pool, pixels, offsets, outN: logicalChannels(layer), physN: layer.outC, plane: B * imagePlane, inSize: sizeOf(inS), outMap: inMap });
       if (pool) {
         inS = shapes[i + 1]!;
         i++;
         continue;
       }
     } else if (layer.kind === 'fc') {
-      const offsets = Array.from({ length: Math.ceil(layer.in / R) * R }, (_, k) => (k < layer.in ? k : null));
-      out.push({ layer, pool: false, pixels: [0], offsets, outN: logicalChannels(layer), physN: layer.out, plane: 1, inSize: layer.in });
+      const map = inMap;
+      const offsets = Array.from({ length: Math.ceil(layer.in / R) * R }, (_, k) => (k < layer.in ? Math.floor(k / map.hw) * map.chanPitch + (k % map.hw) : null));
+      const pixels = Array.from({ length: B }, (_, b) => b * map.imagePitch);
+      inMap = { chanPitch: B, imagePitch: 1, hw: 1 };
+      out.push({ layer, pool: false, pixels, offsets, outN: logicalChannels(layer), physN: layer.out, plane: B, inSize: layer.in, outMap: inMap });
     } else if (layer.kind === 'maxpool') {
       fail(`Layer '${layer.name}' (maxpool k=${layer.k} s=${layer.stride}) must directly follow a conv2d and be 2×2 stride 2 to be compiled (fused into POST)`);
     }
@@ -257,14 +313,14 @@ function tilingCandidates(L: PlacedLayer, ramp: boolean): [number, number][][] {
 }
 
 /** Place the layers: tables (pixmem, offmem, pmem) and the weight rows of every N tile in DRAM order. */
-function place(plan: GemmLayer[], g: AccelGeometry, inputCount: number): Placement & { pmem: bigint[]; weightWords: bigint[]; weightBase: number } {
+function place(plan: GemmLayer[], g: AccelGeometry, inputCount: number, batch = 1): Placement & { pmem: bigint[]; weightWords: bigint[]; weightBase: number } {
   const { rows: R, cols: C, wbufDepth, abufDepth, accRows, elemsPerWord: P } = g;
   const pixmem: number[] = [];
   const offmem: number[] = [];
   const pmem: bigint[] = [];
   const weightWords: bigint[] = [];
   const weightBase = Math.ceil(inputCount / P);
-  const fcPix = plan.some((l) => l.layer.kind === 'fc') ? pixmem.push(0) - 1 : -1;
+  const fcPix = batch === 1 && plan.some((l) => l.layer.kind === 'fc') ? pixmem.push(0) - 1 : -1;
   const layers: PlacedLayer[] = [];
   let src = 0;
   for (const L of plan) {
@@ -274,7 +330,7 @@ function place(plan: GemmLayer[], g: AccelGeometry, inputCount: number): Placeme
     if (outCount > abufDepth) fail(`Output of layer '${L.layer.name}' must fit one activation buffer (${abufDepth} elements), not ${outCount}`);
     if (K > wbufDepth) fail(`Weight rows of one N tile of layer '${L.layer.name}' must fit the wbuf (${wbufDepth} rows), not ${K}`);
     if (L.pool && accRows < 4) fail(`Accumulator rows per bank must be at least 4 to fuse pool '${L.fused}' (one 2×2 window), not ${accRows}`);
-    const pixAddr = L.layer.kind === 'fc' ? fcPix : pixmem.push(...L.pixels) - L.pixels.length;
+    const pixAddr = L.layer.kind === 'fc' && batch === 1 ? fcPix : pixmem.push(...L.pixels) - L.pixels.length;
     const offAddr = offmem.push(...L.offsets.map(encodeOffset)) - K;
     const chan = pmem.length;
     const lp = L.layer;
@@ -308,7 +364,7 @@ interface PendingLoad {
  * the model): the compute stream, the DMA stream (weight blocks in a wbuf ring, input chunks), their
  * interleaving (see the header), layer ranges, and the estimated cycles.
  */
-function schedule(pl: Placement, tilings: readonly (readonly [number, number][])[]): Schedule {
+function schedule(pl: Placement, tilings: readonly (readonly [number, number][])[], resident = false): Schedule {
   const { g, inputCount, inputWord } = pl;
   const layers = pl.layers.slice(0, tilings.length); // a prefix of the model when tilings is shorter
   const { rows: R, cols: C, wbufDepth, wordsPerWeightRow: WR, elemsPerWord: P } = g;
@@ -336,7 +392,8 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
       const block = { wRow, rows: K, lastUse: compute.length };
       blocks.push(block);
       const load: PendingLoad = { ins: { op: 'LOAD', buf: 0, dram: layer.weightWord + n * K * WR, addr: wRow, count: K }, firstUse: compute.length, computeBefore };
-      loads.push(load);
+      if (!resident) loads.push(load);
+      const weightNeeds = resident ? [] : [load];
       const nValid = tile.count;
       for (const [m0, mCount] of tilings[li]!) {
         if (li === 0 && inputLoaded < inputCount) {
@@ -352,7 +409,7 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
           }
         }
         block.lastUse = compute.length;
-        compute.push({ ins: { op: 'GEMM', src, bank, mCount, kTiles: K / R, wRow, pixAddr: layer.pixAddr + m0, offAddr: layer.offAddr }, needs: li === 0 ? [load, ...inputLoads] : [load] });
+        compute.push({ ins: { op: 'GEMM', src, bank, mCount, kTiles: K / R, wRow, pixAddr: layer.pixAddr + m0, offAddr: layer.offAddr }, needs: li === 0 ? [...weightNeeds, ...inputLoads] : weightNeeds });
         compute.push({
           ins: {
             op: 'POST',
@@ -404,7 +461,9 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
  * Throws E142 when the model does not fit (activations larger than an abuf, one N tile's weight rows
  * larger than the wbuf, table addresses beyond their fields) or the configuration is not int8.
  */
-export function compile(model: Model, config: AccelHardwareConfig): CompiledModel {
+export function compile(model: Model, config: AccelHardwareConfig, options: CompileOptions = {}): CompiledModel {
+  const batch = options.batch ?? 1;
+  if (!Number.isInteger(batch) || batch < 1) fail(`Batch of model '${model.name}' must be an integer >= 1, not ${batch}`);
   if (config.dtype !== 'int8') {
     throw new DiagnosticError([
       msg.unsupportedModel(
@@ -419,12 +478,69 @@ export function compile(model: Model, config: AccelHardwareConfig): CompiledMode
   const probe = accelGeometry(config, { imemDepth: 1, pixDepth: 1, offDepth: 1, pmemDepth: 1, dramWords: 1 });
   // Format-version-1 models whose feature maps and weights fit on chip keep the on-chip schedule below
   // (LeNet-5's); everything else streams its feature maps through DRAM (accel/compiler/stream.ts).
-  if (modelFormatVersion(model) !== 1 || !fitsOnChip(model, probe)) return streamed(model, config, probe);
-  const plan = planLayers(model, probe.rows);
+  if (modelFormatVersion(model) !== 1 || !fitsOnChip(model, probe)) {
+    if (batch !== 1) fail(`Batch of model '${model.name}' must be 1 on '${(config as { name?: string }).name ?? 'this configuration'}', not ${batch}: its feature maps do not fit on chip, and the streaming compiler runs one image at a time`);
+    return streamed(model, config, probe);
+  }
+  const P = probe.elemsPerWord;
+  const plan = planLayers(model, probe.rows, batch, P);
   const inputCount = model.input.shape[0] * model.input.shape[1] * model.input.shape[2];
-  if (inputCount > probe.abufDepth) fail(`Model input must have at most ${probe.abufDepth} elements (one activation buffer), not ${inputCount}`);
-  const pl = place(plan, probe, inputCount);
+  const inputStride = inputStrideOf(model, P);
+  const inputElems = (batch - 1) * inputStride + inputCount;
+  if (inputElems > probe.abufDepth) fail(`Model input${batch > 1 ? ` of a batch of ${batch}` : ''} must have at most ${probe.abufDepth} elements (one activation buffer), not ${inputElems}`);
+  const pl = place(plan, probe, inputElems, batch);
+  const best = bestSchedule(pl, false);
+  const b = best.program;
+  const macsByName = new Map(layerMacs(model).map((l) => [l.name, l.macs]));
+  const layersOf = (s: Schedule): CompiledLayer[] =>
+    pl.layers.map((L, li) => ({
+      name: L.plan.layer.name,
+      ...(L.plan.fused ? { fused: L.plan.fused } : {}),
+      firstInstr: s.firstInstr[li]!,
+      lastInstr: (li + 1 < pl.layers.length ? s.firstInstr[li + 1]! : s.program.length) - 1,
+      macs: macsByName.get(L.plan.layer.name) ?? 0,
+    }));
+  const layers = layersOf(best);
+  const last = pl.layers.at(-1);
+  const outputCount = last ? last.plan.outN * last.plan.plane : inputElems;
+  const outputWord = pl.weightBase + pl.weightWords.length;
+  const finish = (s: Schedule): void => {
+    s.program.push({ op: 'STORE', buf: (last ? 1 - last.src : 0) + 1, dram: outputWord, addr: 0, count: outputCount });
+    s.program.push({ op: 'HALT' });
+  };
+  finish(best);
+  // Resident weights: only when no block reuses a wbuf row (the ring never wraps).
+  const weightRows = pl.layers.reduce((sum, L) => sum + L.K * L.tiles.length, 0);
+  const warm = options.resident && weightRows <= probe.wbufDepth ? bestSchedule(pl, true) : null;
+  const warmLayers = warm ? layersOf(warm) : [];
+  if (warm) finish(warm);
+  const dram = [...new Array<bigint>(pl.weightBase).fill(0n), ...pl.weightWords, ...new Array<bigint>(Math.max(1, Math.ceil(outputCount / P))).fill(0n)];
+  const { pixmem, offmem, pmem } = pl;
+  const n1 = (x: number): number => Math.max(1, x);
+  const imemDepth = Math.max(b.length, warm?.program.length ?? 0);
+  const sizes: AccelSizes = { imemDepth, pixDepth: n1(pixmem.length), offDepth: n1(offmem.length), pmemDepth: n1(pmem.length), dramWords: dram.length };
+  return {
+    program: b.program,
+    pixmem,
+    offmem,
+    pmem,
+    dram,
+    inputWord: pl.inputWord,
+    inputCount,
+    outputWord,
+    outputCount: batch === 1 ? outputCount : outputCount / batch,
+    layers,
+    posts: best.posts,
+    sizes,
+    geometry: accelGeometry(config, sizes),
+    estimatedCycles: b.estimatedCycles,
+    ...(batch !== 1 ? { batch, inputStride, outputWords: Math.max(1, Math.ceil(outputCount / P)), outputMap: last ? last.plan.outMap : { chanPitch: inputCount, imagePitch: inputStride, hw: inputCount } } : {}),
+    ...(warm ? { resident: { program: warm.program.program, layers: warmLayers, posts: warm.posts, estimatedCycles: warm.program.estimatedCycles } } : {}),
+  };
+}
 
+/** The M tiles chosen by the schedule's estimate (see the header) and the schedule they give. */
+function bestSchedule(pl: Placement, resident: boolean): Schedule {
   // M tiles: start from full tiles, then choose each layer's tiling in turn (first layer first) by
   // the estimated cycles of the model up to the next layer (whose start waits for this one's last
   // POST), the other tilings fixed: two passes of coordinate descent (the second lets a layer adapt
@@ -433,35 +549,14 @@ export function compile(model: Model, config: AccelHardwareConfig): CompiledMode
   for (const [li, L] of [...pl.layers.entries(), ...pl.layers.entries()]) {
     const candidates = tilingCandidates(L, li === 0);
     if (candidates.length < 2) continue;
-    const prefix = (t: [number, number][]): number => schedule(pl, [...tilings.slice(0, li), t, ...tilings.slice(li + 1, li + 2)]).estimate;
+    const prefix = (t: [number, number][]): number => schedule(pl, [...tilings.slice(0, li), t, ...tilings.slice(li + 1, li + 2)], resident).estimate;
     let bestCost = prefix(tilings[li]!);
     for (const candidate of candidates) {
       const cost = prefix(candidate);
       if (cost < bestCost) [bestCost, tilings[li]] = [cost, candidate];
     }
   }
-  const best = schedule(pl, tilings);
-
-  const b = best.program;
-  const macsByName = new Map(layerMacs(model).map((l) => [l.name, l.macs]));
-  const layers: CompiledLayer[] = pl.layers.map((L, li) => ({
-    name: L.plan.layer.name,
-    ...(L.plan.fused ? { fused: L.plan.fused } : {}),
-    firstInstr: best.firstInstr[li]!,
-    lastInstr: (li + 1 < pl.layers.length ? best.firstInstr[li + 1]! : b.length) - 1,
-    macs: macsByName.get(L.plan.layer.name) ?? 0,
-  }));
-  const last = pl.layers.at(-1);
-  const outputCount = last ? last.plan.outN * last.plan.plane : inputCount;
-  const outputWord = pl.weightBase + pl.weightWords.length;
-  b.push({ op: 'STORE', buf: (last ? 1 - last.src : 0) + 1, dram: outputWord, addr: 0, count: outputCount });
-  b.push({ op: 'HALT' });
-  const P = probe.elemsPerWord;
-  const dram = [...new Array<bigint>(pl.weightBase).fill(0n), ...pl.weightWords, ...new Array<bigint>(Math.max(1, Math.ceil(outputCount / P))).fill(0n)];
-  const { pixmem, offmem, pmem } = pl;
-  const n1 = (x: number): number => Math.max(1, x);
-  const sizes: AccelSizes = { imemDepth: b.length, pixDepth: n1(pixmem.length), offDepth: n1(offmem.length), pmemDepth: n1(pmem.length), dramWords: dram.length };
-  return { program: b.program, pixmem, offmem, pmem, dram, inputWord: pl.inputWord, inputCount, outputWord, outputCount, layers, posts: best.posts, sizes, geometry: accelGeometry(config, sizes), estimatedCycles: b.estimatedCycles };
+  return schedule(pl, tilings, resident);
 }
 
 /** Whether the on-chip schedule maps the model (its E142 checks pass); false sends it to the streaming compiler. */
@@ -527,8 +622,27 @@ export function inputToDram(compiled: CompiledModel, image: ArrayLike<number>): 
   return dram;
 }
 
-/** The model output (the last layer's elements) from a final DRAM image. */
-export function readOutput(compiled: CompiledModel, dram: readonly bigint[]): Int8Array {
+/** The DRAM image with a batch of inputs (compiled.batch of them; fewer: the rest stay zero) in their slots. */
+export function batchToDram(compiled: CompiledModel, images: readonly ArrayLike<number>[]): bigint[] {
+  const batch = compiled.batch ?? 1;
+  if (images.length < 1 || images.length > batch) fail(`Images of one batch must number 1..${batch}, not ${images.length}`);
+  if (batch === 1) return inputToDram(compiled, images[0]!);
+  const dram = [...compiled.dram];
+  const words = compiled.inputStride! / compiled.geometry.elemsPerWord;
+  images.forEach((image, b) => {
+    if (image.length !== compiled.inputCount) fail(`Input image must have ${compiled.inputCount} elements, not ${image.length}`);
+    packElements(image, compiled.geometry).forEach((w, i) => (dram[compiled.inputWord + b * words + i] = w));
+  });
+  return dram;
+}
+
+/** The model output of image `image` of the batch (the last layer's elements) from a final DRAM image. */
+export function readOutput(compiled: CompiledModel, dram: readonly bigint[], image = 0): Int8Array {
+  const place = compiled.outputMap;
+  if (place) {
+    const all = unpackElements(dram, compiled.outputWord, compiled.outputCount * (compiled.batch ?? 1), compiled.geometry);
+    return Int8Array.from({ length: compiled.outputCount }, (_, k) => all[Math.floor(k / place.hw) * place.chanPitch + image * place.imagePitch + (k % place.hw)]!);
+  }
   const m = compiled.outputLayout;
   if (!m) return Int8Array.from(unpackElements(dram, compiled.outputWord, compiled.outputCount, compiled.geometry));
   const out = new Int8Array(compiled.outputCount);

@@ -19,7 +19,8 @@ import { encode } from '../gen/accel/isa.js';
 import { accelSimTop, ACCEL_INSTANCE, DRAM_MEMORY } from '../gen/accel/simtop.js';
 import { COUNTER_NAMES, type CounterName } from '../gen/accel/top.js';
 import { compile, type CompiledSim, type Force, type Snapshot } from '../sim/compile/index.js';
-import { inputToDram, outputWords, readOutput, type CompiledModel } from './compiler.js';
+import { batchToDram, inputToDram, outputWords, readOutput, type CompiledModel } from './compiler.js';
+import { packElements } from './program-layout.js';
 import { argmaxLowest } from './golden.js';
 import type { ProgramImage } from './interpret.js';
 
@@ -188,4 +189,82 @@ export function runModelImage(
   for (let a = out; a < out + words; a++) dram[a] = sim.peekMem(DRAM_MEMORY, a);
   const logits = readOutput(compiled, dram);
   return { logits, predicted: argmaxLowest(logits), cycles, done: done.get() === 1, fault: fault.get() === 1, layerCycles, counters: end, lcuEvents: readLcuEvents(sim), layerCounters };
+}
+
+/** One run of a batch program (compile(…, { batch })) on the RTL. */
+export interface BatchRun {
+  /** Per image of the batch (only the images given): its int8 outputs and argmax. */
+  readonly logits: Int8Array[];
+  readonly predicted: number[];
+  /** Cycles of the whole batch run (reset to done). */
+  readonly cycles: number;
+  readonly done: boolean;
+  readonly fault: boolean;
+  /** Whether this run was the resident-weights program on the previous run's wbuf (warm). */
+  readonly warm: boolean;
+  /** Cycles and counter deltas charged to each layer (runModelImage's rule), and the engines' busy cycles in each charge. */
+  readonly layerCycles: number[];
+  readonly layerCounters: Record<CounterName, number>[];
+  readonly layerBusy: { dma: number; gemm: number; post: number }[];
+  readonly counters: Record<CounterName, number>;
+}
+
+/**
+ * Run a batch of input images (at most compiled.batch; missing ones run as zero images) through
+ * `compiled` on the RTL. cold (warm = false): power-on state, the normal program, which LOADs every
+ * weight block. warm: the resident-weights program (compiled.resident) on the machine exactly as the
+ * previous run of this compiled model left it — its wbuf holds the weights, nothing is restored or
+ * poked but imem (the resident program) and the batch's input slots in DRAM — then a reset. A warm
+ * run right after another machine used the same simulator would read whatever that left: call it
+ * only after a cold or warm run of the same compiled model on the same configuration.
+ */
+export function runBatch(config: AccelHardwareConfig, compiled: CompiledModel, images: readonly ArrayLike<number>[], options: { warm?: boolean; maxCycles?: number } = {}): BatchRun {
+  const machine = accelMachine(config, compiled.sizes);
+  const { sim } = machine;
+  const warm = options.warm === true;
+  const resident = compiled.resident;
+  if (warm && !resident) throw new RangeError('A warm batch run needs a compiled model with a resident-weights program (compile(…, { resident: true }) on a configuration whose wbuf holds every weight block)');
+  const program = warm ? resident!.program : compiled.program;
+  const layersOf = warm ? resident!.layers : compiled.layers;
+  if (!warm) loadImage(machine, { ...compiled, dram: batchToDram(compiled, images) });
+  else {
+    program.forEach((ins, a) => sim.pokeMem(accelName(memoryNames.imem), a, encode(ins)));
+    const batch = compiled.batch ?? 1;
+    const stride = (compiled.inputStride ?? compiled.inputCount) / compiled.geometry.elemsPerWord;
+    for (let b = 0; b < batch; b++) {
+      const words = packElements(b < images.length ? images[b]! : new Int8Array(compiled.inputCount), compiled.geometry);
+      words.forEach((w, i) => sim.pokeMem(DRAM_MEMORY, compiled.inputWord + b * stride + i, w));
+    }
+    sim.reset();
+  }
+  const [done, fault, pc, dma, gemm, post] = (['done', 'fault', 'pc', 'busy_dma', 'busy_gemm', 'busy_post'] as const).map((n) => sim.handle(n));
+  const starts = layersOf.map((l) => l.firstInstr);
+  const n = starts.length;
+  const layerCycles = new Array<number>(n).fill(0);
+  const layerBusy = Array.from({ length: n }, () => ({ dma: 0, gemm: 0, post: 0 }));
+  const marks: Record<CounterName, number>[] = [readCounters(sim)];
+  const max = options.maxCycles ?? cycleBudget(compiled) * (compiled.batch ?? 1);
+  let layer = 0;
+  let cycles = 0;
+  while (cycles < max && done!.get() === 0 && fault!.get() === 0) {
+    while (layer + 1 < n && pc!.get() >= starts[layer + 1]!) {
+      marks.push(readCounters(sim));
+      layer++;
+    }
+    const busy = layerBusy[layer]!;
+    busy.dma += dma!.get();
+    busy.gemm += gemm!.get();
+    busy.post += post!.get();
+    sim.step();
+    layerCycles[layer]!++;
+    cycles++;
+  }
+  const end = readCounters(sim);
+  while (marks.length <= n) marks.push(end);
+  const layerCounters = marks.slice(1).map((e, i) => Object.fromEntries(COUNTER_NAMES.map((c) => [c, e[c] - marks[i]![c]])) as Record<CounterName, number>);
+  const out = compiled.outputWord;
+  const dram: bigint[] = new Array<bigint>(out + outputWords(compiled)).fill(0n);
+  for (let a = out; a < dram.length; a++) dram[a] = sim.peekMem(DRAM_MEMORY, a);
+  const logits = images.map((_, b) => readOutput(compiled, dram, b));
+  return { logits, predicted: logits.map(argmaxLowest), cycles, done: done!.get() === 1, fault: fault!.get() === 1, warm, layerCycles, layerCounters, layerBusy, counters: end };
 }

@@ -1,0 +1,115 @@
+// Batch programs and resident weights (issue 14; accel/compiler.ts header "Batch", accel/run.ts
+// runBatch): one program runs B images, feature maps hold the batch inside each channel, fc layers
+// are GEMMs with M = B; the resident-weights program LOADs no weights and runs on the wbuf a previous
+// run left. Checked bit for bit against the golden model on the ISA interpreter (random small models,
+// fast-check) and on the RTL (LeNet-5: a cold batch, then warm batches whose only DRAM reads are the
+// inputs).
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { batchToDram, compile, readOutput } from '../../accel/compiler.js';
+import { PRESETS } from '../../accel/config.js';
+import { runGolden } from '../../accel/golden.js';
+import { interpret } from '../../accel/interpret.js';
+import { testImages } from '../../accel/mnist.js';
+import { readModelFile } from '../../accel/model.js';
+import { runBatch } from '../../accel/run.js';
+import type { AccelHardwareConfig } from '../../gen/accel/config.js';
+import { arbModelPlan, buildModel, randomInput } from './random-model.js';
+
+const model = readModelFile('models/lenet5-mnist-int8.sfm');
+const golden = (image: ArrayLike<number>): number[] => Array.from(runGolden(model, image).logits);
+
+describe('compile with a batch', () => {
+  it('batch 1 is the single-image program exactly', () => {
+    const plain = compile(model, PRESETS.default!);
+    const one = compile(model, PRESETS.default!, { batch: 1 });
+    expect(one.program).toEqual(plain.program);
+    expect([one.pixmem, one.offmem, one.dram]).toEqual([plain.pixmem, plain.offmem, plain.dram]);
+    expect(one.batch).toBeUndefined();
+  });
+
+  it('LeNet-5, batch 3 on tiny and default: every image of the batch equals the golden model on the interpreter', () => {
+    const digits = testImages(3).map((d) => d.image);
+    for (const preset of ['tiny', 'default']) {
+      const config = PRESETS[preset]!;
+      const c = compile(model, config, { batch: 3 });
+      expect(c.batch).toBe(3);
+      // fc layers are GEMMs with M = 3: one pixmem entry per image.
+      const fcGemms = c.program.filter((i) => i.op === 'GEMM' && i.kTiles === Math.ceil(256 / config.rows));
+      expect(fcGemms.every((i) => i.op === 'GEMM' && i.mCount === 3)).toBe(true);
+      const result = interpret(config, { ...c, dram: batchToDram(c, digits) });
+      digits.forEach((image, b) => expect(Array.from(readOutput(c, result.dram, b))).toEqual(golden(image)));
+    }
+  }, 60_000);
+
+  it('random small models (fast-check), batch 1..4: every image equals the golden model on the interpreter', () => {
+    const cramped: AccelHardwareConfig = { ...PRESETS.tiny!, weightBufferBytes: 4 * 128, accumulatorBufferBytes: 2 * 4 * 4 * 8 };
+    let compiled = 0;
+    fc.assert(
+      fc.property(arbModelPlan, fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 1000 }), (plan, batch, seed) => {
+        const sub = buildModel(plan);
+        let c: ReturnType<typeof compile>;
+        try {
+          c = compile(sub, cramped, { batch });
+        } catch (e) {
+          expect(String(e)).toMatch(/E14[23]/);
+          return;
+        }
+        compiled++;
+        const inputs = Array.from({ length: batch }, (_, b) => randomInput(sub, seed + b));
+        const result = interpret(cramped, { ...c, dram: batchToDram(c, inputs) });
+        inputs.forEach((input, b) => expect(Array.from(readOutput(c, result.dram, b))).toEqual(Array.from(runGolden(sub, input).logits)));
+      }),
+      { seed: 11, numRuns: 40 },
+    );
+    expect(compiled).toBeGreaterThanOrEqual(12);
+  }, 60_000);
+
+  it('rejects a batch whose maps do not fit an activation buffer, and a batch of a streamed model (E142)', () => {
+    // tiny: 4,096 elements per activation buffer, 784 per input image.
+    expect(() => compile(model, PRESETS.tiny!, { batch: 6 })).toThrow(/E142.*batch of 6 must have at most 4096 elements/);
+    expect(() => compile(model, PRESETS.default!, { batch: 0 })).toThrow(/E142: Batch of model .* must be an integer >= 1, not 0/);
+    const cifar = readModelFile('models/cifar10-cnn-random-int8.sfm');
+    expect(() => compile(cifar, PRESETS.default!, { batch: 2 })).toThrow(/E142: Batch of model .* must be 1 on 'default'/);
+  });
+
+  it('resident weights: only where every weight block fits the wbuf without reuse (default, not tiny)', () => {
+    expect(compile(model, PRESETS.tiny!, { resident: true }).resident).toBeUndefined();
+    const c = compile(model, PRESETS.default!, { batch: 2, resident: true });
+    expect(c.resident!.program.some((i) => i.op === 'LOAD' && i.buf === 0)).toBe(false);
+    expect(c.program.some((i) => i.op === 'LOAD' && i.buf === 0)).toBe(true);
+    expect(c.sizes.imemDepth).toBe(Math.max(c.program.length, c.resident!.program.length));
+  });
+});
+
+describe('batches on the RTL (LeNet-5, default)', () => {
+  it('batch 4: a cold batch, then two warm batches on the resident weights, all equal to the golden model', () => {
+    const config = PRESETS.default!;
+    const B = 4;
+    const c = compile(model, config, { batch: B, resident: true });
+    const digits = testImages(3 * B - 1).map((d) => d.image); // the last batch is short by one
+    const runs = [0, 1, 2].map((k) => runBatch(config, c, digits.slice(k * B, (k + 1) * B), { warm: k > 0 }));
+    runs.forEach((run, k) => {
+      expect([run.done, run.fault, run.warm]).toEqual([true, false, k > 0]);
+      run.logits.forEach((logits, b) => expect(Array.from(logits)).toEqual(golden(digits[k * B + b]!)));
+    });
+    expect(runs[2]!.logits).toHaveLength(B - 1);
+    const P = config.dramBytesPerCycle;
+    // Cold: the weights and the inputs; warm: the inputs only (B images of 784 bytes, word-aligned).
+    expect(runs[0]!.counters.cnt_dram_rd).toBeGreaterThan(40_000 / P);
+    expect(runs[1]!.counters.cnt_dram_rd).toBe((B * 784) / P);
+    expect(runs[1]!.counters.cnt_wbuf_wr).toBe(0);
+    // Both write the B·10 logits.
+    expect(runs[1]!.counters.cnt_dram_wr).toBe(Math.ceil((B * 10) / P));
+    // The layer charges partition the run.
+    expect(runs[1]!.layerCycles.reduce((a, b) => a + b, 0)).toBe(runs[1]!.cycles);
+    // A batch reuses each fc weight tile for B vectors: fewer cycles per image than batch 1's 15,952.
+    expect(runs[1]!.cycles / B).toBeLessThan(15_952 * 0.6);
+    expect(Math.abs(c.resident!.estimatedCycles - runs[1]!.cycles) / runs[1]!.cycles).toBeLessThan(0.01);
+  }, 120_000);
+
+  it('a warm run needs the resident program', () => {
+    const c = compile(model, PRESETS.tiny!, { batch: 2, resident: true });
+    expect(() => runBatch(PRESETS.tiny!, c, [new Int8Array(784)], { warm: true })).toThrow(/resident-weights program/);
+  });
+});
