@@ -8,7 +8,7 @@ import { SPLITFUSE_VERSION } from '../hdl/version.js';
 import { ACCEL_TARGET, genAccelCommand, rejectOptions, type GenCommandOptions } from './accel.js';
 import { BLOCKS } from './blocks.js';
 import { cosimCommand } from './cosim.js';
-import { faultCommand, type FaultCommandOptions } from './fault.js';
+import { registerFault } from './fault-command.js';
 import { runDemo } from './demo.js';
 import { gemmCommand, type GemmCommandOptions } from './gemm.js';
 import { generateBlock, manifestText } from './generate.js';
@@ -47,7 +47,8 @@ function program(io: CliIO, status: { exitCode: number }): Command {
     .version(SPLITFUSE_VERSION, '-V, --version')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} })
-    .showSuggestionAfterError(false);
+    .showSuggestionAfterError(false)
+    .enablePositionalOptions(); // options after a command are its own (`fault merge DIR --json`)
 
   cli
     .command('gen')
@@ -190,38 +191,7 @@ function program(io: CliIO, status: { exitCode: number }): Command {
       status.exitCode = runCommand(opts, io);
     });
 
-  cli
-    .command('fault')
-    .description('fault-injection campaign on the accelerator RTL (outcome rates with 95% CIs, per site group and layer), or with --sweep/--ber a stuck-at accuracy sweep')
-    .requiredOption('--model <file>', 'model file (.sfm), e.g. models/lenet5-mnist-int8.sfm')
-    .option('--config <name|file>', 'accelerator preset (tiny, default, large) or JSON configuration file', 'default')
-    .option('--set <key=value>', 'override a configuration field (repeatable), e.g. --set rows=4', collect, [])
-    .requiredOption('--sites <pattern>', "fault sites, e.g. 'array.pe[*][*].acc,buf.act.mem' (docs/faults.md)")
-    .requiredOption('--fault <model>', 'seu (transient flip), stuck0 or stuck1 (permanent)')
-    .option('--samples <n>', 'injections (default: Leveugle sample size from --margin and --confidence)')
-    .option('--margin <e>', 'error margin of the sample size (default 0.05)')
-    .option('--confidence <c>', 'confidence of the sample size (default 0.95)')
-    .option('--images <k>', 'test digits faults are drawn for (1..2004)', '10')
-    .option('--seed <s>', 'seed of the fault sampling', '1')
-    .option('--bits-per-upset <m>', 'seu: adjacent bits flipped by one upset (MBU when > 1)')
-    .option('--workers <n>', 'worker threads (default: all cores)')
-    .option('--out <file>', 'append results as JSON lines to this new file')
-    .option('--resume <file>', 'continue the campaign of this results file (same flags)')
-    .option('--snapshot-interval <cycles>', 'golden snapshot interval (0: every injection from reset)')
-    .option('--no-early-exit', 'simulate every injection to the end (no early exit on state re-convergence)')
-    .option('--sweep <k1,k2,...>', 'stuck-at sweep over these fault counts')
-    .option('--ber <r1,r2,...>', 'stuck-at sweep over these bit error rates')
-    .option('--seeds <n>', 'sweep: fault placements per point', '3')
-    .option('--report-md <file>', 'write a Markdown report')
-    .option('--report-html <file>', 'write a self-contained HTML report with plots')
-    .option('--json', 'print {injections, outcomes, criticalRate, ci95, injectionsPerSecond, groups, layers, ...} (sweep: {points, ...}) as JSON')
-    .addHelpText(
-      'after',
-      "\nExamples:\n  splitfuse fault --model models/lenet5-mnist-int8.sfm --sites 'array.pe[*][*].acc' --fault seu --samples 200 --out seu.jsonl\n  splitfuse fault --model models/lenet5-mnist-int8.sfm --resume seu.jsonl --sites 'array.pe[*][*].acc' --fault seu --samples 200\n  splitfuse fault --model models/lenet5-mnist-int8.sfm --sites 'array.pe[*][*].weight' --fault stuck1 --sweep 0,1,4,16 --seeds 3 --report-html sweep.html",
-    )
-    .action(async (opts: FaultCommandOptions) => {
-      status.exitCode = await faultCommand(opts, io);
-    });
+  registerFault(cli, io, status);
 
   cli
     .command('import')

@@ -95,6 +95,13 @@ export const CODES = {
   E172: 'NVF needs an unprotected model',
   E173: 'bad neuron fault',
   E174: 'POST schedule differs from the compiled model',
+  E180: 'bad shard option or job-array variable',
+  E181: 'shard results files of different campaigns',
+  E182: 'campaign shards incomplete',
+  E183: 'campaign too large for one process',
+  E184: 'results line differs from the injection its index defines',
+  E185: 'output path would overwrite an input or an existing file',
+  E186: 'layer names of a model not unique',
   E190: 'malformed or unreadable ONNX file',
   E191: 'unsupported ONNX operator',
   E192: 'ONNX model is not statically quantized (QDQ)',
@@ -406,4 +413,21 @@ export const msg = {
     diag('E157', `Results file '${file}' must be ${expected}, not ${found}`, null, hint),
   sweepOption: (option: string, expected: string, found: string, hint: string) =>
     diag('E158', `Sweep option '${option}' must be ${expected}, not ${found}`, null, hint),
+
+  // ---- campaigns past one machine: shards, merge, cluster scripts (accel/fault/shard.ts, merge.ts, cluster.ts) ----
+  /** `what`: "Option '--shard'", "Environment variable SLURM_ARRAY_TASK_ID", ... */
+  shardOption: (what: string, expected: string, found: string, hint: string) => diag('E180', `${what} must be ${expected}, not ${found}`, null, hint),
+  /** Two shard files of one merge differ at `field` (values as JSON). */
+  shardMismatch: (file: string, other: string, field: string, inOther: string, inFile: string, hint: string) =>
+    diag('E181', `Campaign parameter '${field}' of shard file '${file}' must be ${inOther} as in '${other}', not ${inFile}`, null, hint),
+  mergeIncomplete: (dir: string, expected: string, found: string, hint: string) =>
+    diag('E182', `Shards in '${dir}' must be ${expected}, not ${found}`, null, hint),
+  campaignTooLarge: (expected: string, found: string, hint: string) =>
+    diag('E183', `Injections of one process must be ${expected}, not ${found}`, null, hint),
+  tamperedResult: (file: string, line: number, expected: string, found: string) =>
+    diag('E184', `Result line ${line} of '${file}' must be ${expected}, not ${found}`, null, 'the file was edited, or written by another version of splitfuse: start a new results file with --out'),
+  outputClash: (what: string, file: string, expected: string, found: string, hint: string) =>
+    diag('E185', `${what} '${file}' must be ${expected}, not ${found}`, null, hint),
+  duplicateLayer: (model: string, name: string, first: number, second: number) =>
+    diag('E186', `Layer names of model '${model}' must be unique, not '${name}' for layers ${first} and ${second}`, null, 'per-layer reports and fault breakdowns are keyed by name: rename one layer when exporting or importing the model'),
 };

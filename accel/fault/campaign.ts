@@ -181,131 +181,9 @@ export function campaignHandler(data: CampaignWorkerData): TaskHandler<CampaignI
 // Campaign parameters, the results file and resume
 // ---------------------------------------------------------------------------------------------
 
-/** Everything that decides which faults are injected and how they end; the results file's header. */
-export interface CampaignParams {
-  readonly model: string;
-  /** CRC-32 of the serialized model (accel/model.ts writeModel), hex. */
-  readonly modelCrc: string;
-  readonly config: AccelHardwareConfig;
-  readonly sites: string;
-  readonly fault: FaultModel;
-  readonly bitsPerUpset: number;
-  readonly seed: number;
-  readonly images: number;
-  /** CRC-32 of the images' bytes and labels, hex. */
-  readonly imagesCrc: string;
-  readonly population: number;
-  readonly samples: number;
-  /** How samples was chosen: the requested margin and confidence, or null for an explicit count. */
-  readonly margin: number | null;
-  readonly confidence: number | null;
-}
-
-export const RESULTS_FORMAT = 'splitfuse-fault-campaign';
-export const RESULTS_VERSION = 1;
-
-interface ResultsHeader {
-  readonly format: typeof RESULTS_FORMAT;
-  readonly version: number;
-  readonly params: CampaignParams;
-}
-
-/** One line of the results file after the header. */
-export type ResultLine = InjectionResult & { readonly i: number };
-
-const hex = (n: number): string => n.toString(16).padStart(8, '0');
-
-export function imagesCrc(images: readonly { readonly image: Int8Array; readonly label: number }[]): string {
-  const parts: Uint8Array[] = [];
-  for (const { image, label } of images) parts.push(new Uint8Array(image.buffer, image.byteOffset, image.byteLength), Uint8Array.of(label & 0xff));
-  const all = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return hex(crc32(all));
-}
-
-/** The results already in a file, and the byte length of its valid part (a partial last line is cut). */
-export interface ResultsFile {
-  readonly header: ResultsHeader;
-  readonly results: ResultLine[];
-  readonly validBytes: number;
-}
-
-/** Read a results file; E157 when it is not one. A partial (killed) last line is ignored. */
-export function readResultsFile(file: string): ResultsFile {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new DiagnosticError([msg.campaignFile(file, 'a readable results file', `unreadable (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'give the --out file of an earlier campaign')]);
-  }
-  const lines = text.split('\n');
-  let header: ResultsHeader | null = null;
-  const results: ResultLine[] = [];
-  let offset = 0;
-  let validBytes = 0;
-  for (let n = 0; n < lines.length; n++) {
-    const line = lines[n]!;
-    const complete = n < lines.length - 1; // followed by a newline
-    const lineBytes = Buffer.byteLength(line) + (complete ? 1 : 0);
-    let value: unknown = undefined;
-    try {
-      value = line.trim() === '' ? undefined : JSON.parse(line);
-    } catch {
-      value = null;
-    }
-    if (!complete) break; // the last, unterminated line: a run killed mid-write (or nothing at all)
-    if (value === null || value === undefined) {
-      throw new DiagnosticError([msg.campaignFile(file, `one JSON object per line`, `line ${n + 1} '${line.slice(0, 40)}'`, 'only the last line may be cut short by a kill; the file was edited or corrupted')]);
-    }
-    if (n === 0) {
-      const h = value as Partial<ResultsHeader>;
-      if (h.format !== RESULTS_FORMAT || h.version !== RESULTS_VERSION || typeof h.params !== 'object') {
-        throw new DiagnosticError([msg.campaignFile(file, `a ${RESULTS_FORMAT} version ${RESULTS_VERSION} file`, `a file starting '${line.slice(0, 40)}'`, 'give the --out file of an earlier campaign')]);
-      }
-      header = h as ResultsHeader;
-    } else {
-      const r = value as ResultLine;
-      if (!Number.isInteger(r.i) || !OUTCOMES.includes(r.outcome)) {
-        throw new DiagnosticError([msg.campaignFile(file, 'an injection result per line', `line ${n + 1} '${line.slice(0, 40)}'`, 'the file was edited or corrupted')]);
-      }
-      results.push(r);
-    }
-    offset += lineBytes;
-    validBytes = offset;
-  }
-  if (!header) throw new DiagnosticError([msg.campaignFile(file, `a ${RESULTS_FORMAT} file with a header line`, 'an empty file', 'start the campaign again with --out')]);
-  return { header, results, validBytes };
-}
-
-/** The first parameter that differs (dotted path), or null. */
-function firstDifference(a: unknown, b: unknown, where: string): { field: string; file: unknown; run: unknown } | null {
-  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null) {
-    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
-    for (const k of keys) {
-      const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], where ? `${where}.${k}` : k);
-      if (d) return d;
-    }
-    return null;
-  }
-  return a === b ? null : { field: where, file: a, run: b };
-}
-
-const FLAG_OF: Partial<Record<string, string>> = {
-  model: '--model', modelCrc: '--model', config: '--config', sites: '--sites', fault: '--fault', bitsPerUpset: '--bits-per-upset',
-  seed: '--seed', images: '--images', imagesCrc: '--images', samples: '--samples (or --margin/--confidence)', margin: '--margin', confidence: '--confidence', population: '--sites/--images',
-};
-
-/** E155 when a resumed file was written by a campaign with other parameters. */
-export function checkResumeParams(file: string, header: CampaignParams, run: CampaignParams): void {
-  const d = firstDifference(header, run, '');
-  if (!d) return;
-  const flag = FLAG_OF[d.field.split('.')[0]!] ?? 'the flags';
-  throw new DiagnosticError([msg.campaignMismatch(file, d.field, JSON.stringify(d.file) ?? 'missing', JSON.stringify(d.run) ?? 'missing', `resume with the ${flag} of the run that wrote it, or start a new results file with --out`)]);
-}
+export { RESULTS_FORMAT, RESULTS_VERSION, checkResumeParams, imagesCrc, readResultsFile, type CampaignParams, type ResultLine, type ResultsFile, type ResultsHeader } from './results.js';
+import { RESULTS_FORMAT, RESULTS_VERSION, checkResumeParams, hex, imagesCrc, readResultsFile, type CampaignParams, type ResultLine, type ResultsFile, type ResultsHeader } from './results.js';
+import { inShard, shardFile, shardSize, type ShardSpec } from './shard.js';
 
 // ---------------------------------------------------------------------------------------------
 // Running a campaign and summarizing it
@@ -340,7 +218,15 @@ export interface CampaignOptions {
   /** Golden snapshot interval (accel/fault/types.ts InjectorOptions); default: the injector's. */
   readonly snapshotInterval?: number;
   readonly earlyExit?: boolean;
-  /** Called after every finished injection with (done, total) counting resumed ones. */
+  /**
+   * Run only shard `index` of `count` (injection k belongs to shard k mod count, accel/fault/shard.ts);
+   * with `shardDir` the results go to (and resume from) shardDir/shard-<index>-of-<count>.jsonl.
+   */
+  readonly shard?: ShardSpec;
+  readonly shardDir?: string;
+  /** The most injections this process may run (default MAX_PROCESS_INJECTIONS): more is refused up front (E183). */
+  readonly maxInjections?: number;
+  /** Called after every finished injection with (done, total) counting resumed ones (this shard's). */
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -462,10 +348,66 @@ function checkOptions(o: CampaignOptions): void {
   if (o.out !== undefined && o.resume !== undefined && o.out !== o.resume) bad('out', `the --resume file '${o.resume}' or left out`, o.out, 'a resumed campaign appends to the file it resumes');
 }
 
+/**
+ * The most injections one process runs by default: its pending faults and results are held in memory
+ * (a few hundred bytes each), so 2·10^6 stays well under a gigabyte. Larger campaigns are split into
+ * shards (accel/fault/shard.ts) across job-array tasks.
+ */
+export const MAX_PROCESS_INJECTIONS = 2_000_000;
+
+function duration(seconds: number): string {
+  if (seconds < 120) return `${Math.ceil(seconds)} s`;
+  if (seconds < 7200) return `${(seconds / 60).toFixed(0)} min`;
+  if (seconds < 2 * 86400) return `${(seconds / 3600).toFixed(1)} h`;
+  if (seconds < 730 * 86400) return `${(seconds / 86400).toFixed(0)} days`;
+  return `${(seconds / (365 * 86400)).toFixed(0)} years`;
+}
+
+/** E183: more injections than one process should hold, with the time they would take at the measured set-up speed. */
+function tooLarge(injections: number, max: number, secondsPerInjection: number, workers: number, shard: ShardSpec | null): DiagnosticError {
+  const shardsNeeded = Math.ceil(injections / max) * (shard?.count ?? 1);
+  const estimate = duration((injections * secondsPerInjection) / workers);
+  return new DiagnosticError([
+    msg.campaignTooLarge(
+      `at most ${max.toLocaleString('en-US')} (pending faults and results are held in memory)`,
+      `${injections.toLocaleString('en-US')}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}, estimated ${estimate} on ${workers} worker${workers === 1 ? '' : 's'} at this machine's measured set-up speed`,
+      `split it into at least ${shardsNeeded.toLocaleString('en-US')} shards (--shards ${shardsNeeded} on a job array, docs/scale.md), or ask for fewer injections (--samples, or a larger --margin)`,
+    ),
+  ]);
+}
+
+const sameFault = (a: { image: number; fault: Fault }, b: { image: number; fault: Fault }): boolean =>
+  a.image === b.image && a.fault.model === b.fault.model && a.fault.site === b.fault.site && a.fault.addr === b.fault.addr && a.fault.cycle === b.fault.cycle &&
+  a.fault.bits.length === b.fault.bits.length && a.fault.bits.every((bit, k) => bit === b.fault.bits[k]);
+
+/**
+ * The resumed results, checked line by line against what their index defines (E184): an index of this
+ * campaign (and shard), the image and fault that (seed, index) draws; an exact repeat is dropped.
+ */
+function checkResumedLines(file: string, results: readonly ResultLine[], space: SamplingSpace, seed: number, samples: number, shard: ShardSpec | null): Map<number, ResultLine> {
+  const previous = new Map<number, ResultLine>();
+  results.forEach((r, n) => {
+    const line = n + 2; // after the header, one result per line
+    const fail = (expected: string, found: string): never => {
+      throw new DiagnosticError([msg.tamperedResult(file, line, expected, found)]);
+    };
+    if (!(Number.isSafeInteger(r.i) && r.i >= 0 && r.i < samples)) fail(`an injection index in 0..${samples - 1}`, String(r.i));
+    if (shard && !inShard(shard, r.i)) fail(`an injection of shard ${shard.index}/${shard.count} (index mod ${shard.count} = ${shard.index})`, `index ${r.i}`);
+    const expected = sampleInjection(space, seed, r.i);
+    if (typeof r.fault !== 'object' || r.fault === null || !Array.isArray(r.fault.bits) || !sameFault(r, expected)) {
+      fail(`injection ${r.i} as seed ${seed} draws it (image ${expected.image}, ${expected.fault.model} in ${expected.fault.site}[${expected.fault.addr}] bits ${expected.fault.bits.join(',')} at cycle ${expected.fault.cycle})`, `image ${String(r.image)}, ${JSON.stringify(r.fault).slice(0, 120)}`);
+    }
+    const seen = previous.get(r.i);
+    if (seen && JSON.stringify(seen) !== JSON.stringify(r)) fail(`the same result as the earlier line of injection ${r.i}`, 'a different outcome');
+    previous.set(r.i, r);
+  });
+  return previous;
+}
+
 /** Open the results file for appending: a new file gets the header; a resumed one loses a partial last line. */
-function openResults(file: string, params: CampaignParams, resumed: ResultsFile | null): number {
+function openResults(file: string, header: ResultsHeader, resumed: ResultsFile | null): number {
   if (resumed) {
-    checkResumeParams(file, resumed.header.params, params);
+    checkResumeParams(file, resumed.header.params, header.params);
     fs.truncateSync(file, resumed.validBytes);
     return fs.openSync(file, 'a');
   }
@@ -477,20 +419,46 @@ function openResults(file: string, params: CampaignParams, resumed: ResultsFile 
     if (code === 'EEXIST') throw new DiagnosticError([msg.campaignFile(file, 'a new file', 'an existing file', `continue it with --resume ${file}, or choose another --out`)]);
     throw new DiagnosticError([msg.unwritableFile('Results file', file, code)]);
   }
-  const header: ResultsHeader = { format: RESULTS_FORMAT, version: RESULTS_VERSION, params };
   fs.writeSync(fd, `${JSON.stringify(header)}\n`);
   return fd;
 }
 
+/** The results file of a shard directory (created when missing); E104 when it cannot be a directory. */
+function prepareShardDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new DiagnosticError([msg.unwritableFile('Shard results directory', dir, (err as NodeJS.ErrnoException).code ?? 'error')]);
+  }
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (err) {
+    throw new DiagnosticError([msg.unwritableFile('Shard results directory', dir, (err as NodeJS.ErrnoException).code ?? 'error')]);
+  }
+}
+
 /**
  * Run a campaign: sample faults, inject them on `workers` threads, append results to the results file,
- * and summarize. Identical parameters give identical totals whatever the worker count or interruptions.
+ * and summarize. Identical parameters give identical totals whatever the worker count, the sharding or
+ * interruptions.
  */
 export async function runCampaign(options: CampaignOptions): Promise<CampaignSummary> {
   checkOptions(options);
   const bitsPerUpset = options.bitsPerUpset ?? 1;
-  const resumedFile = options.resume !== undefined ? readResultsFile(options.resume) : null;
-  const file = options.resume ?? options.out ?? null;
+  const shard = options.shard ?? null;
+  if (options.shardDir !== undefined && (shard === null || options.out !== undefined || options.resume !== undefined)) {
+    throw new DiagnosticError([msg.shardOption('A shard directory', 'given with a shard and without --out FILE / --resume', shard === null ? 'given without a shard' : 'given with --out FILE or --resume', 'a shard writes DIR/shard-<i>-of-<N>.jsonl and resumes from it by itself')]);
+  }
+  if (options.shardDir !== undefined) prepareShardDir(options.shardDir);
+  const file = options.shardDir !== undefined ? shardFile(options.shardDir, shard!) : (options.resume ?? options.out ?? null);
+  const resumedFile = options.resume !== undefined ? readResultsFile(options.resume) : options.shardDir !== undefined && fs.existsSync(file!) ? readResultsFile(file!) : null;
+  if (resumedFile) {
+    const inFile = resumedFile.header.shard ?? null;
+    if ((inFile?.index ?? -1) !== (shard?.index ?? -1) || (inFile?.count ?? -1) !== (shard?.count ?? -1)) {
+      const text = (s: ShardSpec | null): string => (s ? `${s.index}/${s.count}` : 'none');
+      throw new DiagnosticError([msg.campaignMismatch(file!, 'shard', text(inFile), text(shard), 'resume a shard with the --shard (or job-array index) that wrote it')]);
+    }
+  }
   // The parameters known before any simulation; checked now so that a mismatch does not wait for the set-up.
   const known = {
     model: options.modelName ?? options.model.name,
@@ -505,7 +473,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignSum
   };
   if (resumedFile) {
     const inFile = resumedFile.header.params as Partial<CampaignParams>;
-    checkResumeParams(options.resume!, Object.fromEntries(Object.keys(known).map((k) => [k, inFile[k as keyof CampaignParams]])) as unknown as CampaignParams, known as unknown as CampaignParams);
+    checkResumeParams(file!, Object.fromEntries(Object.keys(known).map((k) => [k, inFile[k as keyof CampaignParams]])) as unknown as CampaignParams, known as unknown as CampaignParams);
   } else if (options.out !== undefined && fs.existsSync(options.out)) {
     throw new DiagnosticError([msg.campaignFile(options.out, 'a new file', 'an existing file', `continue it with --resume ${options.out}, or choose another --out`)]);
   }
@@ -519,14 +487,19 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignSum
     sites: options.sites,
   };
   // Never more workers than injections (when that is known before the sample size is computed).
-  const requested = Math.min(options.workers ?? defaultWorkerCount(), options.samples ?? Number.POSITIVE_INFINITY);
+  const knownSamples = options.samples === undefined ? Number.POSITIVE_INFINITY : shard ? shardSize(shard, options.samples) : options.samples;
+  const requested = Math.max(1, Math.min(options.workers ?? defaultWorkerCount(), knownSamples));
   const setupStart = performance.now();
   const runners: TaskRunner<CampaignInfo, InjectionTask, InjectionResult>[] =
     requested === 1 ? [inThreadRunner(() => campaignHandler(workerData))] : Array.from({ length: requested }, () => workerRunner<CampaignInfo, InjectionTask, InjectionResult>(workerData));
   let fd: number | null = null;
+  let createdFile: string | null = null;
+  let written = 0;
+  let finished = false;
   try {
     // Every runner reports the same sites and golden cycles (a deterministic function of the workerData).
     const info = await runners[0]!.ready;
+    const firstReadySeconds = (performance.now() - setupStart) / 1000;
     const space: SamplingSpace = { fault: options.fault, bitsPerUpset, sites: usableSites(info.sites, options.fault, bitsPerUpset), goldenCycles: info.goldenCycles };
     if (space.sites.length === 0) {
       const state = info.sites.filter((s) => s.kind !== 'net');
@@ -540,36 +513,51 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignSum
     const margin = options.samples === undefined ? (options.margin ?? 0.05) : null;
     const confidence = options.samples === undefined ? (options.confidence ?? 0.95) : null;
     const samples = options.samples ?? leveugleSampleSize({ population, margin: margin!, confidence: confidence! });
-    const params: CampaignParams = {
-      ...known,
-      population,
-      samples,
-      margin,
-      confidence,
-    };
-    if (file !== null) fd = openResults(file, params, resumedFile);
-    const previous = new Map<number, ResultLine>();
-    for (const r of resumedFile?.results ?? []) if (r.i < samples) previous.set(r.i, r);
+    const mine = shard ? shardSize(shard, samples) : samples;
+    const max = options.maxInjections ?? MAX_PROCESS_INJECTIONS;
+    if (mine > max) {
+      // The set-up compiled the design and ran every image once: its speed bounds an injection's (a full run at most).
+      const meanCycles = info.goldenCycles.reduce((t, c) => t + c, 0) / info.goldenCycles.length;
+      const cyclesPerSecond = info.goldenCycles.reduce((t, c) => t + c, 0) / Math.max(firstReadySeconds, 1e-3);
+      throw tooLarge(mine, max, meanCycles / cyclesPerSecond, runners.length, shard);
+    }
+    const params: CampaignParams = { ...known, population, samples, margin, confidence };
+    const previous = resumedFile ? checkResumedLines(file!, resumedFile.results, space, options.seed, samples, shard) : new Map<number, ResultLine>();
+    if (file !== null) {
+      const header: ResultsHeader = {
+        format: RESULTS_FORMAT,
+        version: RESULTS_VERSION,
+        params,
+        ...(shard ? { shard } : {}),
+        context: { sites: info.sites.map(({ name, kind, width, depth, group }) => ({ name, kind, width, depth, group })), layers: info.layers },
+      };
+      fd = openResults(file, header, resumedFile);
+      if (!resumedFile) createdFile = file;
+    }
     // Sampled here, run image by image: an injector keeps only a few golden runs (snapshots) at once.
     const todo: InjectionTask[] = [];
-    for (let i = 0; i < samples; i++) if (!previous.has(i)) todo.push({ index: i, ...sampleInjection(space, options.seed, i) });
+    for (let i = shard?.index ?? 0; i < samples; i += shard?.count ?? 1) if (!previous.has(i)) todo.push({ index: i, ...sampleInjection(space, options.seed, i) });
     todo.sort((a, b) => a.image - b.image || a.index - b.index);
     await Promise.all(runners.map((r) => r.ready));
     const setupSeconds = (performance.now() - setupStart) / 1000;
     const results = [...previous.values()];
     let done = results.length;
-    options.onProgress?.(done, samples);
+    options.onProgress?.(done, mine);
     const start = performance.now();
     await runTasks(runners, todo, (task, result) => {
       const line: ResultLine = { i: task.index, ...result };
       if (fd !== null) fs.writeSync(fd, `${JSON.stringify(line)}\n`);
+      written++;
       results.push(line);
-      options.onProgress?.(++done, samples);
+      options.onProgress?.(++done, mine);
     });
     const seconds = (performance.now() - start) / 1000;
+    finished = true;
     return summarize(params, results, { sites: info.sites, layerOrder: info.layers, resumed: previous.size, ran: todo.length, setupSeconds, seconds, workers: runners.length, resultsFile: file });
   } finally {
     if (fd !== null) fs.closeSync(fd);
+    // A new results file that never got a result (the campaign failed before its first injection) is not left behind.
+    if (createdFile !== null && written === 0 && !finished) fs.rmSync(createdFile, { force: true });
     await Promise.all(runners.map((r) => r.close()));
   }
 }
