@@ -17,7 +17,7 @@ import type { AccelHardwareConfig } from '../../gen/accel/config.js';
 import { arbModelPlan, buildModel, randomInput } from './random-model.js';
 
 const model = readModelFile('models/lenet5-mnist-int8.sfm');
-const golden = (image: ArrayLike<number>): number[] => Array.from(runGolden(model, image).logits);
+const golden = (image: Int8Array): number[] => Array.from(runGolden(model, image).logits);
 
 describe('compile with a batch', () => {
   it('batch 1 is the single-image program exactly', () => {
