@@ -29,6 +29,10 @@ const schema = z
     protection: z.enum(['none', 'split', 'dup', 'tmr']).describe('correction unit in the POST path for protected models: split (LCU), dup (compare/min), tmr (voter) or none'),
   })
   .superRefine((c, ctx) => {
+    // The accelerator's array (gen/accel/gemm-engine.ts) is weight-stationary; os exists only for the gemm/array block.
+    if (c.dataflow === 'os') {
+      ctx.addIssue({ code: 'custom', path: ['dataflow'], message: "'ws' (the accelerator's array is weight-stationary; output-stationary exists only for the gemm and array blocks)", params: { hint: "leave dataflow at 'ws'; try os on a bare array with splitfuse gemm --dataflow os" } });
+    }
     const least = 2 * (bits[c.dtype] ?? 8) + 1;
     if (Number.isInteger(c.accWidth) && c.accWidth < least) {
       ctx.addIssue({ code: 'custom', path: ['accWidth'], message: `at least 2*operand width+1 = ${least} for ${c.dtype}`, params: { hint: `use accWidth=${c.dtype === 'int8' ? 32 : 48}` } });
@@ -105,9 +109,9 @@ function expectation(issue: z.core.$ZodIssue): string {
     case 'invalid_type':
       return issue.expected === 'int' ? 'an integer' : `a ${issue.expected}`;
     case 'too_small':
-      return `>= ${String(issue.minimum)}`;
+      return `${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}`;
     case 'too_big':
-      return `<= ${String(issue.maximum)}`;
+      return `${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}`;
     default:
       return `valid (${issue.message})`;
   }
@@ -161,6 +165,11 @@ export function resolveConfig(request: ConfigRequest): AccelConfig {
     }
     const key = set.slice(0, eq);
     const text = set.slice(eq + 1);
+    if (origins.has(key)) {
+      // As for block parameters (cli/params.ts): a second --set of one field is a mistake, not an override.
+      problems.push(msg.usage(`Configuration field '${key}'`, 'set once', `set again by --set ${set} after ${origins.get(key)!}`, `keep one of the --set ${key} options`));
+      continue;
+    }
     base[key] = /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text === 'true' ? true : text === 'false' ? false : text;
     origins.set(key, `--set ${set}`);
   }

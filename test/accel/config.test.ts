@@ -33,8 +33,8 @@ describe('accelerator configuration', () => {
   });
 
   it('applies --set overrides with their types', () => {
-    const c = resolveConfig({ config: 'tiny', set: ['rows=3', 'dataflow=os', 'doubleBuffer=false', 'clockMHz=150.5'] });
-    expect(c).toMatchObject({ rows: 3, cols: 4, dataflow: 'os', doubleBuffer: false, clockMHz: 150.5 });
+    const c = resolveConfig({ config: 'tiny', set: ['rows=3', 'protection=tmr', 'doubleBuffer=false', 'clockMHz=150.5'] });
+    expect(c).toMatchObject({ rows: 3, cols: 4, dataflow: 'ws', protection: 'tmr', doubleBuffer: false, clockMHz: 150.5 });
   });
 
   it('reads a JSON file that starts from a preset', () => {
