@@ -57,6 +57,7 @@ import { LCU, LCU_GROUP_SIZE, layerShapes, logicalChannels, modelFormatVersion, 
 import { schemeOf } from './protect/transform.js';
 import { nTiles, type NTile } from './compiler/ntiles.js';
 import { compileStreamed, mapIndex, mapWords, type MapLayout } from './compiler/stream.js';
+import { compileWithFusion, type FuseTarget } from './fuse/compile.js';
 import { HazardProgram, interleave, packElements, packWeightRows, unpackElements, type ComputeStep, type DmaStep, type HazardDetail } from './program-layout.js';
 
 /** One compiled layer: its instruction range [firstInstr, lastInstr] (WAITs included) and MACs. */
@@ -476,6 +477,9 @@ export function compile(model: Model, config: AccelHardwareConfig, options: Comp
   const machine = config.protection ?? 'none';
   if (scheme !== null && scheme !== machine) throw new DiagnosticError([msg.missingLcu(model.name, scheme, (config as { name?: string }).name ?? 'the configuration', machine)]);
   const probe = accelGeometry(config, { imemDepth: 1, pixDepth: 1, offDepth: 1, pmemDepth: 1, dramWords: 1 });
+  // Fusion groups (splitfuse run --fuse; an empty list: every layer through DRAM): accel/fuse/.
+  const fuse = (config as FuseTarget).fuse;
+  if (fuse !== undefined && batch === 1) return compileWithFusion(model, config, probe, fuse);
   // Format-version-1 models whose feature maps and weights fit on chip keep the on-chip schedule below
   // (LeNet-5's); everything else streams its feature maps through DRAM (accel/compiler/stream.ts).
   if (modelFormatVersion(model) !== 1 || !fitsOnChip(model, probe)) {

@@ -95,6 +95,11 @@ export const CODES = {
   E172: 'NVF needs an unprotected model',
   E173: 'bad neuron fault',
   E174: 'POST schedule differs from the compiled model',
+  E175: 'bad fusion option',
+  E176: 'fusion group of non-consecutive or unknown layers',
+  E177: 'fusion group containing an fc layer',
+  E178: 'fusion group over the buffer budget',
+  E179: 'fusion group does not fit the accelerator',
   E180: 'bad shard option or job-array variable',
   E181: 'shard results files of different campaigns',
   E182: 'campaign shards incomplete',
@@ -377,6 +382,16 @@ export const msg = {
     diag('E172', `Model '${model}' must be unprotected for a Neuron Vulnerability Factor, not protected (layers ${layers})`, null, 'compute the NVF of the original model (e.g. models/lenet5-mnist-int8.sfm): it is what selects the neurons to protect'),
   badNeuronFault: (what: string, expected: string, found: string, hint: string) => diag('E173', `${what} must be ${expected}, not ${found}`, null, hint),
   postSchedule: (what: string, expected: string, found: string, hint: string) => diag('E174', `${what} must be ${expected}, not ${found}`, null, hint),
+
+  // ---- fused-layer dataflow (accel/fuse/) ----
+  fuseOption: (option: string, expected: string, found: string, hint: string) => diag('E175', `${option} must be ${expected}, not ${found}`, null, hint),
+  fuseLayers: (group: string, expected: string, found: string, hint: string) => diag('E176', `Layers of fusion group '${group}' must be ${expected}, not ${found}`, null, hint),
+  fuseFc: (group: string, layer: string) =>
+    diag('E177', `Layers of fusion group '${group}' must be conv and pool layers, not the fc layer '${layer}'`, null, 'a fused group pipelines window layers row by row; end the group before the first flatten/fc (fc layers run layer by layer)'),
+  fuseBudget: (group: string, budget: number, needed: number, hint: string) =>
+    diag('E178', `On-chip bytes of fusion group '${group}' must be at most the buffer budget ${budget}, not ${needed}`, null, hint),
+  fuseMachine: (group: string, what: string) =>
+    diag('E179', `${what} (fusion group '${group}')`, null, 'raise activationBufferBytes/weightBufferBytes/accumulatorBufferBytes with --set, use a larger --config, or fuse fewer layers (--fuse auto picks groups that fit)'),
 
   // ---- ONNX import (accel/onnx/import.ts) ----
   /** `what` names the node or tensor ("Node 'conv1' (Conv)"), `file` the ONNX file. */

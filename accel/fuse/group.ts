@@ -1,0 +1,396 @@
+// The compiler of one fusion group (accel/fuse/schedule.ts) to the accelerator's ISA (gen/accel/isa.ts): the
+// group's input map comes from DRAM, its output map goes to DRAM (both MapLayouts of accel/compiler/stream.ts),
+// and every intermediate feature map stays in the activation buffers as a ring of line buffers.
+//
+// Buffers. Stage l reads its ring in abuf[l mod 2] and writes the next stage's ring in abuf[(l + 1) mod 2] (the last
+//   stage: a staging area of two rows, STOREd to DRAM row by row while the next row is computed). A ring holds, per
+//   channel, N + k − 1 rows of pitch pl + W + pr elements: padded input row i in ring row i mod N, rows 0 .. k − 2
+//   mirrored in rows N .. N + k − 2 (written twice: a second POST, or LOAD), so every window's k rows are
+//   consecutive in the buffer and the GEMM's pixmem/offmem addressing (base + ky·pitch + kx) needs no wrap-around.
+//   Each ring is first filled with its map's zero point (one LOAD of a constant block in DRAM): the padding columns
+//   are never written again and the top padding rows hold it; bottom padding rows are filled when reached.
+// GEMMs. One output row (or a chunk of it: at most accRows GEMM rows, one requantization class) per GEMM, in N tiles
+//   of C columns and, when a tile's k²·inC weight rows exceed half the wbuf, in channel groups (GEMM acc = 1).
+//   Weights of the group's stages stay resident in the wbuf when they fit (one LOAD per stage and image), the
+//   largest stages streamed otherwise: one LOAD per tile and step (per row and group when grouped).
+// Hazards: HazardProgram (accel/program-layout.ts) places the WAITs, element ranges of the buffers.
+import { DiagnosticError, msg } from '../../hdl/diagnostics.js';
+import type { AccelGeometry } from '../../gen/accel/config.js';
+import { encodeOffset, encodeParam, encodeZeroPoint, type Instruction } from '../../gen/accel/isa.js';
+import { nTiles, type NTile } from '../compiler/ntiles.js';
+import type { Stage } from '../compiler/stages.js';
+import { mapIndex, type MapLayout } from '../compiler/stream.js';
+import { LCU } from '../model.js';
+import { HazardProgram, packWeightRows } from '../program-layout.js';
+import { convRows, scheduleGroup, windowGeom, type GroupSchedule, type WindowGeom } from './schedule.js';
+
+/** DRAM bytes a group's program moves per image, by what they are. */
+export interface GroupTraffic {
+  /** The group's input map rows (mirror rows included) read, and its output map written. */
+  readonly fmRead: number;
+  readonly fmWritten: number;
+  /** Zero-point constants read to initialise the rings and their bottom padding rows. */
+  readonly fillRead: number;
+  readonly weightRead: number;
+}
+
+/** The on-chip buffers of a group (elements = bytes for int8). */
+export interface GroupBuffers {
+  /** Per stage: ring rows N, mirror rows, pitch, channels, elements. */
+  readonly rings: readonly { readonly stage: string; readonly rows: number; readonly mirror: number; readonly pitch: number; readonly channels: number; readonly elements: number }[];
+  /** The last stage's two-row output staging area. */
+  readonly staging: number;
+  /** Elements used in abuf0 and abuf1. */
+  readonly abuf: readonly [number, number];
+  /** Weight rows resident in the wbuf and rows of its two streaming halves. */
+  readonly wbufRows: number;
+}
+
+export interface CompiledGroup {
+  readonly program: Instruction[];
+  readonly pixmem: number[];
+  readonly offmem: number[];
+  readonly pmem: bigint[];
+  /** The group's own DRAM words (weights, zero-point blocks), from privateBase. */
+  readonly privateWords: bigint[];
+  readonly posts: { layer: string; instr: number; bank: number; m0: number; mCount: number; channel0: number; nValid: number; pool: boolean }[];
+  readonly traffic: GroupTraffic;
+  readonly buffers: GroupBuffers;
+  readonly schedule: GroupSchedule;
+}
+
+export interface GroupInput {
+  readonly stages: readonly Stage[];
+  readonly g: AccelGeometry;
+  /** Output rows of the last stage per tile. */
+  readonly tileRows: number;
+  readonly input: MapLayout;
+  readonly output: MapLayout;
+  /** First DRAM word of the group's weights and constants. */
+  readonly privateBase: number;
+}
+
+/** The group does not fit the machine (E179). */
+function noFit(group: string, what: string): never {
+  throw new DiagnosticError([msg.fuseMachine(group, what)]);
+}
+
+/** The weights of one stage: blocks (tile, channel group) of whole K tiles. */
+interface StageWeights {
+  readonly tiles: NTile[];
+  readonly groups: { channels: number[]; k: number[] }[][];
+  readonly rows: number[][];
+  readonly word: number[][];
+  readonly total: number;
+}
+
+/** The buffer layout and weights of a group: what both its compilation and the planner need. */
+export interface GroupLayout {
+  readonly geoms: WindowGeom[];
+  readonly schedule: GroupSchedule;
+  readonly ringBase: number[];
+  readonly chanStride: number[];
+  readonly stagingBase: number;
+  /** Rows of each staging half (a tile: T rows of the last stage). */
+  readonly stagingRows: number;
+  readonly buffers: GroupBuffers;
+}
+
+/** Ring sizes and their places in the two activation buffers; E179 when they do not fit. */
+export function layoutGroup(stages: readonly Stage[], g: AccelGeometry, tileRows: number, check = true): GroupLayout {
+  const name = stages.map((s) => s.name).join('+');
+  const geoms = stages.map((st) => windowGeom(st) ?? noFit(name, `stage '${st.name}' must be a conv or pool, not an fc`));
+  const schedule = scheduleGroup(geoms, tileRows);
+  const used: [number, number] = [0, 0];
+  const ringBase: number[] = [];
+  const chanStride: number[] = [];
+  const rings = geoms.map((geo, l) => {
+    const rows = schedule.ringRows[l]!;
+    chanStride.push((rows + geo.mirror) * geo.pitch);
+    const elements = geo.inC * chanStride[l]!;
+    ringBase.push(used[l % 2]!);
+    used[l % 2]! += elements;
+    return { stage: geo.name, rows, mirror: geo.mirror, pitch: geo.pitch, channels: geo.inC, elements };
+  });
+  const last = geoms.at(-1)!;
+  const batch = Math.min(tileRows, last.outH);
+  const staging = 2 * batch * last.outC * last.outW;
+  const stagingBase = used[geoms.length % 2]!;
+  used[geoms.length % 2]! += staging;
+  // GEMM addresses (pixmem entries, offmem offsets) are 16 bits: a ring must lie in the first 2^16 elements.
+  const limit = Math.min(g.abufDepth, 1 << 16);
+  if (check)
+    for (const b of [0, 1])
+      if (used[b]! > limit) noFit(name, `Line buffers and staging in abuf${b} for tiles of ${tileRows} rows must fit its ${limit} addressable elements, not need ${used[b]}`);
+  return { geoms, schedule, ringBase, chanStride, stagingBase, stagingRows: batch, buffers: { rings, staging, abuf: used, wbufRows: 0 } };
+}
+
+/** One DRAM word of P copies of `fill`. */
+function fillWord(fill: number, g: AccelGeometry): bigint {
+  let word = 0n;
+  for (let k = 0; k < g.elemsPerWord; k++) word |= BigInt.asUintN(g.bits, BigInt(fill)) << BigInt(k * g.bits);
+  return word;
+}
+
+/** Compile one group (see the header). */
+export function compileGroup(input: GroupInput): CompiledGroup {
+  const { stages, g, tileRows, privateBase } = input;
+  const { rows: R, cols: C, elemsPerWord: P, wbufDepth, accRows } = g;
+  const name = stages.map((s) => s.name).join('+');
+  const lay = layoutGroup(stages, g, tileRows);
+  const { geoms, schedule, ringBase, chanStride, stagingBase } = lay;
+  const n = stages.length;
+  const pixmem: number[] = [];
+  const offmem: number[] = [];
+  const pmem: bigint[] = [];
+  const priv: bigint[] = [];
+  const tablePos = new Map<string, number>();
+  const intern = (table: number[], tag: string, entries: number[]): number => {
+    const key = `${tag}:${entries.join(',')}`;
+    let at = tablePos.get(key);
+    if (at === undefined) {
+      at = table.push(...entries) - entries.length;
+      tablePos.set(key, at);
+    }
+    return at;
+  };
+  const traffic = { fmRead: 0, fmWritten: 0, fillRead: 0, weightRead: 0 };
+  const words = (count: number): number => Math.ceil(count / P);
+  const B = g.wordBits / 8;
+
+  // ---- zero-point blocks: one per distinct ring fill, as long as the largest ring ----
+  const fillBlock = new Map<number, number>();
+  const maxRing = Math.max(...lay.buffers.rings.map((r) => r.elements));
+  for (const st of stages) {
+    if (fillBlock.has(st.zIn)) continue;
+    fillBlock.set(st.zIn, privateBase + priv.length);
+    priv.push(...new Array<bigint>(words(maxRing)).fill(fillWord(st.zIn, g)));
+  }
+
+  // ---- weights: per stage, blocks (tile, channel group) ----
+  const weights: StageWeights[] = stages.map((st, l) => {
+    const L = st.layer;
+    if (L.kind !== 'conv2d') return noFit(name, `stage '${st.name}' must be a conv or pool, not an fc`);
+    const geo = geoms[l]!;
+    const k2 = geo.k * geo.k;
+    const tiles = nTiles({ layer: L, physN: L.outC }, C, (what) => noFit(name, what));
+    const perGroup = Math.max(1, Math.min(L.inC, Math.floor((wbufDepth / 2 - R) / k2)));
+    const Kreal = L.inC * k2;
+    const groups: StageWeights['groups'] = [];
+    const rows: number[][] = [];
+    const word: number[][] = [];
+    let total = 0;
+    for (const t of tiles) {
+      const lo = st.depthwise ? t.start : 0;
+      const hi = st.depthwise ? t.start + t.count : L.inC;
+      groups.push([]);
+      rows.push([]);
+      word.push([]);
+      for (let c = lo; c < hi; c += perGroup) {
+        const channels = Array.from({ length: Math.min(perGroup, hi - c) }, (_, i) => c + i);
+        const k = channels.flatMap((ci) => Array.from({ length: k2 }, (_, j) => ci * k2 + j));
+        const nRows = R * Math.ceil(k.length / R);
+        groups.at(-1)!.push({ channels, k });
+        rows.at(-1)!.push(nRows);
+        word.at(-1)!.push(privateBase + priv.length);
+        total += nRows;
+        const wr = Array.from({ length: nRows }, (_, r) => Array.from({ length: C }, (_, j) => (r < k.length && j < t.count ? L.weights[(t.start + j) * Kreal + k[r]!]! : 0)));
+        priv.push(...packWeightRows(wr, g));
+      }
+    }
+    return { tiles, groups, rows, word, total };
+  });
+  // Residency: all stages when they fit; else the largest stages stream through two halves of their largest block.
+  const resident = stages.map(() => true);
+  const streamHalf = (): number => Math.max(0, ...weights.flatMap((w, l) => (resident[l] ? [] : w.rows.flat())));
+  const residentRows = (): number => weights.reduce((s, w, l) => s + (resident[l] ? w.total : 0), 0);
+  while (residentRows() + 2 * streamHalf() > wbufDepth) {
+    const order = weights.map((w, l) => ({ w, l })).filter(({ l }) => resident[l]).sort((a, b) => b.w.total - a.w.total);
+    if (order.length === 0) noFit(name, `Weight rows of the largest block must fit half the wbuf (${Math.floor(wbufDepth / 2)} rows), not ${streamHalf()}`);
+    resident[order[0]!.l] = false;
+  }
+  const residentRow: number[] = [];
+  {
+    let r = 0;
+    for (const [l, w] of weights.entries()) {
+      residentRow.push(r);
+      if (resident[l]) r += w.total;
+    }
+  }
+  const streamBase = residentRows();
+  const half = streamHalf();
+  let wHalf = 0;
+
+  const program = new HazardProgram({ geometry: g, pixmem, offmem });
+  const posts: CompiledGroup['posts'] = [];
+  const load = (ins: Instruction & { op: 'LOAD' }, kind: 'fm' | 'fill' | 'weight'): void => {
+    program.push(ins);
+    if (kind === 'weight') traffic.weightRead += ins.count * g.wordsPerWeightRow * B;
+    else if (kind === 'fm') traffic.fmRead += words(ins.count) * B;
+    else traffic.fillRead += words(ins.count) * B;
+  };
+
+  // ---- start: fill every ring with its zero point; resident weights ----
+  geoms.forEach((geo, l) => load({ op: 'LOAD', buf: 1 + (l % 2), dram: fillBlock.get(stages[l]!.zIn)!, addr: ringBase[l]!, count: lay.buffers.rings[l]!.elements }, 'fill'));
+  weights.forEach((w, l) => {
+    if (resident[l]) load({ op: 'LOAD', buf: 0, dram: w.word[0]![0]!, addr: residentRow[l]!, count: w.total }, 'weight');
+  });
+
+  // ring row of padded row i of stage l's input, and its mirror (or null)
+  const ringRow = (l: number, i: number): [number, number | null] => {
+    const N = schedule.ringRows[l]!;
+    const p = i % N;
+    return [p, p < geoms[l]!.mirror ? N + p : null];
+  };
+  const chanOf = stages.map((st) =>
+    st.params.map((ps) => {
+      const L = st.layer;
+      const at = pmem.length;
+      const physN = L.kind === 'conv2d' ? L.outC : L.out;
+      for (let o = 0; o < physN; o++) pmem.push(encodeParam(ps.bias[o]!, ps.b[o]!, ps.c[o]!, L.protection?.lcu[o] ?? LCU.plain, L.protection?.bound[o] ?? 0) | encodeZeroPoint(st.postZeroPoint, g.protection));
+      return at;
+    }),
+  );
+  let bank = 0;
+  let sHalf = 0;
+  const last = geoms.at(-1)!;
+  const stage0 = (): number => stagingBase + sHalf * lay.stagingRows * last.outC * last.outW;
+  const inMap = input.input;
+  const outMap = input.output;
+
+  /** Column chunks of output row oy of stage l: at most accRows GEMM rows, one requantization class each. */
+  const chunks = (l: number, oy: number): { x0: number; x1: number; cls: number }[] => {
+    const geo = geoms[l]!;
+    const G = geo.pool.g;
+    const max = Math.floor(accRows / G);
+    if (max < 1) noFit(name, `Accumulator rows per bank must hold one pool window of stage '${geo.name}' (${G} rows), not ${accRows}`);
+    const out: { x0: number; x1: number; cls: number }[] = [];
+    for (let x = 0; x < geo.outW; x++) {
+      const cls = stages[l]!.classOf(oy, x);
+      const lastChunk = out.at(-1);
+      if (lastChunk && lastChunk.cls === cls && lastChunk.x1 - lastChunk.x0 < max) lastChunk.x1++;
+      else out.push({ x0: x, x1: x + 1, cls });
+    }
+    return out;
+  };
+  /** GEMM pixel addresses of output columns x0..x1−1 of row oy of stage l, channels from c0. */
+  const pixels = (l: number, oy: number, x0: number, x1: number, c0: number): number[] => {
+    const geo = geoms[l]!;
+    const N = schedule.ringRows[l]!;
+    const [cyLo, cyHi] = convRows(geo, oy);
+    const px: number[] = [];
+    for (let ox = x0; ox < x1; ox++) {
+      const win: number[] = [];
+      for (let cy = cyLo; cy <= cyHi; cy++)
+        for (let dx = 0; dx < geo.pool.k; dx++) {
+          const cx = ox * geo.pool.stride - geo.pool.pad[1] + dx;
+          if (cx >= 0 && cx < geo.convW) win.push(ringBase[l]! + c0 * chanStride[l]! + ((cy * geo.s) % N) * geo.pitch + cx * geo.s);
+        }
+      while (win.length < geo.pool.g) win.push(win[0]!);
+      px.push(...win);
+    }
+    return px;
+  };
+  const offsetsOf = new Map<string, number>();
+  const offAddrOf = (l: number, channels: number[]): number => {
+    const key = `${l}:${channels[0]}:${channels.length}`;
+    let at = offsetsOf.get(key);
+    if (at === undefined) {
+      const geo = geoms[l]!;
+      const offs: number[] = [];
+      channels.forEach((ci) => {
+        for (let ky = 0; ky < geo.k; ky++) for (let kx = 0; kx < geo.k; kx++) offs.push((ci - channels[0]!) * chanStride[l]! + ky * geo.pitch + kx);
+      });
+      if (offs.some((o) => o >= 1 << 16)) noFit(name, `GEMM offsets of stage '${geo.name}' must be below 65536 (16 bits), not ${Math.max(...offs)}`);
+      const K = R * Math.ceil(offs.length / R);
+      at = intern(offmem, 'off', Array.from({ length: K }, (_, i) => encodeOffset(i < offs.length ? offs[i]! : null)));
+      offsetsOf.set(key, at);
+    }
+    return at;
+  };
+
+  /** GEMMs and POSTs of output row oy of stage l for tile ti (weights loaded by the caller when `wRowOf` says so). */
+  const computeRow = (l: number, oy: number, r: number, ti: number, wRowOf: (gi: number) => number): void => {
+    const geo = geoms[l]!;
+    const st = stages[l]!;
+    const w = weights[l]!;
+    const t = w.tiles[ti]!;
+    const G = geo.pool.g;
+    const windowField = G > 1 ? Math.log2(G) - 2 : 0;
+    for (const ch of chunks(l, oy)) {
+      const mCount = (ch.x1 - ch.x0) * G;
+      w.groups[ti]!.forEach((gr, gi) => {
+        const pixAddr = intern(pixmem, 'pix', pixels(l, oy, ch.x0, ch.x1, gr.channels[0]!));
+        const wRow = wRowOf(gi);
+        program.push({ op: 'GEMM', src: l % 2, bank, mCount, kTiles: w.rows[ti]![gi]! / R, wRow, pixAddr, offAddr: offAddrOf(l, gr.channels), ...(gi > 0 ? { acc: 1 } : {}) });
+      });
+      const post = (dst: number, dstBase: number, plane: number): void => {
+        posts.push({ layer: st.name, instr: program.length, bank, m0: (oy * geo.outW + ch.x0) * G, mCount, channel0: t.start, nValid: t.count, pool: G > 1 });
+        program.push({ op: 'POST', bank, pool: G > 1 ? 1 : 0, relu: st.relu ? 1 : 0, nValid: t.count, chan: chanOf[l]![ch.cls]! + t.start, dst, dstBase, plane, mCount, interval: 1, ...(t.lcu ? { lcu: 1 } : {}), ...(windowField ? { window: windowField } : {}) });
+        const last = posts.at(-1)!;
+        if (program.program[last.instr]!.op !== 'POST') posts[posts.length - 1] = { ...last, instr: last.instr + 1 };
+      };
+      if (l + 1 < n) {
+        const next = geoms[l + 1]!;
+        const [p, mirror] = ringRow(l + 1, oy + next.pad[0]);
+        const at = (row: number): number => ringBase[l + 1]! + t.logical0 * chanStride[l + 1]! + row * next.pitch + next.pad[1] + ch.x0;
+        post((l + 1) % 2, at(p), chanStride[l + 1]!);
+        if (mirror !== null) post((l + 1) % 2, at(mirror), chanStride[l + 1]!);
+      } else post(n % 2, stage0() + t.logical0 * lay.stagingRows * geo.outW + r * geo.outW + ch.x0, lay.stagingRows * geo.outW);
+      bank = 1 - bank;
+    }
+  };
+
+  for (const ev of schedule.events) {
+    if (ev.kind === 'load') {
+      const geo = geoms[0]!;
+      for (let y = ev.lo; y <= ev.hi; y++) {
+        const [p, mirror] = ringRow(0, y + geo.pad[0]);
+        for (let c = 0; c < geo.inC; c++)
+          for (const row of mirror === null ? [p] : [p, mirror])
+            load({ op: 'LOAD', buf: 1, dram: inMap.word + mapIndex(inMap, c, y, 0) / P, addr: ringBase[0]! + c * chanStride[0]! + row * geo.pitch + geo.pad[1], count: geo.inW }, 'fm');
+      }
+    } else if (ev.kind === 'fill') {
+      const geo = geoms[ev.stage]!;
+      const [p, mirror] = ringRow(ev.stage, ev.row);
+      for (let c = 0; c < geo.inC; c++)
+        for (const row of mirror === null ? [p] : [p, mirror])
+          load({ op: 'LOAD', buf: 1 + (ev.stage % 2), dram: fillBlock.get(stages[ev.stage]!.zIn)!, addr: ringBase[ev.stage]! + c * chanStride[ev.stage]! + row * geo.pitch, count: geo.pitch }, 'fill');
+    } else {
+      const l = ev.stage;
+      const w = weights[l]!;
+      const geo = geoms[l]!;
+      // Rows outer when a tile has channel groups (its partial sums cannot wait in a bank for the next row).
+      const rowsOuter = w.groups.some((gs) => gs.length > 1);
+      const streamLoad = (ti: number, gi: number): number => {
+        const wRow = streamBase + wHalf * half;
+        load({ op: 'LOAD', buf: 0, dram: w.word[ti]![gi]!, addr: wRow, count: w.rows[ti]![gi]! }, 'weight');
+        wHalf = 1 - wHalf;
+        return wRow;
+      };
+      const residentRowOf = (ti: number, gi: number): number => residentRow[l]! + w.rows.slice(0, ti).flat().reduce((a, b) => a + b, 0) + w.rows[ti]!.slice(0, gi).reduce((a, b) => a + b, 0);
+      if (rowsOuter) {
+        for (let oy = ev.lo; oy <= ev.hi; oy++)
+          for (let ti = 0; ti < w.tiles.length; ti++) computeRow(l, oy, oy - ev.lo, ti, (gi) => (resident[l] ? residentRowOf(ti, gi) : streamLoad(ti, gi)));
+      } else {
+        // One block per tile: loaded (when streamed) once for the batch of rows.
+        for (let ti = 0; ti < w.tiles.length; ti++) {
+          const wRow = resident[l] ? residentRowOf(ti, 0) : streamLoad(ti, 0);
+          for (let oy = ev.lo; oy <= ev.hi; oy++) computeRow(l, oy, oy - ev.lo, ti, () => wRow);
+        }
+      }
+      if (l + 1 === n) {
+        // The tile's rows from the staging half to the output map, row by row (the last word's tail holds the fill).
+        const fill = outMap.fill ? { fill: outMap.fill & 0xff } : {};
+        for (let o = 0; o < geo.outC; o++)
+          for (let oy = ev.lo; oy <= ev.hi; oy++) {
+            program.push({ op: 'STORE', buf: 1 + (n % 2), dram: outMap.word + mapIndex(outMap, o, oy, 0) / P, addr: stage0() + (o * lay.stagingRows + oy - ev.lo) * geo.outW, count: geo.outW, ...fill });
+            traffic.fmWritten += words(geo.outW) * B;
+          }
+        sHalf = 1 - sHalf;
+      }
+    }
+  }
+  const buffers: GroupBuffers = { ...lay.buffers, wbufRows: streamBase + 2 * half };
+  return { program: program.program, pixmem, offmem, pmem, privateWords: priv, posts, traffic, buffers, schedule };
+}
