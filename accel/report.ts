@@ -27,7 +27,7 @@ import { modelMacs, runGolden } from './golden.js';
 import { UNLABELLED } from './inputs.js';
 import type { Int8Digit } from './mnist.js';
 import type { Model } from './model.js';
-import { accelMachine, loadImage, readCounters, runModelImage, type ImageRun } from './run.js';
+import { accelMachine, loadImage, readCounters, runBatch, runModelImage, type ImageRun } from './run.js';
 
 /** A configuration as the report needs it: the hardware fields, a name and the clock (accel/config.ts AccelConfig fits). */
 export type ReportConfig = AccelHardwareConfig & { readonly name: string; readonly clockMHz: number };
@@ -51,6 +51,26 @@ export interface RunModelOptions {
    * such as the VGG-16 prefix then runs once, not twice).
    */
   readonly profile?: boolean;
+  /**
+   * Run the images in batches of this many (compile(…, { batch }), accel/run.ts runBatch) with the weights
+   * resident on chip across batches where they fit: the first batch LOADs them, every later one runs the
+   * resident program on the wbuf the previous batch left. Absent: one image per run, every run from
+   * power-on (weights reloaded each time).
+   */
+  readonly batch?: number;
+}
+
+/** How a batched run went (ModelReport.batch). */
+export interface BatchReport {
+  /** Images per run, and runs (the last one may be short). */
+  readonly size: number;
+  readonly runs: number;
+  /** Whether the batches after the first ran on resident weights (false: the wbuf cannot hold them all). */
+  readonly residentWeights: boolean;
+  /** The last full batch (warm when residentWeights; the steady state of a deployment), per image. */
+  readonly steady: { readonly cyclesPerImage: number; readonly dramBytes: { readonly read: number; readonly written: number }; readonly warm: boolean };
+  /** The first (cold) batch per image. */
+  readonly cold: { readonly cyclesPerImage: number; readonly dramBytes: { readonly read: number; readonly written: number } };
 }
 
 /** Cycles the engines were busy during a layer's charge (they overlap, so these may sum past the charge). */
@@ -127,6 +147,8 @@ export interface ModelReport {
   readonly energy: { readonly table: string; readonly components: Readonly<Record<string, number>>; readonly estimate: true; readonly estimates: readonly string[] };
   /** Compiled-simulator speed over the image runs (machine build excluded). */
   readonly simulator: { readonly seconds: number; readonly cyclesPerSecond: number; readonly buildSeconds: number };
+  /** Present with options.batch: the per-layer figures and counters then come from the steady batch, per image. */
+  readonly batch?: BatchReport;
 }
 
 const zeroCounts = (): Counts => Object.fromEntries(COUNTER_NAMES.map((n) => [n, 0])) as Counts;
@@ -202,7 +224,7 @@ export function runModel(options: RunModelOptions): ModelReport {
   if (images.length === 0) throw new RangeError('runModel needs at least one image, not 0');
   const table = options.energyTable ?? HOROWITZ_45NM;
   const pes = config.rows * config.cols;
-  const compiled = compile(model, config);
+  const compiled = compile(model, config, options.batch !== undefined ? { batch: options.batch, resident: true } : {});
   const buildStart = performance.now();
   accelMachine(config, compiled.sizes, { forces: options.forces });
   const buildSeconds = (performance.now() - buildStart) / 1000;
@@ -217,7 +239,52 @@ export function runModel(options: RunModelOptions): ModelReport {
   let cyclesMax = 0;
   let seconds = 0;
   let firstLayerCounters: Counts[] = [];
-  images.forEach((digit, index) => {
+  let batchReport: BatchReport | undefined;
+  let batchProfile: LayerProfile | undefined;
+  if (options.batch !== undefined) {
+    const B = compiled.batch ?? 1;
+    const bytes = (c: Counts, k: number): { read: number; written: number } => ({ read: (c.cnt_dram_rd * config.dramBytesPerCycle) / k, written: (c.cnt_dram_wr * config.dramBytesPerCycle) / k });
+    const resident = compiled.resident !== undefined;
+    let runs = 0;
+    let steady: BatchReport['steady'] | undefined;
+    let cold: BatchReport['cold'] | undefined;
+    for (let first = 0; first < images.length; first += B, runs++) {
+      const batch = images.slice(first, first + B);
+      const started = performance.now();
+      const run = runBatch(config, compiled, batch.map((d) => d.image), { warm: resident && first > 0, forces: options.forces });
+      seconds += (performance.now() - started) / 1000;
+      const k = batch.length;
+      batch.forEach((digit, b) => {
+        const index = first + b;
+        const golden = runGolden(model, digit.image, { accWidth: config.accWidth });
+        const logits = run.logits[b]!;
+        let mismatch: GoldenMismatch | null = null;
+        if (run.fault || !run.done) mismatch = { image: index, reason: run.fault ? 'fault' : 'no done', cycles: run.cycles };
+        else {
+          const output = golden.logits.findIndex((g, o) => logits[o] !== g);
+          if (output >= 0) mismatch = { image: index, reason: 'logits', output, rtl: logits[output]!, golden: golden.logits[output]! };
+        }
+        if (mismatch) {
+          goldenMismatches++;
+          firstMismatch ??= mismatch;
+        }
+        if (run.predicted[b] === digit.label) correct++;
+        options.onImage?.(index, { logits, predicted: run.predicted[b]!, cycles: run.cycles / k, done: run.done, fault: run.fault, layerCycles: run.layerCycles.map((c) => c / k), counters: run.counters, lcuEvents: 0, layerCounters: run.layerCounters });
+      });
+      totalCycles += run.cycles;
+      cyclesMin = Math.min(cyclesMin, run.cycles / k);
+      cyclesMax = Math.max(cyclesMax, run.cycles / k);
+      run.layerCycles.forEach((c, i) => (layerCycleSums[i]! += c));
+      for (const c of COUNTER_NAMES) counterSums[c] += run.counters[c];
+      if (first === 0) cold = { cyclesPerImage: run.cycles / k, dramBytes: bytes(run.counters, k) };
+      if (k === B || !steady) {
+        steady = { cyclesPerImage: run.cycles / k, dramBytes: bytes(run.counters, k), warm: run.warm };
+        const per = (c: Counts): Counts => Object.fromEntries(COUNTER_NAMES.map((n) => [n, c[n] / k])) as Counts;
+        batchProfile = { cycles: run.layerCycles.map((c) => c / k), counters: run.layerCounters.map(per), busy: run.layerBusy.map((u) => ({ dma: u.dma / k, gemm: u.gemm / k, post: u.post / k })) };
+      }
+    }
+    batchReport = { size: B, runs, residentWeights: resident, steady: steady!, cold: cold! };
+  } else images.forEach((digit, index) => {
     const started = performance.now();
     const run = runModelImage(config, compiled, digit.image, { forces: options.forces });
     seconds += (performance.now() - started) / 1000;
@@ -243,8 +310,9 @@ export function runModel(options: RunModelOptions): ModelReport {
   });
 
   const n = images.length;
-  const profile: LayerProfile =
-    options.profile === false
+  const profile: LayerProfile = batchProfile
+    ? batchProfile
+    : options.profile === false
       ? { cycles: [], counters: firstLayerCounters, busy: compiled.layers.map(() => ({ dma: 0, gemm: 0, post: 0 })) }
       : profileLayers(config, compiled, images[0]!.image, { maxCycles: cyclesMax, forces: options.forces });
   const bytesPerWord = compiled.geometry.wordBits / 8;
@@ -306,5 +374,6 @@ export function runModel(options: RunModelOptions): ModelReport {
       estimates: totalEnergy.estimates,
     },
     simulator: { seconds, cyclesPerSecond: seconds > 0 ? totalCycles / seconds : Number.POSITIVE_INFINITY, buildSeconds },
+    ...(batchReport ? { batch: batchReport } : {}),
   };
 }

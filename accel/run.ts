@@ -218,8 +218,13 @@ export interface BatchRun {
  * run right after another machine used the same simulator would read whatever that left: call it
  * only after a cold or warm run of the same compiled model on the same configuration.
  */
-export function runBatch(config: AccelHardwareConfig, compiled: CompiledModel, images: readonly ArrayLike<number>[], options: { warm?: boolean; maxCycles?: number } = {}): BatchRun {
-  const machine = accelMachine(config, compiled.sizes);
+export function runBatch(
+  config: AccelHardwareConfig,
+  compiled: CompiledModel,
+  images: readonly ArrayLike<number>[],
+  options: { warm?: boolean; maxCycles?: number; forces?: readonly Force[] } = {},
+): BatchRun {
+  const machine = accelMachine(config, compiled.sizes, { forces: options.forces });
   const { sim } = machine;
   const warm = options.warm === true;
   const resident = compiled.resident;

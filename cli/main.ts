@@ -184,9 +184,10 @@ function program(io: CliIO, status: { exitCode: number }): Command {
     .option('--offset <k>', 'first test digit', '0')
     .option('--random-inputs <n>', 'run n seeded random int8 inputs instead of MNIST digits (models without a data set)')
     .option('--seed <s>', 'seed of --random-inputs', '1')
+    .option('--batch <b>', 'run b images per program (fc layers as GEMMs with M = b) with the weights resident on chip across batches (the first batch loads them)')
     .option('--energy-table <file>', 'JSON energy table (fields of HOROWITZ_45NM in accel/energy.ts)')
     .option('--json', 'print {images, accuracy, cyclesPerImage, layers, dramBytes, energyPJ, goldenMismatches, ...} as JSON')
-    .addHelpText('after', '\nExamples:\n  splitfuse run --model models/lenet5-mnist-int8.sfm --config default --images 100\n  splitfuse run --model models/lenet5-mnist-int8.sfm --config tiny --set dramBytesPerCycle=16 --images 20 --json\n  splitfuse run --model models/cifar10-cnn-random-int8.sfm --config default --random-inputs 4 --seed 7')
+    .addHelpText('after', '\nExamples:\n  splitfuse run --model models/lenet5-mnist-int8.sfm --config default --images 100\n  splitfuse run --model models/lenet5-mnist-int8.sfm --config tiny --set dramBytesPerCycle=16 --images 20 --json\n  splitfuse run --model models/cifar10-cnn-random-int8.sfm --config default --random-inputs 4 --seed 7\n  splitfuse run --model models/lenet5-mnist-int8.sfm --config default --images 16 --batch 8')
     .action((opts: RunCommandOptions) => {
       status.exitCode = runCommand(opts, io);
     });

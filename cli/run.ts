@@ -15,6 +15,9 @@ import type { Force } from '../sim/compile/index.js';
 import type { CliIO } from './main.js';
 import { integerOption } from './sim.js';
 
+/** The largest --batch (the activation buffers bound it further per model and configuration: E142). */
+export const MAX_BATCH = 64;
+
 /** The most --random-inputs of one run. */
 export const MAX_RANDOM_INPUTS = 100_000;
 
@@ -37,6 +40,8 @@ export interface RunCommandOptions {
   readonly randomInputs?: string | number;
   /** Seed of --random-inputs; default 1. */
   readonly seed?: string | number;
+  /** Images per run with resident weights (accel/report.ts RunModelOptions.batch); absent: one image per run, weights reloaded. */
+  readonly batch?: string | number;
 }
 
 /** The report of `splitfuse run` as printed with --json: runModel's plus the digits that were run. */
@@ -61,11 +66,12 @@ export function prepareRun(opts: RunCommandOptions): PreparedRun {
   }
   const random = opts.randomInputs !== undefined ? integerOption('run', '--random-inputs', opts.randomInputs, 1, MAX_RANDOM_INPUTS) : null;
   const seed = integerOption('run', '--seed', opts.seed ?? 1, 0, 2 ** 32 - 1);
+  const batch = opts.batch !== undefined ? integerOption('run', '--batch', opts.batch, 1, MAX_BATCH) : undefined;
   const config = resolveConfig({ config: opts.config ?? 'default', set: opts.set ?? [] });
   const energyTable: EnergyTable | undefined = opts.energyTable !== undefined ? loadEnergyTable(opts.energyTable) : undefined;
   const model = readModelFile(opts.model);
   const digits = random !== null ? randomInputs(model, random, seed) : testImages(offset + images).slice(offset);
-  return { offset: random !== null ? 0 : offset, ...(random !== null ? { seed } : {}), digits, options: { model, config, images: digits, ...(energyTable ? { energyTable } : {}) } };
+  return { offset: random !== null ? 0 : offset, ...(random !== null ? { seed } : {}), digits, options: { model, config, images: digits, ...(energyTable ? { energyTable } : {}), ...(batch !== undefined ? { batch } : {}) } };
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
@@ -111,6 +117,12 @@ export function runReportText(r: RunReport): string {
     `  utilisation:         ${pct(r.utilization)} overall${r.convUtilization === null ? '' : `, ${pct(r.convUtilization)} in conv layers`} (ideal = ceil(MACs/PEs); array MACs incl. padding ${int(r.arrayMacs)})`,
     `  DRAM bytes/image:    ${int(r.dramBytes.read)} read, ${int(r.dramBytes.written)} written`,
     `  energy/image:        ${(r.energyPJ / 1e6).toFixed(3)} µJ (estimate, ${r.energy.table === HOROWITZ_45NM.name ? '45 nm Horowitz table' : `table '${r.energy.table}'`}): ${components} µJ`,
+    ...(r.batch
+      ? [
+          `  batch:               ${r.batch.size} images per run, ${r.batch.runs} run${r.batch.runs === 1 ? '' : 's'}; weights ${r.batch.residentWeights ? 'resident on chip after the first batch' : 'reloaded every batch (they do not fit the wbuf together)'}`,
+          `  steady batch:        ${int(r.batch.steady.cyclesPerImage)} cycles/image, DRAM ${int(r.batch.steady.dramBytes.read)} B read + ${int(r.batch.steady.dramBytes.written)} B written per image${r.batch.steady.warm ? ' (resident weights)' : ''}; first batch ${int(r.batch.cold.cyclesPerImage)} cycles/image, ${int(r.batch.cold.dramBytes.read + r.batch.cold.dramBytes.written)} B/image`,
+        ]
+      : []),
     `  simulator:           ${int(r.simulator.cyclesPerSecond)} cycles/s`,
     '',
   ].join('\n');

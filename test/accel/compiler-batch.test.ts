@@ -14,6 +14,8 @@ import { testImages } from '../../accel/mnist.js';
 import { readModelFile } from '../../accel/model.js';
 import { runBatch } from '../../accel/run.js';
 import type { AccelHardwareConfig } from '../../gen/accel/config.js';
+import type { RunReport } from '../../cli/run.js';
+import { runCli } from '../support/cli.js';
 import { arbModelPlan, buildModel, randomInput } from './random-model.js';
 
 const model = readModelFile('models/lenet5-mnist-int8.sfm');
@@ -111,5 +113,26 @@ describe('batches on the RTL (LeNet-5, default)', () => {
   it('a warm run needs the resident program', () => {
     const c = compile(model, PRESETS.tiny!, { batch: 2, resident: true });
     expect(() => runBatch(PRESETS.tiny!, c, [new Int8Array(784)], { warm: true })).toThrow(/resident-weights program/);
+  });
+});
+
+describe('splitfuse run --batch', () => {
+  it('default, 6 digits in batches of 3: bit-exact, the steady batch reads only its inputs from DRAM', async () => {
+    const r = await runCli(['run', '--model', 'models/lenet5-mnist-int8.sfm', '--config', 'default', '--images', '6', '--batch', '3', '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as RunReport;
+    expect(report.goldenMismatches).toBe(0);
+    expect(report.batch).toMatchObject({ size: 3, runs: 2, residentWeights: true, steady: { warm: true, dramBytes: { read: 784, written: (8 * Math.ceil(30 / 8)) / 3 } } }); // 30 logits in whole 8-byte words
+    expect(report.batch!.cold.dramBytes.read).toBeGreaterThan(10 * 784);
+    // The layer charges (steady batch, per image) sum to its cycles per image.
+    expect(report.layers.reduce((s, l) => s + l.cycles, 0)).toBeCloseTo((report.totalCycles / 6), 6);
+    const text = await runCli(['run', '--model', 'models/lenet5-mnist-int8.sfm', '--config', 'default', '--images', '3', '--batch', '3']);
+    expect(text.stdout).toMatch(/batch: +3 images per run, 1 run; weights resident on chip after the first batch/);
+  }, 120_000);
+
+  it('--batch must be an integer in 1..64 (E102, exit 2)', async () => {
+    const r = await runCli(['run', '--model', 'models/lenet5-mnist-int8.sfm', '--batch', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Option '--batch' of 'splitfuse run' must be an integer in 1\.\.64, not '0'/);
   });
 });
