@@ -8,6 +8,7 @@ import { resolveConfig, type AccelConfig } from '../accel/config.js';
 import { exportAccelerator, modelInput, TEST_DIGITS, type AccelExportManifest } from '../accel/export.js';
 import { readModelFile, type Model } from '../accel/model.js';
 import type { CliIO } from './main.js';
+import { prepareOutDir, writingInto } from './outdir.js';
 
 /** The target name of the accelerator in `gen` and `cosim`. */
 export const ACCEL_TARGET = 'accel';
@@ -63,7 +64,8 @@ export function genAccel(opts: GenCommandOptions): AccelExportManifest {
   const { model, modelFile, config } = accelInputs('gen', opts);
   const index = digitsOption(opts.image, 0);
   const image = modelInput(model, index, `Option '--image' of 'splitfuse gen accel'`, opts.image);
-  return exportAccelerator({ model, modelFile, config, outDir: opts.out, image });
+  prepareOutDir('Output directory', opts.out);
+  return writingInto('Output directory', opts.out, () => exportAccelerator({ model, modelFile, config, outDir: opts.out, image }));
 }
 
 /** `splitfuse gen accel`: export, then print the manifest (--json) or a summary with the commands. */

@@ -19,6 +19,7 @@ import { accelTop } from '../gen/accel/top.js';
 import { manifestText, topPorts, type Manifest } from './generate.js';
 import { TEST_DIGITS } from './run.js';
 import { integerOption } from './sim.js';
+import { prepareOutDir, writingInto } from './outdir.js';
 
 /** The committed model, resolved from the package root (not the working directory). */
 export const DEMO_MODEL = fileURLToPath(new URL('../models/lenet5-mnist-int8.sfm', import.meta.url));
@@ -47,16 +48,16 @@ export function runDemo(options: DemoOptions): DemoResult {
   const images = integerOption('demo', '--images', options.images ?? DEMO_IMAGES, 1, TEST_DIGITS);
   const config = PRESETS[DEMO_CONFIG]!;
   const model = readModelFile(DEMO_MODEL);
+  prepareOutDir('Output directory', outDir); // before anything is built or printed
   log(`splitfuse ${SPLITFUSE_VERSION} demo: ${model.name} on the '${config.name}' accelerator (${config.rows}×${config.cols} PEs, ${config.clockMHz} MHz) -> ${outDir}`);
 
   // The instance's program tables are sized for this model's program (as `splitfuse run` builds it).
   const { sizes } = compile(model, config);
   const design = build(accelTop(config, sizes));
-  fs.mkdirSync(outDir, { recursive: true });
-  const files = writeVerilog(design, outDir).map((f) => path.basename(f));
+  const files = writingInto('Output directory', outDir, () => writeVerilog(design, outDir)).map((f) => path.basename(f));
   const { name: _name, ...fields } = config;
   const manifest: Manifest = { top: design.top, files, ports: topPorts(design), params: { config: config.name, ...fields, ...sizes }, generator: 'accel', version: SPLITFUSE_VERSION };
-  fs.writeFileSync(path.join(outDir, 'manifest.json'), manifestText(manifest));
+  writingInto('Output directory', outDir, () => fs.writeFileSync(path.join(outDir, 'manifest.json'), manifestText(manifest)));
   log(`  Verilog     ${manifest.top} and ${files.length - 1} submodules: ${files.join(', ')}`);
   const lint = lintWithVerilator(outDir, manifest);
   log(`  verilator --lint-only -Wall: ${lint}`);

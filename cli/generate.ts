@@ -9,6 +9,7 @@ import { writeVerilog } from '../hdl/verilog.js';
 import { SPLITFUSE_VERSION } from '../hdl/version.js';
 import type { BlockDef, BlockParams } from './blocks.js';
 import { findBlock } from './blocks.js';
+import { prepareOutDir, writingInto } from './outdir.js';
 import { resolveParams } from './params.js';
 
 export interface ManifestPort {
@@ -69,8 +70,8 @@ export interface GenerateOptions {
 /** Generate a block's Verilog into outDir and return the manifest that was written next to it. */
 export function generateBlock(options: GenerateOptions): Manifest {
   const { block, params, design } = elaborateBlock(options.block, options.set ?? []);
-  fs.mkdirSync(options.outDir, { recursive: true });
-  const written = writeVerilog(design, options.outDir);
+  prepareOutDir('Output directory', options.outDir);
+  const written = writingInto('Output directory', options.outDir, () => writeVerilog(design, options.outDir));
   const manifest: Manifest = {
     top: design.top,
     files: written.map((f) => path.basename(f)),
@@ -79,7 +80,7 @@ export function generateBlock(options: GenerateOptions): Manifest {
     generator: block.name,
     version: SPLITFUSE_VERSION,
   };
-  fs.writeFileSync(path.join(options.outDir, 'manifest.json'), manifestText(manifest));
+  writingInto('Output directory', options.outDir, () => fs.writeFileSync(path.join(options.outDir, 'manifest.json'), manifestText(manifest)));
   return manifest;
 }
 

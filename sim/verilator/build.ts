@@ -11,7 +11,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { harnessCpp, parseHarnessTiming, type HarnessSpec } from './harness.js';
 import { buildJobs, defaultToolchain, type Toolchain } from './locate.js';
-import { runProgram, tail } from './run.js';
+import { runProgram, tail, type RunResult } from './run.js';
+import { DiagnosticError, msg } from '../../hdl/diagnostics.js';
+
+/** The build tool a failed step lacked: the program itself not found (make), or the compiler make could not start. */
+function missingCompiler(file: string, r: RunResult): string | null {
+  if (r.spawnError?.code === 'ENOENT') return path.basename(file);
+  const m = /(?:^|[\s:])((?:[\w.+-]*-)?(?:g\+\+|c\+\+|clang\+\+|ccache|cc|gcc))(?::\s*(?:command not found|No such file or directory|not found)|: Command not found)/m.exec(`${r.stderr}\n${r.stdout}`);
+  return m ? m[1]! : null;
+}
 
 export interface VerilogSource {
   readonly fileName: string;
@@ -152,6 +160,8 @@ export async function buildModel(request: BuildRequest): Promise<Build> {
         logText.push(`$ ${stepArgv.join(' ')}`, r.stdout, r.stderr);
         await writeFile(path.join(work, 'build.log'), logText.join('\n'));
         if (r.code === 0) return;
+        const missing = missingCompiler(cmd.file, r);
+        if (missing) throw new DiagnosticError([msg.missingTool(missing, 'installed on PATH to compile the Verilated model', 'missing', 'install a C++ toolchain: apt-get install make g++ (Debian/Ubuntu), xcode-select --install (macOS); or start Docker to build in the image from docker/Dockerfile')]);
         const kept = path.join(cacheDir, `failed-${hash.slice(0, 16)}`);
         await rm(kept, { recursive: true, force: true });
         await rename(work, kept).catch(() => {});

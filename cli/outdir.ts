@@ -1,0 +1,34 @@
+// Output directories of `gen`, `gen accel` and `demo`: checked (and created) before anything is built,
+// so that a path onto a file, '', or an unwritable or read-only place is E104 and never an internal error.
+import fs from 'node:fs';
+import { DiagnosticError, msg } from '../hdl/diagnostics.js';
+
+const codeOf = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? 'error';
+
+/** Create `dir` when missing and check that files can be written in it; E104 otherwise. */
+export function prepareOutDir(what: string, dir: string): void {
+  if (dir.trim() === '') throw new DiagnosticError([msg.unwritableFile(what, dir, 'ENOENT (an empty path)')]);
+  let stat: fs.Stats | null = null;
+  try {
+    stat = fs.statSync(dir);
+  } catch {
+    stat = null;
+  }
+  if (stat && !stat.isDirectory()) throw new DiagnosticError([msg.unwritableFile(what, dir, 'ENOTDIR (an existing file, not a directory)')]);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (err) {
+    throw new DiagnosticError([msg.unwritableFile(what, dir, codeOf(err))]);
+  }
+}
+
+/** Run `write` (file writes into an output directory), turning a file-system failure into E104. */
+export function writingInto<T>(what: string, dir: string, write: () => T): T {
+  try {
+    return write();
+  } catch (err) {
+    if (err instanceof DiagnosticError || !(err as NodeJS.ErrnoException).code) throw err;
+    throw new DiagnosticError([msg.unwritableFile(what, dir, codeOf(err))]);
+  }
+}
