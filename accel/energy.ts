@@ -57,10 +57,31 @@ export function loadEnergyTable(file: string): EnergyTable {
   }
   const parsed = tableSchema.safeParse(data);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new DiagnosticError([
-    msg.badConfig(issue?.path.join('.') ?? '', `valid (${issue?.message ?? 'schema'})`, 'a different value', file, 'the fields are those of HOROWITZ_45NM in accel/energy.ts'),
-  ]);
+  // Every problem at once, each naming its field, what it must be and what the file has.
+  throw new DiagnosticError(parsed.error.issues.map((issue) => tableIssue(issue, data, file)));
+}
+
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let v = data;
+  for (const k of path) v = typeof v === 'object' && v !== null ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+function tableIssue(issue: z.core.$ZodIssue, data: unknown, file: string): ReturnType<typeof msg.badConfig> {
+  const hint = 'the fields are those of HOROWITZ_45NM in accel/energy.ts';
+  const where = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const field = [where, issue.keys[0] ?? ''].filter((p) => p !== '').join('.');
+    return msg.badConfig(field, 'a field of the energy table', 'an unknown field', file, `remove it; ${hint}`);
+  }
+  const found = valueAt(data, issue.path);
+  const shown = found === undefined ? 'missing' : JSON.stringify(found);
+  const expected =
+    issue.code === 'invalid_type' ? `a ${issue.expected}` :
+    issue.code === 'too_small' ? (issue.origin === 'array' ? `a list of at least ${String(issue.minimum)} entries` : `${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}`) :
+    issue.code === 'too_big' ? `${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}` :
+    `valid (${issue.message})`;
+  return msg.badConfig(where === '' ? '(the table)' : where, expected, shown, file, hint);
 }
 
 /** 64-bit read energy of an SRAM of `bytes`, log-interpolated between the table's points (clamped at the ends). */
