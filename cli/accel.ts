@@ -6,9 +6,10 @@ import path from 'node:path';
 import { DiagnosticError, msg } from '../hdl/diagnostics.js';
 import { resolveConfig, type AccelConfig } from '../accel/config.js';
 import { exportAccelerator, modelInput, TEST_DIGITS, type AccelExportManifest } from '../accel/export.js';
-import { readModelFile, type Model } from '../accel/model.js';
+import type { Model } from '../accel/model.js';
 import type { CliIO } from './main.js';
 import { prepareOutDir, writingInto } from './outdir.js';
+import { loadModelFile } from './model-file.js';
 
 /** The target name of the accelerator in `gen` and `cosim`. */
 export const ACCEL_TARGET = 'accel';
@@ -32,7 +33,7 @@ export function accelInputs(command: string, opts: { model?: string; config?: st
     throw new DiagnosticError(missing.map((flag) => msg.accelOption(flag, `splitfuse ${command} accel`, 'given', 'left out', `e.g. splitfuse ${command} accel ${EXAMPLE}`)));
   }
   const config = resolveConfig({ config: opts.config!, set: opts.set ?? [] });
-  return { model: readModelFile(opts.model!), modelFile: opts.model!, config };
+  return { model: loadModelFile(opts.model!), modelFile: opts.model!, config };
 }
 
 /** A count or index option: decimal digits only; anything else becomes NaN (rejected with E147). */

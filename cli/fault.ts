@@ -12,12 +12,12 @@ import { defaultWorkerCount } from '../accel/fault/pool.js';
 import { resolveShard, shardFile } from '../accel/fault/shard.js';
 import { FAULT_MODELS, OUTCOMES, type FaultModel } from '../accel/fault/types.js';
 import { modelInputs } from '../accel/export.js';
-import { readModelFile } from '../accel/model.js';
 import { DiagnosticError, msg } from '../hdl/diagnostics.js';
 import type { CliIO } from './main.js';
 import { progressBar } from './progress.js';
 import { TEST_DIGITS } from './run.js';
 import { integerOption } from './sim.js';
+import { loadModelFile } from './model-file.js';
 
 /** The options as commander hands them over (strings), or numbers from a library caller. */
 export interface FaultCommandOptions {
@@ -91,7 +91,7 @@ export function prepareFault(opts: FaultCommandOptions): FaultRun {
   const seed = integerOption('fault', '--seed', opts.seed ?? 1, 0, 2 ** 32 - 1);
   const workers = opts.workers === undefined ? undefined : integerOption('fault', '--workers', opts.workers, 1, 256);
   const config = resolveConfig({ config: opts.config ?? 'default', set: opts.set ?? [] });
-  const model = readModelFile(opts.model!);
+  const model = loadModelFile(opts.model!);
   const digits = modelInputs(model, images); // MNIST digits, or seeded random inputs for other input shapes
   const common = { model, config, images: digits, sites: opts.sites!, seed, ...(workers !== undefined ? { workers } : {}) };
   if (opts.sweep !== undefined || opts.ber !== undefined) {

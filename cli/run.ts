@@ -8,12 +8,12 @@ import { resolveConfig } from '../accel/config.js';
 import { HOROWITZ_45NM, loadEnergyTable, type EnergyTable } from '../accel/energy.js';
 import { randomInputs } from '../accel/inputs.js';
 import { testImages, type Int8Digit } from '../accel/mnist.js';
-import { readModelFile } from '../accel/model.js';
 import { runModel, type ModelReport, type RunModelOptions } from '../accel/report.js';
 import { DiagnosticError, msg } from '../hdl/diagnostics.js';
 import type { Force } from '../sim/compile/index.js';
 import type { CliIO } from './main.js';
 import { integerOption } from './sim.js';
+import { loadModelFile } from './model-file.js';
 
 /** The largest --batch (the activation buffers bound it further per model and configuration: E142). */
 export const MAX_BATCH = 64;
@@ -69,7 +69,7 @@ export function prepareRun(opts: RunCommandOptions): PreparedRun {
   const batch = opts.batch !== undefined ? integerOption('run', '--batch', opts.batch, 1, MAX_BATCH) : undefined;
   const config = resolveConfig({ config: opts.config ?? 'default', set: opts.set ?? [] });
   const energyTable: EnergyTable | undefined = opts.energyTable !== undefined ? loadEnergyTable(opts.energyTable) : undefined;
-  const model = readModelFile(opts.model);
+  const model = loadModelFile(opts.model);
   const digits = random !== null ? randomInputs(model, random, seed) : testImages(offset + images).slice(offset);
   return { offset: random !== null ? 0 : offset, ...(random !== null ? { seed } : {}), digits, options: { model, config, images: digits, ...(energyTable ? { energyTable } : {}), ...(batch !== undefined ? { batch } : {}) } };
 }

@@ -6,8 +6,8 @@ import { compile } from '../accel/compiler.js';
 import { resolveConfig } from '../accel/config.js';
 import { accelSites, siteBits, siteTotals } from '../accel/fault/sites.js';
 import type { FaultSite } from '../accel/fault/types.js';
-import { readModelFile } from '../accel/model.js';
 import type { CliIO } from './main.js';
+import { loadModelFile } from './model-file.js';
 
 /** The committed LeNet-5 model, the default of --model. */
 export const DEFAULT_MODEL = fileURLToPath(new URL('../models/lenet5-mnist-int8.sfm', import.meta.url));
@@ -33,7 +33,7 @@ export interface SitesReport {
 /** Resolve the configuration (E140/E141), read the model (E110–E117), match the pattern (E150/E151). */
 export function sitesReport(opts: SitesCommandOptions): SitesReport {
   const config = resolveConfig({ config: opts.config ?? 'default', set: opts.set ?? [] });
-  const model = readModelFile(opts.model ?? DEFAULT_MODEL);
+  const model = loadModelFile(opts.model ?? DEFAULT_MODEL);
   const compiled = compile(model, config);
   const sites = accelSites(config, compiled.sizes).match(opts.pattern);
   return { config: config.name, model: model.name, pattern: opts.pattern, sites: sites.map((s) => ({ ...s, bits: siteBits(s) })), totals: siteTotals(sites) };
