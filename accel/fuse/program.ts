@@ -120,16 +120,16 @@ export function compileFusedModel(model: Model, g: AccelGeometry, groups: readon
     } else {
       const privateBase = privateStart + privateWords.length;
       const c = compileGroup({ stages: stages.slice(seg.group.first, seg.group.last + 1), g, tileRows: seg.group.tileRows, input: io[i]!.input, output: io[i]!.output, privateBase });
-      privateWords.push(...c.privateWords);
+      for (const w of c.privateWords) privateWords.push(w);
       part = { program: c.program, pixmem: c.pixmem, offmem: c.offmem, pmem: c.pmem, posts: c.posts, dramBase: 0 };
       const name = groupName(stages, seg.group);
       layers.push({ name, firstInstr: i0, lastInstr: i0 + c.program.length - 1 });
       fusedGroups.push({ name, group: seg.group, compiled: c });
     }
     for (const ins of part.program) program.push(relocate(ins, part.dramBase, pix0, off0, p0));
-    pixmem.push(...part.pixmem);
-    offmem.push(...part.offmem);
-    pmem.push(...part.pmem);
+    for (const e of part.pixmem) pixmem.push(e);
+    for (const e of part.offmem) offmem.push(e);
+    for (const e of part.pmem) pmem.push(e);
     for (const p of part.posts) posts.push({ ...p, instr: p.instr + i0 });
   }
   program.push({ op: 'HALT' });
@@ -143,7 +143,7 @@ export function compileFusedModel(model: Model, g: AccelGeometry, groups: readon
     const fw = fillWordOf(m.fill, g);
     for (let k = m.word; k < m.word + mapWords(m, P); k++) if (dram[k] === 0n) dram[k] = fw;
   }
-  dram.push(...privateWords);
+  for (const w of privateWords) dram.push(w);
   return { program, pixmem, offmem, pmem, dram, input: io[0]!.input, output: io.at(-1)!.output, layers, posts, groups: fusedGroups };
 }
 
