@@ -346,6 +346,8 @@ export interface RunGemmOptions {
    * { signal: 'pe_0_0.psum_q', bit: 3, value: 1 }: the run then reports the mismatches they cause.
    */
   readonly forces?: readonly Force[];
+  /** Called every 65,536 simulated cycles with (cycles so far, the closed-form prediction): progress of long GEMMs. */
+  readonly onProgress?: (cycles: number, predictedCycles: number) => void;
 }
 
 /**
@@ -370,7 +372,9 @@ export function runGemm(A: IntMatrix, B: IntMatrix, array: GemmArrayOptions, opt
   const limit = plan.drivenCycles + 2 * config.rows + config.cols + 8;
   let collected = 0;
   let cycles = 0;
+  const predicted = options.onProgress ? gemmCycles(shape, array) : 0;
   for (let cycle = 0; collected < plan.results; cycle++) {
+    if (options.onProgress && (cycle & 0xffff) === 0 && cycle > 0) options.onProgress(cycle, predicted);
     if (cycle >= limit) throw new Error(`GEMM driver: ${collected} of ${plan.results} results after ${cycle} cycles on ${design.top}`);
     plan.drive(cycle, inputs);
     for (let i = 0; i < config.rows; i++) ports.act[i]!.set(inputs.act[i]!);

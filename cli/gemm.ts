@@ -5,6 +5,7 @@ import { DiagnosticError, msg } from '../hdl/diagnostics.js';
 import { randomGemm, resolveGemmArray, type GemmArrayOptions, type GemmDtype, type GemmResult, type GemmShape, type RunGemmOptions } from '../accel/gemm.js';
 import type { Dataflow } from '../gen/pe.js';
 import type { CliIO } from './main.js';
+import { progressBar } from './progress.js';
 import { integerOption } from './sim.js';
 
 /** The options as commander hands them over (strings), or numbers from a library caller. */
@@ -90,7 +91,14 @@ export function gemmCommand(opts: GemmCommandOptions, io: CliIO, run: RunGemmOpt
       throw new DiagnosticError([msg.usage(`Option '${flag}' of 'splitfuse gemm'`, `one of ${allowed.join(', ')}`, `'${value}'`, `e.g. ${flag} ${allowed[0]}`)]);
     }
   }
-  const report = runGemmCommand(opts, run);
+  // Large shapes run for minutes: a bar on a terminal, otherwise a line with an estimate on stderr every 30 s.
+  const bar = progressBar(io.progressStream, 'gemm', io.stderr);
+  let report: GemmReport;
+  try {
+    report = runGemmCommand(opts, { ...run, onProgress: (cycles, predicted) => bar.update(Math.min(cycles, predicted), predicted, 'cycles') });
+  } finally {
+    bar.stop();
+  }
   io.stdout(opts.json ? `${JSON.stringify(report, null, 2)}\n` : gemmReportText(report));
   return report.bitExact ? 0 : 1;
 }
