@@ -72,7 +72,7 @@ describe('fused-layer compiler', () => {
     expect(fused).toBeGreaterThan(10);
   });
 
-  it('keeps the zoo CNN\'s intermediate maps on chip: bit-exact on the default RTL (DRAM counters = the program's LOAD/STORE sizes), DRAM feature-map bytes = input + output of the group', () => {
+  it('keeps the zoo CNN\'s intermediate maps on chip: bit-exact on the default RTL (DRAM counters = the program LOAD/STORE sizes), DRAM feature-map bytes = input + output of the group', () => {
     const model = zoo('cifar10-cnn-random-int8.sfm');
     const g = geometryOf(PRESETS.default!);
     const plan = planFusion(model, g, { fuse: 'conv1-pool3' });
