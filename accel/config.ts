@@ -20,6 +20,10 @@ const schema = z
     dtype: z.enum(['int8', 'int16']).describe('operand type of weights and activations'),
     accWidth: z.int().min(17).max(64).describe('accumulator width in bits (default 32 for int8, 48 for int16)'),
     doubleBuffer: z.boolean().describe('double-buffered PE weights, so loading the next tile overlaps streaming'),
+    weightLoad: z
+      .enum(['shift', 'row'])
+      .optional()
+      .describe("how weight rows enter the array: 'shift' down the columns (a K tile every max(M, 2R-1) cycles; the default when absent) or 'row' into one addressed row per cycle (every max(M, R); needs doubleBuffer)"),
     weightBufferBytes: z.int().min(64).max(1 << 24).describe('on-chip weight buffer size in bytes'),
     activationBufferBytes: z.int().min(64).max(1 << 24).describe('on-chip activation buffer size in bytes'),
     accumulatorBufferBytes: z.int().min(64).max(1 << 24).describe('on-chip partial-sum buffer size in bytes'),
@@ -32,6 +36,9 @@ const schema = z
     // The accelerator's array (gen/accel/gemm-engine.ts) is weight-stationary; os exists only for the gemm/array block.
     if (c.dataflow === 'os') {
       ctx.addIssue({ code: 'custom', path: ['dataflow'], message: "'ws' (the accelerator's array is weight-stationary; output-stationary exists only for the gemm and array blocks)", params: { hint: "leave dataflow at 'ws'; try os on a bare array with splitfuse gemm --dataflow os" } });
+    }
+    if (c.weightLoad === 'row' && !c.doubleBuffer) {
+      ctx.addIssue({ code: 'custom', path: ['weightLoad'], message: "'shift' without doubleBuffer (row loading writes the shadow weights)", params: { hint: 'set doubleBuffer=true, or weightLoad=shift' } });
     }
     const least = 2 * (bits[c.dtype] ?? 8) + 1;
     if (Number.isInteger(c.accWidth) && c.accWidth < least) {

@@ -62,6 +62,21 @@
 //   the R cycles just before its first vector streams tiles back to back once M >= 2R-1.
 //   The latency L is unchanged.
 //
+// Row-addressed loading (rowLoad: true, with doubleBuffer; issue 14)
+//   The shift chain makes a tile's first loading edge move every shadow of the column, so it must
+//   wait for the previous swap to pass the bottom row: R - 1 idle cycles per tile, which bound an
+//   fc layer (M = 1) to 1/(2R-1) of the array. With rowLoad, weight_j is broadcast down column j
+//   (skewed by j as above) and only row loadRow's shadow takes it: loadWeight and loadRow poked in
+//   cycle s write PE (loadRow, j)'s shadow at the edge ending s+j; no other shadow changes. A
+//   row's shadow is then free as soon as the swap has passed that row, so the rules are per row:
+//   for a tile whose swap vector is poked in cycle t, after a previous tile swapped in cycle
+//   t_prev, row i's load must be poked in a cycle in [t_prev + i, t + i - 1] (its write, at the edge
+//   ending that cycle + j, must not precede PE (i, j) copying the old shadow in cycle t_prev+i+j,
+//   and must precede the swap reading it in cycle t+i+j). Loading TOP ROW FIRST, row i in cycle
+//   s + i, satisfies them for any t_prev <= s < t; the weight buffer's bandwidth (one row per
+//   cycle) then lets swaps follow every max(M, R) cycles. Extra port: loadRow (UInt of
+//   ceil(log2 R) bits); registers: C-1 row-index skew stages.
+//
 // ── Output-stationary (dataflow 'os') ──────────────────────────────────────────────────────────────
 // PE (i, j) accumulates y_i[j] for R vectors x_0 .. x_{R-1} at once, over any K: in cycle k of a
 // tile, act_i carries x_i[k] and weight_j carries W[k][j]; `last` marks the tile's final k.
@@ -94,7 +109,7 @@
 //
 // Partial sums wrap modulo 2^accWidth; with the defaults (32 bits for INT8, 48 for INT16) no sum
 // of up to 2^(accWidth-2*width-1) products can overflow (e.g. 2^15 rows of INT8), so y is exact.
-import { Bool, defineModule, type ModuleBuilder, type ModuleDef, type Value, type ValueLike } from '../hdl/dsl/index.js';
+import { Bool, defineModule, UInt, type ModuleBuilder, type ModuleDef, type Value, type ValueLike } from '../hdl/dsl/index.js';
 import type { ParamValue } from '../hdl/ir/index.js';
 import { chain, InstanceGrid, type ChainLink } from './chain.js';
 import { operandTag, pe, peShapes, resolvePeOptions, type PeConfig, type PeOptions } from './pe.js';
@@ -107,11 +122,14 @@ export interface ArrayOptions extends PeOptions {
   rows: number;
   /** Number of PE columns C: the length of an output vector. */
   cols: number;
+  /** 'ws' with doubleBuffer: load one addressed row's shadows per cycle instead of shifting (header, "Row-addressed loading"). */
+  rowLoad?: boolean;
 }
 
 export interface ArrayConfig extends PeConfig {
   readonly rows: number;
   readonly cols: number;
+  readonly rowLoad: boolean;
 }
 
 /** Fill in the defaults and check the options; throws a RangeError naming the bad option. */
@@ -120,7 +138,15 @@ export function resolveArrayOptions(options: ArrayOptions): ArrayConfig {
   for (const [what, n] of [['rows', rows], ['cols', cols]] as const) {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`Array ${what} must be an integer >= 1, not ${n}`);
   }
-  return { ...resolvePeOptions(options), rows, cols };
+  const pe = resolvePeOptions(options);
+  const rowLoad = options.rowLoad ?? false;
+  if (rowLoad && !pe.doubleBuffer) throw new RangeError('Array rowLoad must be false without doubleBuffer, not true (row-addressed loading writes the shadow weights)');
+  return { ...pe, rows, cols, rowLoad };
+}
+
+/** Bits of the loadRow port of a rowLoad array: ceil(log2 R), at least 1. */
+export function loadRowBits(rows: number): number {
+  return Math.max(1, Math.ceil(Math.log2(rows)));
 }
 
 /** 'ws': cycles from an activation vector on act_* to its result on out_*: R + C - 1 (see the header). */
@@ -136,7 +162,7 @@ export function osOutputDelay(options: { rows: number; cols: number }, row: numb
 /** `array_ws_r<R>c<C>_<i|u><width>_acc<accWidth>[_db]`, e.g. `array_ws_r16c16_i8_acc32`. */
 export function arrayModuleName(options: ArrayOptions): string {
   const c = resolveArrayOptions(options);
-  return `array_${c.dataflow}_r${c.rows}c${c.cols}_${operandTag(c)}_acc${c.accWidth}${c.doubleBuffer ? '_db' : ''}`;
+  return `array_${c.dataflow}_r${c.rows}c${c.cols}_${operandTag(c)}_acc${c.accWidth}${c.doubleBuffer ? '_db' : ''}${c.rowLoad ? '_rl' : ''}`;
 }
 
 /** Port names, for drivers and tests. */
@@ -149,6 +175,8 @@ export const arrayPorts = {
   valid: 'valid',
   /** 'ws' with doubleBuffer only. */
   swap: 'swap',
+  /** 'ws' with rowLoad only: the row whose shadows loadWeight writes. */
+  loadRow: 'loadRow',
   /** 'os' only. */
   last: 'last',
   out: (col: number): string => `out_${col}`,
@@ -161,7 +189,7 @@ export function systolicArray(options: ArrayOptions): ModuleDef {
   const { rows, cols, dataflow } = config;
   const peDef = pe(config);
   const name = arrayModuleName(config);
-  const params: Record<string, ParamValue> = { ...peDef.module.params, rows, cols };
+  const params: Record<string, ParamValue> = { ...peDef.module.params, rows, cols, ...(config.rowLoad ? { rowLoad: true } : {}) };
   if (dataflow === 'ws') params.latency = arrayLatency(config);
   else params.firstRowDelay = osOutputDelay(config, rows - 1);
   return defineModule({ name, generator: 'array', params }, (m) => {
@@ -192,15 +220,27 @@ function weightStationaryGrid(m: ModuleBuilder, config: ArrayConfig, skewedAct: 
     delayLine(m, 'swapSkew', swap, rows - 1, (stage) => swapTaps.push(stage));
     actLinks.push({ from: 'swapOut', to: 'swapIn', edge: (i) => swapTaps[i]! });
   }
+  // Row-addressed loading: the row index is skewed like loadWeight, and PE (i, j) loads when its
+  // column's tap says row i; the column's weight is broadcast instead of shifted.
+  const rowTaps: Value[] = [];
+  if (config.rowLoad) {
+    const loadRow = m.input(arrayPorts.loadRow, UInt(loadRowBits(rows)));
+    rowTaps.push(loadRow);
+    delayLine(m, 'rowSkew', loadRow, cols - 1, (stage) => rowTaps.push(stage));
+  }
   const pes = new InstanceGrid(m, {
     rows,
     cols,
     module: () => peDef,
     name: (i, j) => `pe_${i}_${j}`,
-    inputs: (_, j): Record<string, ValueLike> => ({ loadWeight: doubleBuffer ? loadTaps[j]! : loadWeight }),
+    inputs: (i, j): Record<string, ValueLike> =>
+      config.rowLoad
+        ? { loadWeight: m.wire(`loadRow_${i}_${j}`, loadTaps[j]!.and(rowTaps[j]!.eq(i))), weightIn: columnWeight[j]! }
+        : { loadWeight: doubleBuffer ? loadTaps[j]! : loadWeight },
   });
   chain(pes, 'right', ...actLinks);
-  chain(pes, 'down', topPsum(m, config), { from: 'weightOut', to: 'weightIn', edge: (j) => columnWeight[j]! });
+  if (config.rowLoad) chain(pes, 'down', topPsum(m, config));
+  else chain(pes, 'down', topPsum(m, config), { from: 'weightOut', to: 'weightIn', edge: (j) => columnWeight[j]! });
   pes.instantiate();
   deskewOutputs(m, pes, 'psumOut', (y, j) => m.output(arrayPorts.out(j), y));
   // The valid bit takes exactly the latency of the data (header, "Timing").

@@ -16,6 +16,11 @@ export interface AccelHardwareConfig {
   readonly accWidth: number;
   /** Double-buffered PE weights (gen/array.ts): tile t+1 loads while tile t streams. */
   readonly doubleBuffer: boolean;
+  /**
+   * How a K tile's weight rows enter the array (issue 14): 'shift' (absent) down the columns, a tile every
+   * max(M, 2R-1) cycles; 'row' (double-buffered only) into one addressed row per cycle, every max(M, R).
+   */
+  readonly weightLoad?: 'shift' | 'row';
   readonly weightBufferBytes: number;
   readonly activationBufferBytes: number;
   readonly accumulatorBufferBytes: number;
@@ -49,6 +54,8 @@ export interface AccelGeometry {
   readonly bits: 8 | 16;
   readonly accWidth: number;
   readonly doubleBuffer: boolean;
+  /** Row-addressed weight loading (config weightLoad 'row'; gen/array.ts rowLoad). */
+  readonly rowLoad: boolean;
   /** The correction unit's scheme, 'none' without one. */
   readonly protection: 'none' | 'split' | 'dup' | 'tmr';
   readonly dramLatency: number;
@@ -85,6 +92,8 @@ export function accelGeometry(config: AccelHardwareConfig, sizes: AccelSizes): A
   check('dramBytesPerCycle', wordBits <= 128 && elemsPerWord >= 1, `in ${elemBytes}..16 (a DRAM word is at most 128 bits)`, config.dramBytesPerCycle);
   check('accWidth', config.accWidth >= 2 * bits + 1 && config.accWidth <= 64, `in ${2 * bits + 1}..64`, config.accWidth);
   check('dramLatency', Number.isInteger(config.dramLatency) && config.dramLatency >= 1, 'an integer >= 1', config.dramLatency);
+  const rowLoad = config.weightLoad === 'row';
+  check('weightLoad', !rowLoad || config.doubleBuffer, "'shift' without doubleBuffer (row loading writes the shadow weights)", config.weightLoad);
   const wbufDepth = Math.floor(config.weightBufferBytes / (cols * elemBytes));
   const abufDepth = Math.floor(config.activationBufferBytes / 2 / elemBytes);
   const accRows = Math.floor(config.accumulatorBufferBytes / (2 * cols * Math.ceil(config.accWidth / 8)));
@@ -101,6 +110,7 @@ export function accelGeometry(config: AccelHardwareConfig, sizes: AccelSizes): A
     bits,
     accWidth: config.accWidth,
     doubleBuffer: config.doubleBuffer,
+    rowLoad,
     protection: config.protection ?? 'none',
     dramLatency: config.dramLatency,
     wordBits,

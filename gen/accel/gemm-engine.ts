@@ -13,6 +13,11 @@
 //                                      M >= 2R-1 (period max(M, 2R-1), gen/array.ts's rule);
 //     d = M + R + C - 3                single-buffered: loading waits until the last vector has
 //                                      passed PE (R-1, C-1).
+//   Row-addressed loading (config weightLoad 'row', gen/array.ts rowLoad; issue 14): tile t is LOADED
+//   top row first (row i in cycle s_t + i) and the next tile may start loading at the swap of this
+//   one: d = max(0, M-R) (at least 2-R, so that a row's read-modify-write below is 2 cycles apart
+//   on a 1-row array); d = 0 loads tiles back to back (period R, one wbuf row per cycle), else
+//   period max(M, R). An fc layer (M = 1) then runs at 1/R of the array instead of 1/(2R-1).
 //   So a GEMM keeps busy_gemm high for R + (kTiles-1)·(d + R) + M + (R + C - 1) + 3 cycles (load of
 //   tile 0, streaming, two issue stages, the array latency, read-modify-write): gemmBusyCycles().
 //   E.g. M = 64, kTiles = 19 on 8×8 double-buffered: 1242 cycles for 64·19 = 1216 vectors (97.9%).
@@ -58,7 +63,10 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   // d - 1 from the mCount field (see the header).
   const fMw = fM.zext(PHASE_BITS);
   const d = g.doubleBuffer ? mux(fMw.ge(2 * R - 1), fMw.sub(R), R - 1) : fMw.add(R + C).sub(3);
-  const dClamped = mux(d.lt(1), 1, d);
+  // Row loading: d = max(M - R, 2 - R, 0); d = 0 is continuous loading (contLoad), else as above.
+  const dRow = mux(fMw.ge(R + 1), fMw.sub(R), Math.max(0, 2 - R));
+  const dClamped = g.rowLoad ? mux(dRow.lt(1), 1, dRow) : mux(d.lt(1), 1, d);
+  const contLoad = m.reg('gemm_contLoad', Bool, { reset: 0 });
   m.when(start, () => {
     src.set(dec.field('GEMM', 'src'));
     bank.set(dec.field('GEMM', 'bank'));
@@ -67,6 +75,7 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
     kTiles.set(fK);
     pixBase.set(dec.fit('GEMM', 'pixAddr', bufs.aw.pix));
     dMinus1.set(dClamped.sub(1).asUnsigned().trunc(PHASE_BITS));
+    contLoad.set(g.rowLoad ? dRow.eq(0) : m.constant(0, Bool));
   });
 
   // ---- load sequencer ----
@@ -79,9 +88,10 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const stOn = m.reg('gemm_stOn', Bool, { reset: 0 });
   const p = m.reg('gemm_phase', UInt(PHASE_BITS), { reset: 0 });
   const stTile = m.reg('gemm_stTile', UInt(12), { reset: 0 });
-  const rowIdx = R === 1 ? m.constant(0, UInt(kBits)) : m.constant(R - 1, UInt(kBits)).sub(ldK).asUnsigned().trunc(kBits);
+  // Bottom row first for the shift chain; top row first for row loading (gen/array.ts).
+  const rowIdx = R === 1 ? m.constant(0, UInt(kBits)) : g.rowLoad ? ldK : m.constant(R - 1, UInt(kBits)).sub(ldK).asUnsigned().trunc(kBits);
   const ldLast = R === 1 ? ldOn : ldOn.and(ldK.eq(R - 1));
-  const loadNext = stOn.and(p.eq(dMinus1)).and(ldTile.lt(kTiles));
+  const loadNext = stOn.and(p.eq(dMinus1)).and(ldTile.lt(kTiles)).and(contLoad.not());
   const lastVector = stOn.and(stTile.add(1).eq(kTiles)).and(p.add(1).eq(mCount));
   m.when(start, () => {
     const go = fM.ne(0).and(fK.ne(0));
@@ -94,7 +104,8 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
     stOn.set(0);
   })
     .elseWhen(ldLast, () => {
-      ldOn.set(0);
+      // Continuous loading: the next tile's rows follow at once (its swap comes R cycles later).
+      ldOn.set(contLoad.and(ldTile.add(1).lt(kTiles)));
       ldK.set(0);
       ldTile.set(ldTile.add(1).trunc(12));
       ldW.set(ldW.add(R).trunc(bufs.aw.wbuf));
@@ -150,6 +161,7 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const vec2 = reg1('gemm_vec2', vec1);
   const swap2 = g.doubleBuffer ? reg1('gemm_swap2', swap1) : null;
   const ld2 = reg1('gemm_ld2', ld1);
+  const row2 = g.rowLoad ? reg1('gemm_row2', row1, kBits) : null;
   const weight2 = wq.map((q, j) => reg1(`gemm_w2_${j}`, q, g.bits));
 
   // ---- stage 2: the array ----
@@ -163,7 +175,8 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   });
   weight2.forEach((w, j) => (inputs[arrayPorts.weight(j)] = w));
   if (swap2) inputs[arrayPorts.swap] = swap2; // single-buffered arrays: swap only switches the offsets
-  const array = m.instance('array', systolicArray({ rows: R, cols: C, width: g.bits, signed: true, accWidth: g.accWidth, dataflow: 'ws', doubleBuffer: g.doubleBuffer }), inputs);
+  if (row2) inputs[arrayPorts.loadRow] = row2;
+  const array = m.instance('array', systolicArray({ rows: R, cols: C, width: g.bits, signed: true, accWidth: g.accWidth, dataflow: 'ws', doubleBuffer: g.doubleBuffer, rowLoad: g.rowLoad }), inputs);
 
   // ---- results: accumulate into accbuf[bank] ----
   const outValid = array.out(arrayPorts.outValid);
@@ -205,12 +218,15 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
  * Cycles a GEMM instruction keeps busy_gemm high (from the cycle after it issues to the last
  * accumulator write, inclusive), as the schedule in the header gives it; the RTL is tested equal:
  *   R + (kTiles - 1)·period + mCount + (R + C - 1) + 3,
- *   period = max(R + 1, 2R - 1, mCount) double-buffered, mCount + 2R + C - 3 (at least R + 1) otherwise.
+ *   period = max(R + 1, 2R - 1, mCount) double-buffered, mCount + 2R + C - 3 (at least R + 1) otherwise;
+ *   with row loading (g.rowLoad) R + max(mCount - R, 2 - R, 0) = max(R, mCount, 2).
  * 0 for mCount = 0 or kTiles = 0 (no work).
  */
-export function gemmBusyCycles(g: Pick<AccelGeometry, 'rows' | 'cols' | 'doubleBuffer'>, mCount: number, kTiles: number): number {
+export function gemmBusyCycles(g: Pick<AccelGeometry, 'rows' | 'cols' | 'doubleBuffer'> & { readonly rowLoad?: boolean; readonly weightLoad?: 'shift' | 'row' }, mCount: number, kTiles: number): number {
   if (mCount === 0 || kTiles === 0) return 0;
   const { rows: R, cols: C } = g;
+  // A geometry says rowLoad, a configuration weightLoad.
+  if ((g.rowLoad ?? g.weightLoad === 'row') && g.doubleBuffer) return R + (kTiles - 1) * (R + Math.max(mCount - R, 2 - R, 0)) + mCount + (R + C - 1) + 3;
   const d = g.doubleBuffer ? Math.max(R - 1, mCount - R) : mCount + R + C - 3;
   const period = Math.max(1, d) + R;
   return R + (kTiles - 1) * period + mCount + (R + C - 1) + 3;
