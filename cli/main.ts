@@ -15,6 +15,7 @@ import { generateBlock, manifestText } from './generate.js';
 import { importCommand, type ImportCommandOptions } from './import.js';
 import { paramInfo, paramTypeText } from './params.js';
 import { runCommand, type RunCommandOptions } from './run.js';
+import { fuseExploreCommand, type FuseExploreOptions } from './fuse.js';
 import { simCommand } from './sim.js';
 import { sitesCommand, type SitesCommandOptions } from './sites.js';
 import { nvfCommand, type NvfCommandOptions } from './nvf.js';
@@ -186,10 +187,27 @@ function program(io: CliIO, status: { exitCode: number }): Command {
     .option('--seed <s>', 'seed of --random-inputs', '1')
     .option('--batch <b>', 'run b images per program (fc layers as GEMMs with M = b) with the weights resident on chip across batches (the first batch loads them)')
     .option('--energy-table <file>', 'JSON energy table (fields of HOROWITZ_45NM in accel/energy.ts)')
+    .option('--fuse <spec>', "fusion groups: auto, none (every feature map through DRAM) or layers 'L1-L2,L3+L4[:T]'; runs fused and layer by layer and compares (docs/fusion.md)")
+    .option('--fuse-buffer-bytes <n>', 'on-chip bytes (line buffers + staging) a fusion group may use, with --fuse')
     .option('--json', 'print {images, accuracy, cyclesPerImage, layers, dramBytes, energyPJ, goldenMismatches, ...} as JSON')
-    .addHelpText('after', '\nExamples:\n  splitfuse run --model models/lenet5-mnist-int8.sfm --config default --images 100\n  splitfuse run --model models/lenet5-mnist-int8.sfm --config tiny --set dramBytesPerCycle=16 --images 20 --json\n  splitfuse run --model models/cifar10-cnn-random-int8.sfm --config default --random-inputs 4 --seed 7\n  splitfuse run --model models/lenet5-mnist-int8.sfm --config default --images 16 --batch 8')
+    .addHelpText('after', '\nExamples:\n  splitfuse run --model models/lenet5-mnist-int8.sfm --config default --images 100\n  splitfuse run --model models/lenet5-mnist-int8.sfm --config tiny --set dramBytesPerCycle=16 --images 20 --json\n  splitfuse run --model models/cifar10-cnn-random-int8.sfm --config default --random-inputs 4 --seed 7\n  splitfuse run --model models/lenet5-mnist-int8.sfm --config default --images 16 --batch 8\n  splitfuse run --model models/cifar10-cnn-random-int8.sfm --config default --random-inputs 2 --fuse auto')
     .action((opts: RunCommandOptions) => {
       status.exitCode = runCommand(opts, io);
+    });
+
+  cli
+    .command('fuse-explore')
+    .description('the fused-layer trade-off: DRAM bytes per image (feature maps, weights) against the on-chip line-buffer budget, the planner run for a sweep of budgets (docs/fusion.md)')
+    .requiredOption('--model <file>', 'model file (.sfm), e.g. models/cifar10-cnn-random-int8.sfm')
+    .option('--config <name|file>', 'accelerator preset (tiny, default, large) or JSON configuration file', 'default')
+    .option('--set <key=value>', 'override a configuration field (repeatable)', collect, [])
+    .option('--budgets <list>', 'comma-separated budgets in bytes (default: powers of two from 1024, then unlimited)')
+    .option('--no-machine-limits', "groups need not fit the configuration's activation buffers (the dataflow's own figures)")
+    .option('--report-html <file>', 'write an HTML report with the trade-off plot (SVG)')
+    .option('--json', 'print {model, config, layerByLayer, points: [{budget, onChipBytes, groups, traffic}]} as JSON')
+    .addHelpText('after', '\nExamples:\n  splitfuse fuse-explore --model models/cifar10-cnn-random-int8.sfm --config default\n  splitfuse fuse-explore --model models/vgg16-prefix224-random-int8.sfm --config large --no-machine-limits --report-html out/vgg-fusion.html')
+    .action((opts: FuseExploreOptions) => {
+      status.exitCode = fuseExploreCommand(opts, io);
     });
 
   registerFault(cli, io, status);

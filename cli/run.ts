@@ -13,6 +13,7 @@ import { DiagnosticError, msg } from '../hdl/diagnostics.js';
 import type { Force } from '../sim/compile/index.js';
 import type { CliIO } from './main.js';
 import { integerOption } from './sim.js';
+import { fuseRunCommand } from './fuse.js';
 import { loadModelFile } from './model-file.js';
 
 /** The largest --batch (the activation buffers bound it further per model and configuration: E142). */
@@ -42,6 +43,10 @@ export interface RunCommandOptions {
   readonly seed?: string | number;
   /** Images per run with resident weights (accel/report.ts RunModelOptions.batch); absent: one image per run, weights reloaded. */
   readonly batch?: string | number;
+  /** Fusion groups (auto | none | L1-L2,...): run fused and layer by layer and compare (cli/fuse.ts). */
+  readonly fuse?: string;
+  /** On-chip bytes a fusion group may use (with --fuse). */
+  readonly fuseBufferBytes?: string | number;
 }
 
 /** The report of `splitfuse run` as printed with --json: runModel's plus the digits that were run. */
@@ -147,6 +152,8 @@ function imageProgressBar(stream: NodeJS.WriteStream, total: number): { onImage:
 /** What `splitfuse run` runs; returns the exit code (0 every image bit-exact, 1 not). `run` is for library callers (faults). */
 export function runCommand(opts: RunCommandOptions, io: CliIO, run: { readonly forces?: readonly Force[] } = {}): number {
   const prepared = prepareRun(opts);
+  if (opts.fuse !== undefined) return fuseRunCommand(prepared, { ...opts, fuse: opts.fuse }, io);
+  if (opts.fuseBufferBytes !== undefined) throw new DiagnosticError([msg.fuseOption("Option '--fuse-buffer-bytes'", 'given with --fuse', 'given alone', 'add --fuse auto (or a list of groups)')]);
   const bar = io.progressStream && !opts.json ? imageProgressBar(io.progressStream, prepared.digits.length) : null;
   let report: ModelReport;
   try {

@@ -58,6 +58,12 @@ export interface PlanOptions {
   readonly bufferBytes?: number;
   /** Require groups to fit the accelerator's buffers (default true). */
   readonly machine?: boolean;
+  /** Candidate groups already compiled (a sweep of budgets: accel/fuse/explore.ts); filled as they are compiled. */
+  readonly cache?: Map<string, GroupPlan | null>;
+  /** The layer-by-layer bytes per stage, computed once per sweep (filled when empty). */
+  readonly baseline?: { perStage?: Traffic[] };
+  /** Called once per candidate compiled (progress). */
+  readonly onCandidate?: () => void;
 }
 
 const stageLabel = (s: Stage): string => (s.fused ? `${s.name}+${s.fused}` : s.name);
@@ -116,11 +122,13 @@ function tileCandidates(last: Stage): number[] {
 
 const groupTotal = (p: GroupPlan): number => p.traffic.fmRead + p.traffic.fmWritten + p.traffic.fillRead + p.traffic.weightRead;
 
+type Candidate = (group: FuseGroup) => GroupPlan | null;
+
 /** The best tile height of a group within the budget (least DRAM bytes, then least on-chip bytes); null if none fits. */
-function bestTile(model: Model, stages: readonly Stage[], g: AccelGeometry, first: number, last: number, budget: number, machine: boolean, tiles?: number[]): GroupPlan | null {
+function bestTile(stages: readonly Stage[], cand: Candidate, first: number, last: number, budget: number, tiles?: number[]): GroupPlan | null {
   let best: GroupPlan | null = null;
   for (const tileRows of tiles ?? tileCandidates(stages[last]!)) {
-    const p = candidate(stages, g, { first, last, tileRows }, machine);
+    const p = cand({ first, last, tileRows });
     if (!p || p.onChipBytes > budget) continue;
     if (!best || groupTotal(p) < groupTotal(best) || (groupTotal(p) === groupTotal(best) && p.onChipBytes < best.onChipBytes)) best = p;
   }
@@ -172,7 +180,18 @@ export function planFusion(model: Model, g: AccelGeometry, options: PlanOptions)
   if (budget !== null && (!Number.isInteger(budget) || budget < 1)) throw new DiagnosticError([msg.fuseOption("Option '--fuse-buffer-bytes'", 'an integer >= 1 (bytes of on-chip line buffers per group)', String(budget), 'e.g. --fuse-buffer-bytes 65536')]);
   const machine = options.machine ?? true;
   const stages = planStages(model);
-  const perStage = stageTraffic(model, g);
+  const cache = options.cache ?? new Map<string, GroupPlan | null>();
+  const cand: Candidate = (group) => {
+    const key = `${group.first}:${group.last}:${group.tileRows}:${machine}`;
+    if (!cache.has(key)) {
+      cache.set(key, candidate(stages, g, group, machine));
+      options.onCandidate?.();
+    }
+    return cache.get(key)!;
+  };
+  const baseline = options.baseline ?? {};
+  baseline.perStage ??= stageTraffic(model, g);
+  const perStage = baseline.perStage;
   const layerByLayer = sum(perStage.reduce((a, t) => ({ fmRead: a.fmRead + t.fmRead, fmWritten: a.fmWritten + t.fmWritten, fillRead: 0, weightRead: a.weightRead + t.weightRead }), { fmRead: 0, fmWritten: 0, fillRead: 0, weightRead: 0 }));
   const cap = budget ?? Infinity;
   const spec = options.fuse.trim();
@@ -188,7 +207,7 @@ export function planFusion(model: Model, g: AccelGeometry, options: PlanOptions)
       for (let j = i - 2; j >= 0; j--) {
         if (stages[j]!.layer.kind === 'fc' || stages[i - 1]!.layer.kind === 'fc') break;
         if (stages.slice(j, i).some((s) => s.layer.kind === 'fc')) break;
-        const p = bestTile(model, stages, g, j, i - 1, cap, machine);
+        const p = bestTile(stages, cand, j, i - 1, cap);
         if (p && best[j]!.cost + groupTotal(p) < b.cost) b = { cost: best[j]!.cost + groupTotal(p), groups: [...best[j]!.groups, p] };
       }
       best.push(b);
@@ -200,10 +219,10 @@ export function planFusion(model: Model, g: AccelGeometry, options: PlanOptions)
     for (const gr of parseGroups(spec, model, stages)) {
       const name = groupName(stages, { ...gr, tileRows: 1 });
       const tiles = gr.tileRows !== undefined ? [gr.tileRows] : tileCandidates(stages[gr.last]!);
-      const fitted = tiles.map((tileRows) => candidate(stages, g, { first: gr.first, last: gr.last, tileRows }, machine));
+      const fitted = tiles.map((tileRows) => cand({ first: gr.first, last: gr.last, tileRows }));
       const any = fitted.filter((p): p is GroupPlan => p !== null);
       if (any.length === 0) candidate(stages, g, { first: gr.first, last: gr.last, tileRows: Math.min(...tiles) }, machine, true); // throws its E179
-      const p = bestTile(model, stages, g, gr.first, gr.last, cap, machine, tiles);
+      const p = bestTile(stages, cand, gr.first, gr.last, cap, tiles);
       if (!p) {
         const smallest = Math.min(...any.map((q) => q.onChipBytes));
         throw new DiagnosticError([msg.fuseBudget(name, cap, smallest, `raise --fuse-buffer-bytes to at least ${smallest}, fuse fewer layers, or use --fuse auto`)]);
