@@ -162,6 +162,7 @@ function parseGroups(spec: string, model: Model, stages: readonly Stage[]): { fi
       ids = Array.from({ length: j - i + 1 }, (_, k) => i + k);
     } else {
       ids = [...new Set(body.split('+').map((n) => stageOf(text, n)))];
+      for (const i of ids) if (stages[i]!.layer.kind === 'fc') throw new DiagnosticError([msg.fuseFc(text, stages[i]!.name)]);
       for (let k = 1; k < ids.length; k++)
         if (ids[k] !== ids[k - 1]! + 1) throw new DiagnosticError([msg.fuseLayers(text, 'consecutive layers of the model', `${stageLabel(stages[ids[k - 1]!]!)} followed by ${stageLabel(stages[ids[k]!]!)}`, `a fused group is a pipeline of neighbouring layers: list every layer between them, e.g. ${stages.slice(ids[0]!, ids.at(-1)! + 1).map((s) => s.name).join('+')}`)]);
     }
