@@ -17,12 +17,13 @@
 //                 run of equal class in a unit (accel/compiler/stream.ts segments).
 // Zero points (Jacob et al., CVPR 2018, eq. 7): a conv/fc with input zero point z_in has −z_in·Σw folded into its
 // bias (the GEMM sums w·x with padding holding z_in), and every POST adds the output zero point (pmem, isa.ts).
-// Not mapped (E143): a protected layer (accel/protect) with a nonzero input zero point — its correction unit
-// compares the raw accumulators of a neuron's halves, which a folded bias does not correct — and a maxpool window
-// of more than 512 positions (k > 22).
+// Not mapped (E143): a split- or TMR-protected layer (accel/protect) with a nonzero input zero point — its
+// correction unit compares or votes on the raw accumulators Σw·x of a neuron's copies, the golden model on
+// Σw·(x − z_in), and a folded bias does not make the two agree (duplication does: min commutes with the common
+// shift) — and a maxpool window of more than 512 positions (k > 22).
 import { DiagnosticError, msg } from '../../hdl/diagnostics.js';
 import { avgPoolDyadic } from '../golden.js';
-import { layerShapes, paddingOf, type ActivationShape, type Conv2dLayer, type FcLayer, type Model, type Padding } from '../model.js';
+import { LCU, layerShapes, paddingOf, type ActivationShape, type Conv2dLayer, type FcLayer, type Model, type Padding } from '../model.js';
 
 /** A shape in (C, H, W) (a vector is C = n, H = W = 1). */
 export interface Chw {
@@ -100,7 +101,11 @@ export function planStages(model: Model): Stage[] {
   for (let i = 0; i < model.layers.length; i++) {
     const layer = model.layers[i]!;
     if (layer.kind === 'conv2d' || layer.kind === 'fc') {
-      if (layer.protection && z !== 0) unmapped(`Input zero point of protected layer '${layer.name}' must be 0 to be compiled (its correction unit compares raw accumulators), not ${z}`);
+      // The correction unit combines raw accumulators Σw·x, the golden model Σw·(x − z): a neuron's copies shift
+      // alike under duplication (min commutes with the shift), not under split (halves of different weights) or
+      // TMR (a bitwise vote).
+      const code = layer.protection?.lcu.find((c) => c === LCU.split || c === LCU.tmr);
+      if (code !== undefined && z !== 0) unmapped(`Input zero point of ${code === LCU.split ? 'split' : 'TMR'}-protected layer '${layer.name}' must be 0 to be compiled (its correction unit compares raw accumulators), not ${z}`);
       const next = model.layers[i + 1];
       const fuse = layer.kind === 'conv2d' && next?.kind === 'maxpool' && next.k === 2 && next.stride === 2 && paddingOf(next).every((p) => p === 0);
       const outS = chw(shapes[fuse ? i + 1 : i]!);

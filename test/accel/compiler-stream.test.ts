@@ -10,7 +10,8 @@ import { mapIndex } from '../../accel/compiler/stream.js';
 import { runGolden } from '../../accel/golden.js';
 import { randomInputs } from '../../accel/inputs.js';
 import { interpret } from '../../accel/interpret.js';
-import { readModel, type Conv2dLayer, type Model } from '../../accel/model.js';
+import { LCU, logicalChannels, readModel, type Model } from '../../accel/model.js';
+import { protectModel } from '../../accel/protect/transform.js';
 import { importOnnxFile } from '../../accel/onnx/import.js';
 import { runModelImage } from '../../accel/run.js';
 import type { AccelHardwareConfig } from '../../gen/accel/config.js';
@@ -148,12 +149,16 @@ describe('streaming compiler', () => {
     }
   });
 
-  it('rejects what has no hardware with E143 naming the layer: a protected layer behind a zero point, a maxpool window over 512', () => {
-    const cifar = zoo('cifar10-cnn-random-int8.sfm');
-    const conv1 = cifar.layers[0] as Conv2dLayer;
-    const n = conv1.outC;
-    const protectedZp: Model = { ...cifar, input: { ...cifar.input, zeroPoint: 3 }, layers: [{ ...conv1, protection: { lcu: new Uint8Array(n), bound: new Uint8Array(n) } }, ...cifar.layers.slice(1)] };
-    expect(() => compile(protectedZp, tiny)).toThrow(/^E143: Input zero point of protected layer 'conv1' must be 0 to be compiled \(its correction unit compares raw accumulators\), not 3/);
+  it('runs a duplicated (dup) layer behind a zero point bit-exactly; split and TMR there are E143 naming the layer; a maxpool window over 512 is E143', () => {
+    const onnx = importOnnxFile(new URL('../fixtures/onnx/smallcnn-random-qdq-s8.onnx', import.meta.url).pathname).model;
+    const ranking = onnx.layers.flatMap((l) => (l.kind === 'conv2d' || l.kind === 'fc' ? Array.from({ length: logicalChannels(l) }, (_, channel) => ({ layer: l.name, channel, nvf: ((channel * 37 + l.name.length) % 11) / 11 })) : []));
+    const dup = protectModel(onnx, { scheme: 'dup', ratio: 0.3, ranking }).model;
+    expect(dup.layers.some((l) => l.kind === 'conv2d' && l.protection?.lcu.includes(LCU.dup))).toBe(true);
+    expectBitExact(dup, { ...tiny, protection: 'dup' }, 1, 5, true);
+    for (const scheme of ['split', 'tmr'] as const) {
+      const m = protectModel(onnx, { scheme, ratio: 0.3, ranking }).model;
+      expect(() => compile(m, { ...tiny, protection: scheme }), scheme).toThrow(/^E143: Input zero point of (split|TMR)-protected layer 'conv1' must be 0 to be compiled \(its correction unit compares raw accumulators\), not -128/);
+    }
     const wide: Model = { name: 'wide', input: { shape: [1, 30, 30], scale: 1 }, layers: [{ kind: 'maxpool', name: 'big', k: 23, stride: 1 }] };
     expect(() => compile(wide, tiny)).toThrow(/^E143: Window of maxpool 'big' must have at most 512 positions to be compiled \(the POST engine's pool window\), not 23×23/);
   });
