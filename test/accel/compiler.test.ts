@@ -150,8 +150,8 @@ describe('compile (LeNet-5)', () => {
         try {
           c = compile(sub, cramped);
         } catch (e) {
-          // Models the compiler does not map: a pool not right after a conv (E143), a block over the buffers (E142).
-          expect(String(e)).toMatch(/E14[23]/);
+          // Models the compiler does not map: a block over the (cramped) buffers (E142); pools of their own stream.
+          expect(String(e)).toMatch(/E142/);
           return;
         }
         compiled++;
