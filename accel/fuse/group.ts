@@ -100,7 +100,7 @@ export interface GroupLayout {
 
 /** Ring sizes and their places in the two activation buffers; E179 when they do not fit. */
 export function layoutGroup(stages: readonly Stage[], g: AccelGeometry, tileRows: number, check = true): GroupLayout {
-  const name = stages.map((s) => s.name).join('+');
+  const name = stages.flatMap((s) => (s.fused ? [s.name, s.fused] : [s.name])).join('+');
   const geoms = stages.map((st) => windowGeom(st) ?? noFit(name, `stage '${st.name}' must be a conv or pool, not an fc`));
   const schedule = scheduleGroup(geoms, tileRows);
   const used: [number, number] = [0, 0];
@@ -138,7 +138,7 @@ function fillWord(fill: number, g: AccelGeometry): bigint {
 export function compileGroup(input: GroupInput): CompiledGroup {
   const { stages, g, tileRows, privateBase } = input;
   const { rows: R, cols: C, elemsPerWord: P, wbufDepth, accRows } = g;
-  const name = stages.map((s) => s.name).join('+');
+  const name = stages.flatMap((s) => (s.fused ? [s.name, s.fused] : [s.name])).join('+');
   const check = input.check ?? true;
   const lay = layoutGroup(stages, g, tileRows, check);
   const { geoms, schedule, ringBase, chanStride, stagingBase } = lay;
