@@ -2,7 +2,7 @@
 // hazard-aware random program generator (seeded), and a runner of a program on the RTL in the
 // compiled simulator. Shared by test/gen/accel.test.ts and test/accel/interpret.test.ts.
 import { accelGeometry, type AccelGeometry, type AccelHardwareConfig, type AccelSizes } from '../../gen/accel/config.js';
-import { encodeOffset, encodeParam, type Instruction } from '../../gen/accel/isa.js';
+import { encodeOffset, encodeParam, encodeZeroPoint, type Instruction } from '../../gen/accel/isa.js';
 import type { ProgramImage } from '../../accel/interpret.js';
 import { requantize } from '../../accel/quant.js';
 
@@ -64,7 +64,8 @@ export function randomProgram(seed: number, config?: AccelHardwareConfig, length
   const lo = -(2 ** (g.bits - 1));
   const extreme = [lo, -lo - 1, 0, -1];
   const byte = (): number => (r.chance(0.15) ? r.pick(extreme) : r.int(lo, -lo - 1));
-  const pmem = Array.from({ length: sizes.pmemDepth }, () => encodeParam(r.int(-(1 << 20), 1 << 20), r.int(2 ** 30, 2 ** 31 - 1), r.chance(0.1) ? r.pick([0, 1, 63]) : r.int(8, 40)));
+  // Half the channels with an output zero point (issue 12), anywhere in int8.
+  const pmem = Array.from({ length: sizes.pmemDepth }, () => encodeParam(r.int(-(1 << 20), 1 << 20), r.int(2 ** 30, 2 ** 31 - 1), r.chance(0.1) ? r.pick([0, 1, 63]) : r.int(8, 40)) | encodeZeroPoint(r.chance(0.5) ? r.int(-128, 127) : 0, g.protection));
   const dram = Array.from({ length: sizes.dramWords }, (_, w) => (w < inWords ? packElements(Array.from({ length: g.elemsPerWord }, byte), g)[0]! : 0n));
   const b = new ProgramBuilder();
   const outBase = inWords;
@@ -91,10 +92,13 @@ export function randomProgram(seed: number, config?: AccelHardwareConfig, length
     } else if (kind <= 6) {
       // The destinations of different channels must not overlap (plane >= outputs per channel).
       const pool = r.chance(0.5) && g.accRows >= 4 ? 1 : 0;
+      // A pool window of 8 rows (POST window = 1) where the bank holds one.
+      const window = pool && g.accRows >= 8 && r.chance(0.4) ? 1 : 0;
+      const span = 4 << window;
       const nValid = r.int(0, Math.min(g.cols, sizes.pmemDepth));
-      const maxGroups = Math.min(pool ? Math.floor(g.accRows / 4) : g.accRows, Math.floor(g.abufDepth / Math.max(1, nValid)));
+      const maxGroups = Math.min(pool ? Math.floor(g.accRows / span) : g.accRows, Math.floor(g.abufDepth / Math.max(1, nValid)));
       const groups = r.int(1, maxGroups);
-      const mCount = pool ? 4 * groups : groups;
+      const mCount = pool ? span * groups : groups;
       const plane = r.int(groups, Math.max(groups, Math.floor((g.abufDepth - groups) / Math.max(1, nValid - 1))));
       const used = (nValid - 1) * plane + groups;
       b.push({
@@ -109,6 +113,7 @@ export function randomProgram(seed: number, config?: AccelHardwareConfig, length
         plane: nValid > 1 ? plane : r.int(0, 3),
         mCount,
         interval: r.int(0, 3),
+        ...(window ? { window } : {}),
       });
     } else if (kind === 7) {
       const count = r.int(1, Math.min(wRows, 4));
@@ -119,7 +124,8 @@ export function randomProgram(seed: number, config?: AccelHardwareConfig, length
       b.push({ op: 'LOAD', buf: r.int(1, 2), dram: r.int(0, inWords - Math.ceil(count / g.elemsPerWord)), addr, count });
     } else {
       const count = r.int(0, 12);
-      b.push({ op: 'STORE', buf: r.int(1, 2), dram: outBase + r.int(0, outWords - Math.ceil(count / g.elemsPerWord) - 1), addr: r.int(0, g.abufDepth - Math.max(count, 1)), count });
+      const fill = r.chance(0.5) ? { fill: r.int(0, 255) } : {}; // the last word's spare lanes (issue 12)
+      b.push({ op: 'STORE', buf: r.int(1, 2), dram: outBase + r.int(0, outWords - Math.ceil(count / g.elemsPerWord) - 1), addr: r.int(0, g.abufDepth - Math.max(count, 1)), count, ...fill });
     }
     if (r.chance(0.1)) b.push({ op: 'WAIT', mask: r.int(0, 7) });
   }
