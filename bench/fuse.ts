@@ -47,9 +47,9 @@ const alwaniPoint = sweep.points.find((p) => p.budget === ALWANI.onChipBytes)!;
 log(`VGG-16 prefix (${stages.map((s) => (s.fused ? `${s.name}+${s.fused}` : s.name)).join(', ')}) at 224×224, int8, planner on '${large.name}' without activation-buffer limits (${vggSeconds.toFixed(1)} s)`);
 log(`  layer by layer, ideal (each map read and written once): ${mb(idealRead + idealWritten)} (${mb(idealRead)} read, ${mb(idealWritten)} written)`);
 log(`  layer by layer, streaming compiler on '${large.name}': feature maps ${mb(fm(sweep.layerByLayer))} (${mb(sweep.layerByLayer.fmRead)} read, ${mb(sweep.layerByLayer.fmWritten)} written), weights ${mb(sweep.layerByLayer.weightRead)}`);
-log('  budget        on-chip B   feature maps     fills      weights   groups (T = tile rows of the last layer)');
+log('  budget        on-chip B   feature maps      weights   groups (T = tile rows of the last layer)');
 for (const p of sweep.points)
-  log(`  ${int(p.budget ?? 0).padStart(9)}  ${int(p.onChipBytes).padStart(11)}  ${mb(fm(p.traffic)).padStart(13)}  ${mb(p.traffic.fillRead).padStart(8)}  ${mb(p.traffic.weightRead).padStart(11)}   ${p.groups.map((q) => `${q.name} T=${q.tileRows}`).join(', ') || 'none'}`);
+  log(`  ${int(p.budget ?? 0).padStart(9)}  ${int(p.onChipBytes).padStart(11)}  ${mb(fm(p.traffic)).padStart(13)}  ${mb(p.traffic.weightRead).padStart(11)}   ${p.groups.map((q) => `${q.name} T=${q.tileRows}`).join(', ') || 'none'}`);
 log(`  at Alwani's ${int(ALWANI.onChipBytes)} B: feature maps ${mb(fm(alwaniPoint.traffic))} vs ideal layer by layer ${mb(idealRead + idealWritten)} (${(100 * (fm(alwaniPoint.traffic) / (idealRead + idealWritten) - 1)).toFixed(1)}%); Alwani et al. (fp32, + conv3_1): ${ALWANI.layerByLayerMB} MB → ${ALWANI.fusedMB} MB (−95%)`);
 
 // ---- LeNet-5 and the CIFAR CNN on the RTL ----
@@ -72,13 +72,13 @@ if (!values['skip-rtl']) {
       images: images.length,
       groups: r.plan.groups.map((p) => ({ name: p.name, tileRows: p.tileRows, onChipBytes: p.onChipBytes })),
       bitExact: r.fused.goldenMismatches === 0 && r.layerByLayer.goldenMismatches === 0,
-      fused: { fmBytes: fm(r.fused.traffic), fillBytes: r.fused.traffic.fillRead, weightBytes: r.fused.traffic.weightRead, cycles: r.fused.cyclesPerImage, energyUJ: r.fused.energyPJ / 1e6 },
+      fused: { fmBytes: fm(r.fused.traffic), weightBytes: r.fused.traffic.weightRead, cycles: r.fused.cyclesPerImage, energyUJ: r.fused.energyPJ / 1e6 },
       layerByLayer: { fmBytes: fm(r.layerByLayer.traffic), weightBytes: r.layerByLayer.traffic.weightRead, cycles: r.layerByLayer.cyclesPerImage, energyUJ: r.layerByLayer.energyPJ / 1e6 },
       seconds,
     };
     rtl.push(row);
     log(`${model.name} on '${preset}' (${images.length} images, RTL, ${seconds.toFixed(1)} s): ${row.groups.map((q) => `${q.name} T=${q.tileRows} (${int(q.onChipBytes)} B on chip)`).join(', ') || 'no group'}; bit-exact both ways: ${row.bitExact ? 'yes' : 'NO'}`);
-    log(`  feature maps ${int(row.fused.fmBytes)} B fused vs ${int(row.layerByLayer.fmBytes)} B layer by layer; fills ${int(row.fused.fillBytes)} B; weights ${int(row.fused.weightBytes)} vs ${int(row.layerByLayer.weightBytes)} B; cycles ${int(row.fused.cycles)} vs ${int(row.layerByLayer.cycles)}; energy ${row.fused.energyUJ.toFixed(3)} vs ${row.layerByLayer.energyUJ.toFixed(3)} µJ`);
+    log(`  feature maps ${int(row.fused.fmBytes)} B fused vs ${int(row.layerByLayer.fmBytes)} B layer by layer; weights ${int(row.fused.weightBytes)} vs ${int(row.layerByLayer.weightBytes)} B; cycles ${int(row.fused.cycles)} vs ${int(row.layerByLayer.cycles)}; energy ${row.fused.energyUJ.toFixed(3)} vs ${row.layerByLayer.energyUJ.toFixed(3)} µJ`);
   }
 }
 if (values.json) console.log(JSON.stringify({ vgg: { seconds: vggSeconds, idealRead, idealWritten, alwani: ALWANI, sweep }, rtl }, null, 2));

@@ -68,9 +68,9 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 const fm = (t: Traffic): number => t.fmRead + t.fmWritten;
 
 function rows(r: ExploreReport): string[][] {
-  return r.points.map((p) => [p.budget === null ? 'unlimited' : int(p.budget), int(p.onChipBytes), int(fm(p.traffic)), int(p.traffic.fillRead), int(p.traffic.weightRead), int(p.traffic.total), p.groups.length ? p.groups.map((q) => `${q.name} (T=${q.tileRows})`).join(', ') : 'none (layer by layer)']);
+  return r.points.map((p) => [p.budget === null ? 'unlimited' : int(p.budget), int(p.onChipBytes), int(fm(p.traffic)), int(p.traffic.weightRead), int(p.traffic.total), p.groups.length ? p.groups.map((q) => `${q.name} (T=${q.tileRows})`).join(', ') : 'none (layer by layer)']);
 }
-const HEADS = ['budget B', 'on-chip B', 'feature maps B', 'fills B', 'weights B', 'DRAM total B', 'groups (tile rows)'];
+const HEADS = ['budget B', 'on-chip B', 'feature maps B', 'weights B', 'DRAM total B', 'groups (tile rows)'];
 
 export function exploreText(r: ExploreReport): string {
   const all = [HEADS, ...rows(r)];

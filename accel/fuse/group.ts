@@ -29,8 +29,6 @@ export interface GroupTraffic {
   /** The group's input map rows (mirror rows included) read, and its output map written. */
   readonly fmRead: number;
   readonly fmWritten: number;
-  /** Zero-point constants read to initialise the rings and their bottom padding rows. */
-  readonly fillRead: number;
   readonly weightRead: number;
 }
 
@@ -157,19 +155,9 @@ export function compileGroup(input: GroupInput): CompiledGroup {
     }
     return at;
   };
-  const traffic = { fmRead: 0, fmWritten: 0, fillRead: 0, weightRead: 0 };
+  const traffic = { fmRead: 0, fmWritten: 0, weightRead: 0 };
   const words = (count: number): number => Math.ceil(count / P);
   const B = g.wordBits / 8;
-
-  // ---- zero-point blocks: one per distinct ring fill, as long as the largest ring ----
-  const fillBlock = new Map<number, number>();
-  const maxRing = Math.max(...lay.buffers.rings.map((r) => r.elements));
-  for (const st of stages) {
-    if (fillBlock.has(st.zIn)) continue;
-    fillBlock.set(st.zIn, privateBase + priv.length);
-    const fw = fillWord(st.zIn, g);
-    for (let k = words(maxRing); k > 0; k--) priv.push(fw);
-  }
 
   // ---- weights: per stage, blocks (tile, channel group) ----
   const weights: StageWeights[] = stages.map((st, l) => {
@@ -227,11 +215,10 @@ export function compileGroup(input: GroupInput): CompiledGroup {
 
   const program = new HazardProgram({ geometry: g, pixmem, offmem });
   const posts: CompiledGroup['posts'] = [];
-  const load = (ins: Instruction & { op: 'LOAD' }, kind: 'fm' | 'fill' | 'weight'): void => {
+  const load = (ins: Instruction & { op: 'LOAD' }, kind: 'fm' | 'weight'): void => {
     program.push(ins);
     if (kind === 'weight') traffic.weightRead += ins.count * g.wordsPerWeightRow * B;
-    else if (kind === 'fm') traffic.fmRead += words(ins.count) * B;
-    else traffic.fillRead += words(ins.count) * B;
+    else traffic.fmRead += words(ins.count) * B;
   };
 
   // ring row of padded row i of stage l's input, and its mirror (or null)
@@ -240,27 +227,7 @@ export function compileGroup(input: GroupInput): CompiledGroup {
     const p = i % N;
     return [p, p < geoms[l]!.mirror ? N + p : null];
   };
-  // ---- start: fill every padded stage's ring with its zero point (unpadded windows never read outside the data); resident weights ----
-  // Only what windows read outside the data: the padding columns (the right ones of a ring row and the left ones of
-  // the next are one contiguous run) and the top padding rows with their mirrors.
-  geoms.forEach((geo, l) => {
-    const [pt, pl, , pr] = geo.pad;
-    const buf = 1 + (l % 2);
-    const dram = fillBlock.get(stages[l]!.zIn)!;
-    const rowsPerChannel = schedule.ringRows[l]! + geo.mirror;
-    if (pl + pr > 0)
-      for (let r = 0; r <= geo.inC * rowsPerChannel; r++) {
-        const lo = Math.max(0, r * geo.pitch - pr);
-        const hi = Math.min(geo.inC * rowsPerChannel * geo.pitch, r * geo.pitch + pl);
-        if (hi > lo) load({ op: 'LOAD', buf, dram, addr: ringBase[l]! + lo, count: hi - lo }, 'fill');
-      }
-    if (pt > 0)
-      for (let c = 0; c < geo.inC; c++)
-        for (let i = 0; i < pt; i++) {
-          const [p, mirror] = ringRow(l, i);
-          for (const row of mirror === null ? [p] : [p, mirror]) load({ op: 'LOAD', buf, dram, addr: ringBase[l]! + c * chanStride[l]! + row * geo.pitch, count: geo.pitch }, 'fill');
-        }
-  });
+  // ---- start: resident weights ----
   weights.forEach((w, l) => {
     if (resident[l]) load({ op: 'LOAD', buf: 0, dram: w.word[0]![0]!, addr: residentRow[l]!, count: w.total }, 'weight');
   });
@@ -364,6 +331,53 @@ export function compileGroup(input: GroupInput): CompiledGroup {
     }
   };
 
+  // ---- zero-point fills, on chip: a GEMM over invalid offsets zeroes a bank; POSTs of it with bias 0, b 0 and the
+  // map's zero point as output zero point write z (pmem: C such entries per distinct z) — no DRAM traffic ----
+  const fillChan = new Map<number, number>();
+  const fillChanOf = (z: number): number => {
+    let at = fillChan.get(z);
+    if (at === undefined) {
+      at = pmem.length;
+      for (let j = 0; j < C; j++) pmem.push(encodeParam(0, 0, 1) | encodeZeroPoint(z, g.protection));
+      fillChan.set(z, at);
+    }
+    return at;
+  };
+  const zeroBank = (): number => {
+    const zb = bank;
+    program.push({ op: 'GEMM', src: 0, bank: zb, mCount: accRows, kTiles: 1, wRow: 0, pixAddr: intern(pixmem, 'pix', new Array<number>(accRows).fill(0)), offAddr: intern(offmem, 'off', new Array<number>(R).fill(0)) });
+    bank = 1 - bank;
+    return zb;
+  };
+  /** z into nValid runs of `count` elements of abuf[dst], run j at dstBase + j·plane (POSTs of at most accRows rows). */
+  const fillRuns = (zb: number, dst: number, dstBase: number, plane: number, nValid: number, count: number, z: number): void => {
+    for (let q = 0; q < count; q += accRows) program.push({ op: 'POST', bank: zb, pool: 0, relu: 0, nValid, chan: fillChanOf(z), dst, dstBase: dstBase + q, plane, mCount: Math.min(accRows, count - q), interval: 1 });
+  };
+  /** Padded rows `rows` (ring rows) of every channel of ring l set to its zero point. */
+  const fillRows = (zb: number, l: number, row: number, rows: number): void => {
+    const geo = geoms[l]!;
+    for (let c = 0; c < geo.inC; c += C) fillRuns(zb, l % 2, ringBase[l]! + c * chanStride[l]! + row * geo.pitch, chanStride[l]!, Math.min(C, geo.inC - c), rows * geo.pitch, stages[l]!.zIn);
+  };
+  // Start: what windows read outside the data in every padded ring — the padding columns (the right ones of a ring
+  // row and the left ones of the next are one run: C rows per POST, plane = pitch) and the top padding rows with
+  // their mirrors. Unpadded windows never read outside the data.
+  if (geoms.some((geo) => geo.pad.some((p) => p > 0))) {
+    const zb = zeroBank();
+    geoms.forEach((geo, l) => {
+      const [pt, pl, , pr] = geo.pad;
+      const z = stages[l]!.zIn;
+      const total = geo.inC * (schedule.ringRows[l]! + geo.mirror);
+      if (pl > 0) fillRuns(zb, l % 2, ringBase[l]!, geo.pitch, 1, pl, z);
+      if (pr > 0) fillRuns(zb, l % 2, ringBase[l]! + total * geo.pitch - pr, geo.pitch, 1, pr, z);
+      if (pl + pr > 0) for (let r = 1; r < total; r += C) fillRuns(zb, l % 2, ringBase[l]! + r * geo.pitch - pr, geo.pitch, Math.min(C, total - r), pl + pr, z);
+      if (pt > 0) {
+        fillRows(zb, l, 0, pt);
+        const mirrored = Math.min(pt, geo.mirror);
+        if (mirrored > 0) fillRows(zb, l, schedule.ringRows[l]!, mirrored);
+      }
+    });
+  }
+
   for (const ev of schedule.events) {
     if (ev.kind === 'load') {
       const geo = geoms[0]!;
@@ -374,11 +388,9 @@ export function compileGroup(input: GroupInput): CompiledGroup {
             load({ op: 'LOAD', buf: 1, dram: inMap.word + mapIndex(inMap, c, y, 0) / P, addr: ringBase[0]! + c * chanStride[0]! + row * geo.pitch + geo.pad[1], count: geo.inW }, 'fm');
       }
     } else if (ev.kind === 'fill') {
-      const geo = geoms[ev.stage]!;
       const [p, mirror] = ringRow(ev.stage, ev.row);
-      for (let c = 0; c < geo.inC; c++)
-        for (const row of mirror === null ? [p] : [p, mirror])
-          load({ op: 'LOAD', buf: 1 + (ev.stage % 2), dram: fillBlock.get(stages[ev.stage]!.zIn)!, addr: ringBase[ev.stage]! + c * chanStride[ev.stage]! + row * geo.pitch, count: geo.pitch }, 'fill');
+      const zb = zeroBank();
+      for (const row of mirror === null ? [p] : [p, mirror]) fillRows(zb, ev.stage, row, 1);
     } else {
       const l = ev.stage;
       const w = weights[l]!;

@@ -5,7 +5,7 @@
 // tile height in output rows of the group's last layer, otherwise the planner picks it).
 //
 // Costs are measured, not modelled: a candidate group is compiled (accel/fuse/group.ts) and its program's LOAD and
-// STORE sizes give its DRAM bytes (feature maps, zero-point fills, weights) and its ring sizes the on-chip bytes
+// STORE sizes give its DRAM bytes (feature maps, weights) and its ring sizes the on-chip bytes
 // (line buffers + output staging); the unfused layers' bytes come from the layer-by-layer program of the whole model.
 // auto: dynamic programming over the stages, minimising DRAM bytes per image; a group must fit the budget and (unless
 // machine = false) the accelerator's buffers and 16-bit GEMM addresses.
@@ -33,7 +33,6 @@ export interface GroupPlan extends FuseGroup {
 export interface Traffic {
   readonly fmRead: number;
   readonly fmWritten: number;
-  readonly fillRead: number;
   readonly weightRead: number;
   readonly total: number;
 }
@@ -82,14 +81,14 @@ export function programBytes(program: readonly Instruction[], g: AccelGeometry):
   return { read, written, weights };
 }
 
-const sum = (t: Omit<Traffic, 'total'>): Traffic => ({ ...t, total: t.fmRead + t.fmWritten + t.fillRead + t.weightRead });
+const sum = (t: Omit<Traffic, 'total'>): Traffic => ({ ...t, total: t.fmRead + t.fmWritten + t.weightRead });
 
 /** The layer-by-layer DRAM bytes of each stage (the streaming compiler's program, per layer range). */
 function stageTraffic(model: Model, g: AccelGeometry): Traffic[] {
   const s = compileStreamed(model, g);
   return s.layers.map((l) => {
     const b = programBytes(s.program.slice(l.firstInstr, l.lastInstr + 1), g);
-    return sum({ fmRead: b.read, fmWritten: b.written, fillRead: 0, weightRead: b.weights });
+    return sum({ fmRead: b.read, fmWritten: b.written, weightRead: b.weights });
   });
 }
 
@@ -120,7 +119,7 @@ function tileCandidates(last: Stage): number[] {
   return out;
 }
 
-const groupTotal = (p: GroupPlan): number => p.traffic.fmRead + p.traffic.fmWritten + p.traffic.fillRead + p.traffic.weightRead;
+const groupTotal = (p: GroupPlan): number => p.traffic.fmRead + p.traffic.fmWritten + p.traffic.weightRead;
 
 type Candidate = (group: FuseGroup) => GroupPlan | null;
 
@@ -193,7 +192,7 @@ export function planFusion(model: Model, g: AccelGeometry, options: PlanOptions)
   const baseline = options.baseline ?? {};
   baseline.perStage ??= stageTraffic(model, g);
   const perStage = baseline.perStage;
-  const layerByLayer = sum(perStage.reduce((a, t) => ({ fmRead: a.fmRead + t.fmRead, fmWritten: a.fmWritten + t.fmWritten, fillRead: 0, weightRead: a.weightRead + t.weightRead }), { fmRead: 0, fmWritten: 0, fillRead: 0, weightRead: 0 }));
+  const layerByLayer = sum(perStage.reduce((a, t) => ({ fmRead: a.fmRead + t.fmRead, fmWritten: a.fmWritten + t.fmWritten, weightRead: a.weightRead + t.weightRead }), { fmRead: 0, fmWritten: 0, weightRead: 0 }));
   const cap = budget ?? Infinity;
   const spec = options.fuse.trim();
   let groups: GroupPlan[] = [];
@@ -235,8 +234,8 @@ export function planFusion(model: Model, g: AccelGeometry, options: PlanOptions)
   const inGroup = new Set(groups.flatMap((p) => Array.from({ length: p.last - p.first + 1 }, (_, k) => p.first + k)));
   const fused = sum(
     [...perStage.filter((_, i) => !inGroup.has(i)), ...groups.map((p) => ({ ...p.traffic }))].reduce(
-      (a, t) => ({ fmRead: a.fmRead + t.fmRead, fmWritten: a.fmWritten + t.fmWritten, fillRead: a.fillRead + t.fillRead, weightRead: a.weightRead + t.weightRead }),
-      { fmRead: 0, fmWritten: 0, fillRead: 0, weightRead: 0 },
+      (a, t) => ({ fmRead: a.fmRead + t.fmRead, fmWritten: a.fmWritten + t.fmWritten, weightRead: a.weightRead + t.weightRead }),
+      { fmRead: 0, fmWritten: 0, weightRead: 0 },
     ),
   );
   return { mode, budget, groups, stages: stages.map(stageLabel), fused, layerByLayer, onChipBytes: Math.max(0, ...groups.map((p) => p.onChipBytes)) };

@@ -1,6 +1,6 @@
 // `splitfuse run --fuse`: the model run on the accelerator RTL twice, with the planner's fusion groups and layer by
 // layer (every feature map through DRAM: accel/compiler/stream.ts), both checked bit for bit against the golden
-// model (accel/report.ts runModel). Per image: DRAM bytes split into feature maps, zero-point fills and weights
+// model (accel/report.ts runModel). Per image: DRAM bytes split into feature maps and weights
 // (from the compiled programs' LOADs and STOREs — their sum is what the RTL's DRAM counters count), cycles and
 // energy (the RTL), side by side.
 import { accelGeometry } from '../../gen/accel/config.js';
@@ -13,7 +13,6 @@ import { fuseGroups, planFusion, programBytes, type FusePlan, type PlanOptions }
 export interface ProgramTraffic {
   readonly fmRead: number;
   readonly fmWritten: number;
-  readonly fillRead: number;
   readonly weightRead: number;
 }
 
@@ -33,12 +32,10 @@ export function runFused(options: FusedRunOptions): FusedRunReport {
   const one = (fuse: FuseTarget['fuse'], which: 'fused' | 'layer by layer') => {
     const target = { ...config, fuse };
     const compiled = compile(model, target);
-    const fusedBytes = 'fused' in compiled ? (compiled as { fused: { compiled: { traffic: ProgramTraffic } }[] }).fused : [];
-    const fill = fusedBytes.reduce((s, f) => s + f.compiled.traffic.fillRead, 0);
     const b = programBytes(compiled.program, compiled.geometry);
     options.onRun?.(which);
     const report = runModel({ ...options, config: target, profile: false });
-    return { ...report, traffic: { fmRead: b.read - fill, fmWritten: b.written, fillRead: fill, weightRead: b.weights } };
+    return { ...report, traffic: { fmRead: b.read, fmWritten: b.written, weightRead: b.weights } };
   };
   const fused = one(fuseGroups(plan), 'fused');
   const layerByLayer = one([], 'layer by layer');
@@ -56,7 +53,6 @@ export function fusedRunText(r: FusedRunReport): string {
     ['per image', 'fused', 'layer by layer', 'change'],
     ['feature maps, DRAM B', int(fm(f.traffic)), int(fm(l.traffic)), change(fm(f.traffic), fm(l.traffic))],
     ['  read / written B', `${int(f.traffic.fmRead)} / ${int(f.traffic.fmWritten)}`, `${int(l.traffic.fmRead)} / ${int(l.traffic.fmWritten)}`, ''],
-    ['zero-point fills B', int(f.traffic.fillRead), int(l.traffic.fillRead), ''],
     ['weights, DRAM B', int(f.traffic.weightRead), int(l.traffic.weightRead), change(f.traffic.weightRead, l.traffic.weightRead)],
     ['DRAM total B', int(f.dramBytes.total), int(l.dramBytes.total), change(f.dramBytes.total, l.dramBytes.total)],
     ['cycles', int(f.cyclesPerImage), int(l.cyclesPerImage), change(f.cyclesPerImage, l.cyclesPerImage)],
