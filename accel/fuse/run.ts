@@ -62,7 +62,7 @@ export function fusedRunText(r: FusedRunReport): string {
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
   const line = (row: string[]): string => `  ${row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')}`.trimEnd();
   const groups = plan.groups.length
-    ? plan.groups.map((p) => `  group ${p.name}: tiles of ${p.tileRows} output row${p.tileRows === 1 ? '' : 's'} × full width, ${p.steps} steps; on chip ${int(p.onChipBytes)} B (line buffers ${p.buffers.rings.map((q) => `${q.stage} ${q.rows}+${q.mirror} rows × ${q.channels} ch`).join(', ')}; staging ${int(p.buffers.staging)} B)`)
+    ? plan.groups.map((p) => `  group ${p.name}: tiles of ${p.tileRows} output row${p.tileRows === 1 ? '' : 's'} × full width, ${p.steps} step${p.steps === 1 ? '' : 's'}; on chip ${int(p.onChipBytes)} B (line buffers ${p.buffers.rings.map((q) => `${q.stage} ${q.rows}+${q.mirror} rows × ${q.channels} ch`).join(', ')}; staging ${int(p.buffers.staging)} B)`)
     : ['  no fusion group (every layer through DRAM)'];
   return [
     `${f.model} on '${f.config}' (${f.rows}×${f.cols} PEs, ${f.clockMHz} MHz): --fuse ${plan.mode === 'list' ? 'groups' : plan.mode}${plan.budget !== null ? `, budget ${int(plan.budget)} B` : ''}; ${f.images} ${f.labelled ? 'test digits' : 'random inputs'}, RTL in the compiled simulator`,
