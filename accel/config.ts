@@ -23,7 +23,7 @@ const schema = z
     weightLoad: z
       .enum(['shift', 'row'])
       .optional()
-      .describe("how weight rows enter the array: 'shift' down the columns (a K tile every max(M, 2R-1) cycles; the default when absent) or 'row' into one addressed row per cycle (every max(M, R); needs doubleBuffer)"),
+      .describe("how weight rows enter the array: 'shift' down the columns (a K tile every max(M, 2R-1) cycles; the default when absent) or 'row' into one addressed row per cycle (every max(M, R); double-buffered arrays only, a single-buffered one shifts)"),
     weightBufferBytes: z.int().min(64).max(1 << 24).describe('on-chip weight buffer size in bytes'),
     activationBufferBytes: z.int().min(64).max(1 << 24).describe('on-chip activation buffer size in bytes'),
     accumulatorBufferBytes: z.int().min(64).max(1 << 24).describe('on-chip partial-sum buffer size in bytes'),
@@ -37,9 +37,6 @@ const schema = z
     if (c.dataflow === 'os') {
       ctx.addIssue({ code: 'custom', path: ['dataflow'], message: "'ws' (the accelerator's array is weight-stationary; output-stationary exists only for the gemm and array blocks)", params: { hint: "leave dataflow at 'ws'; try os on a bare array with splitfuse gemm --dataflow os" } });
     }
-    if (c.weightLoad === 'row' && !c.doubleBuffer) {
-      ctx.addIssue({ code: 'custom', path: ['weightLoad'], message: "'shift' without doubleBuffer (row loading writes the shadow weights)", params: { hint: 'set doubleBuffer=true, or weightLoad=shift' } });
-    }
     const least = 2 * (bits[c.dtype] ?? 8) + 1;
     if (Number.isInteger(c.accWidth) && c.accWidth < least) {
       ctx.addIssue({ code: 'custom', path: ['accWidth'], message: `at least 2*operand width+1 = ${least} for ${c.dtype}`, params: { hint: `use accWidth=${c.dtype === 'int8' ? 32 : 48}` } });
@@ -51,20 +48,20 @@ export type ConfigField = keyof AccelConfig;
 
 const KiB = 1024;
 
-/** The named presets: tiny (4×4), default (8×8), large (16×16); all INT8 weight-stationary. */
+/** The named presets: tiny (4×4), default (8×8), large (16×16); all INT8 weight-stationary, double-buffered with row-addressed weight loading. */
 export const PRESETS: Readonly<Record<string, AccelConfig>> = {
   tiny: {
-    name: 'tiny', rows: 4, cols: 4, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true,
+    name: 'tiny', rows: 4, cols: 4, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'row',
     weightBufferBytes: 8 * KiB, activationBufferBytes: 8 * KiB, accumulatorBufferBytes: 4 * KiB,
     dramLatency: 50, dramBytesPerCycle: 8, clockMHz: 100, protection: 'none',
   },
   default: {
-    name: 'default', rows: 8, cols: 8, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true,
+    name: 'default', rows: 8, cols: 8, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'row',
     weightBufferBytes: 64 * KiB, activationBufferBytes: 32 * KiB, accumulatorBufferBytes: 16 * KiB,
     dramLatency: 100, dramBytesPerCycle: 8, clockMHz: 200, protection: 'none',
   },
   large: {
-    name: 'large', rows: 16, cols: 16, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true,
+    name: 'large', rows: 16, cols: 16, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'row',
     weightBufferBytes: 128 * KiB, activationBufferBytes: 64 * KiB, accumulatorBufferBytes: 64 * KiB,
     dramLatency: 100, dramBytesPerCycle: 16, clockMHz: 200, protection: 'none',
   },

@@ -18,8 +18,10 @@
 // The schedule is data-independent (the program has no data-dependent branches), so every image takes
 // the same cycles; the report still gives the mean, minimum and maximum. The per-layer event counts
 // and engine busy cycles come from one extra profiled run of the first image (the same charging rule).
-import type { AccelHardwareConfig } from '../gen/accel/config.js';
-import { COUNTER_NAMES, type CounterName } from '../gen/accel/top.js';
+import type { AccelHardwareConfig, AccelSizes } from '../gen/accel/config.js';
+import { accelTop, COUNTER_NAMES, type CounterName } from '../gen/accel/top.js';
+import { build } from '../hdl/dsl/index.js';
+import type { Module } from '../hdl/ir/index.js';
 import type { Force, SignalHandle } from '../sim/compile/index.js';
 import { inputToDram, compile, type CompiledModel } from './compiler.js';
 import { estimateEnergy, HOROWITZ_45NM, type EnergyEvents, type EnergyTable } from './energy.js';
@@ -376,4 +378,31 @@ export function runModel(options: RunModelOptions): ModelReport {
     simulator: { seconds, cyclesPerSecond: seconds > 0 ? totalCycles / seconds : Number.POSITIVE_INFINITY, buildSeconds },
     ...(batchReport ? { batch: batchReport } : {}),
   };
+}
+
+/** On-chip memory bits of the accelerator (every DSL memory of accelTop: word width × depth), by kind. */
+export interface OnChipBits {
+  /** Weight, activation and accumulator buffers (all banks and copies). */
+  readonly wbuf: number;
+  readonly abuf: number;
+  readonly accbuf: number;
+  /** Program tables: imem, pixmem, offmem, pmem (their depths come from `sizes`, i.e. the program). */
+  readonly tables: number;
+  readonly total: number;
+}
+
+/** Count the memory bits of the accelerator top built for `config` and `sizes` (the generated RTL, not a formula). */
+export function onChipBits(config: AccelHardwareConfig, sizes: AccelSizes): OnChipBits {
+  const design = build(accelTop(config, sizes));
+  const byName = new Map(design.modules.map((mod) => [mod.name, mod]));
+  const sums = { wbuf: 0, abuf: 0, accbuf: 0, tables: 0 };
+  const visit = (mod: Module): void => {
+    for (const mem of mod.mems) {
+      const kind = /^(wbuf|abuf|accbuf)/.exec(mem.name)?.[1] as 'wbuf' | 'abuf' | 'accbuf' | undefined;
+      sums[kind ?? 'tables'] += mem.shape.width * mem.depth;
+    }
+    for (const inst of mod.instances) visit(byName.get(inst.module)!);
+  };
+  visit(byName.get(design.top)!);
+  return { ...sums, total: sums.wbuf + sums.abuf + sums.accbuf + sums.tables };
 }

@@ -18,7 +18,8 @@ export interface AccelHardwareConfig {
   readonly doubleBuffer: boolean;
   /**
    * How a K tile's weight rows enter the array (issue 14): 'shift' (absent) down the columns, a tile every
-   * max(M, 2R-1) cycles; 'row' (double-buffered only) into one addressed row per cycle, every max(M, R).
+   * max(M, 2R-1) cycles; 'row' into one addressed row per cycle, every max(M, R) (double-buffered arrays; a
+   * single-buffered array shifts either way).
    */
   readonly weightLoad?: 'shift' | 'row';
   readonly weightBufferBytes: number;
@@ -92,8 +93,8 @@ export function accelGeometry(config: AccelHardwareConfig, sizes: AccelSizes): A
   check('dramBytesPerCycle', wordBits <= 128 && elemsPerWord >= 1, `in ${elemBytes}..16 (a DRAM word is at most 128 bits)`, config.dramBytesPerCycle);
   check('accWidth', config.accWidth >= 2 * bits + 1 && config.accWidth <= 64, `in ${2 * bits + 1}..64`, config.accWidth);
   check('dramLatency', Number.isInteger(config.dramLatency) && config.dramLatency >= 1, 'an integer >= 1', config.dramLatency);
-  const rowLoad = config.weightLoad === 'row';
-  check('weightLoad', !rowLoad || config.doubleBuffer, "'shift' without doubleBuffer (row loading writes the shadow weights)", config.weightLoad);
+  // Row loading writes the shadow weights: a single-buffered array shifts whatever weightLoad says.
+  const rowLoad = config.weightLoad === 'row' && config.doubleBuffer;
   const wbufDepth = Math.floor(config.weightBufferBytes / (cols * elemBytes));
   const abufDepth = Math.floor(config.activationBufferBytes / 2 / elemBytes);
   const accRows = Math.floor(config.accumulatorBufferBytes / (2 * cols * Math.ceil(config.accWidth / 8)));

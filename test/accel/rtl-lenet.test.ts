@@ -14,10 +14,11 @@ import { runModelImage } from '../../accel/run.js';
 
 const model = readModel(readFileSync(new URL('../../models/lenet5-mnist-int8.sfm', import.meta.url)), 'models/lenet5-mnist-int8.sfm');
 
-// Cycles per image of the v2 schedule, measured on the RTL (deterministic): tiny 37,414, default
-// 15,952, large 8,807 (the v1 schedule, whole-buffer WAITs and no prefetch: 51,754, 22,513, 13,073).
+// Cycles per image of the v2 schedule on the presets' row-addressed weight loading (issue 14), measured on
+// the RTL (deterministic): tiny 29,980, default 11,497, large 6,304 (shift loading: 37,414, 15,952, 8,807;
+// the v1 schedule, whole-buffer WAITs and no prefetch: 51,754, 22,513, 13,073).
 // The bounds leave 0.5% for harmless schedule changes; a regression beyond that should be looked at.
-const MEASURED: Record<string, number> = { tiny: 37_414, default: 15_952, large: 8_807 };
+const MEASURED: Record<string, number> = { tiny: 29_980, default: 11_497, large: 6_304 };
 
 describe('LeNet-5 on the accelerator RTL', () => {
   it.each(['tiny', 'default', 'large'])('%s: the RTL logits equal the golden model on 3 test digits, within the measured cycles', (preset) => {
@@ -47,13 +48,14 @@ describe('LeNet-5 on the accelerator RTL', () => {
     const RC = config.rows * config.cols;
     const util = compiled.layers.map((l, i) => Math.ceil(l.macs / RC) / run.layerCycles[i]!);
     const by = Object.fromEntries(compiled.layers.map((l, i) => [l.name, util[i]!]));
-    // Measured: conv1 46.8%, conv2 94.2% (v1: 38.3%, 82.8%). conv1 pays the DMA latency of its first
+    // Measured: conv1 46.2%, conv2 94.2% (v1: 38.3%, 82.8%). conv1 pays the DMA latency of its first
     // weight and input LOADs before any GEMM can start, on top of the 58.6% padding cap.
     expect(by.conv2).toBeGreaterThanOrEqual(0.9);
     expect(by.conv1).toBeGreaterThanOrEqual(0.45);
     expect(by.conv1).toBeLessThanOrEqual((25 / 32) * (6 / 8));
-    // fc layers (M = 1) are bound by the array taking R weight rows per 2R − 1 cycles: at most 1/15 on 8×8.
-    for (const fc of ['fc1', 'fc2', 'fc3']) expect(by[fc]).toBeLessThanOrEqual(1 / 15);
-    expect(by.fc1).toBeGreaterThanOrEqual(0.06);
+    // fc layers (M = 1) are bound by the array taking one weight row per cycle (row loading): a K tile
+    // every R cycles, at most 1/8 on 8×8 (measured fc1 11.4%; shift loading: 1/(2R − 1), 6.4%).
+    for (const fc of ['fc1', 'fc2', 'fc3']) expect(by[fc]).toBeLessThanOrEqual(1 / 8);
+    expect(by.fc1).toBeGreaterThanOrEqual(0.11);
   }, 60_000);
 });

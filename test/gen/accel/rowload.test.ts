@@ -84,9 +84,11 @@ describe('array with row-addressed loading', () => {
     expect(got).toEqual(want);
   });
 
-  it('rejects rowLoad without doubleBuffer', () => {
+  it('rejects rowLoad without doubleBuffer; a single-buffered accelerator shifts whatever weightLoad says', () => {
     expect(() => systolicArray({ rows: 2, cols: 2, width: 8, rowLoad: true })).toThrow(/rowLoad must be false without doubleBuffer/);
-    expect(() => accelGeometry({ ...PRESETS.tiny!, doubleBuffer: false, weightLoad: 'row' }, { imemDepth: 1, pixDepth: 1, offDepth: 1, pmemDepth: 1, dramWords: 1 })).toThrow(/weightLoad must be 'shift' without doubleBuffer .*, not row/);
+    const single = { ...PRESETS.tiny!, doubleBuffer: false, weightLoad: 'row' as const };
+    expect(accelGeometry(single, { imemDepth: 1, pixDepth: 1, offDepth: 1, pmemDepth: 1, dramWords: 1 }).rowLoad).toBe(false);
+    expect(gemmBusyCycles(single, 3, 2)).toBe(gemmBusyCycles({ ...single, weightLoad: 'shift' }, 3, 2));
   });
 });
 
@@ -118,7 +120,8 @@ describe('accelerator with row-addressed loading', () => {
     // M = 1 on 8×8: a tile every 8 cycles instead of 15.
     const g = accelGeometry(rowDefault, { imemDepth: 1, pixDepth: 1, offDepth: 1, pmemDepth: 1, dramWords: 1 });
     expect(gemmBusyCycles(g, 1, 32) - gemmBusyCycles(g, 1, 31)).toBe(8);
-    expect(gemmBusyCycles(PRESETS.default!, 1, 32) - gemmBusyCycles(PRESETS.default!, 1, 31)).toBe(15);
+    const shift = { ...PRESETS.default!, weightLoad: 'shift' as const };
+    expect(gemmBusyCycles(shift, 1, 32) - gemmBusyCycles(shift, 1, 31)).toBe(15);
   });
 
   it('runs 24 random hazard-free programs on random row-loading configurations exactly like the interpreter', () => {
