@@ -91,7 +91,7 @@ else {
     console.log(`  batch 1:      ${int(r.batch1.cycles)} cycles/image (${(r.batch1.cycles / r.ideal).toFixed(2)}× ideal)${b1Target}; bit-exact ${r.batch1.bitExact ? 'yes' : 'NO'}`);
     if (r.batched) {
       const over = r.batched.cycles / r.ideal - 1;
-      console.log(`  batch ${String(r.batched.batch).padEnd(7)} ${int(r.batched.cycles)} cycles/image (${pct(over)} over ideal; target <= ${pct(TARGETS.batchOverIdeal)}: ${mark(over <= TARGETS.batchOverIdeal)}); weights ${r.batched.residentWeights ? 'resident' : 'reloaded each batch'}; bit-exact ${r.batched.bitExact ? 'yes' : 'NO'}`);
+      console.log(`  ${`batch ${r.batched.batch}:`.padEnd(13)} ${int(r.batched.cycles)} cycles/image (${pct(over)} over ideal; target <= ${pct(TARGETS.batchOverIdeal)}: ${mark(over <= TARGETS.batchOverIdeal)}); weights ${r.batched.residentWeights ? 'resident' : 'reloaded each batch'}; bit-exact ${r.batched.bitExact ? 'yes' : 'NO'}`);
       const factor = r.batch1.dramBytes / r.batched.dramBytes;
       console.log(`  DRAM:         ${int(r.batch1.dramBytes)} B/image at batch 1, ${int(r.batched.dramBytes)} B/image at batch ${r.batched.batch}: ${factor.toFixed(1)}× fewer (target >= ${TARGETS.dramReduction}×: ${mark(factor >= TARGETS.dramReduction)})`);
     } else console.log('  batch > 1:    does not fit the activation buffers');
