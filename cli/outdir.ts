@@ -1,6 +1,7 @@
 // Output directories of `gen`, `gen accel` and `demo`: checked (and created) before anything is built,
 // so that a path onto a file, '', or an unwritable or read-only place is E104 and never an internal error.
 import fs from 'node:fs';
+import path from 'node:path';
 import { DiagnosticError, msg } from '../hdl/diagnostics.js';
 
 const codeOf = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? 'error';
@@ -15,8 +16,17 @@ export function prepareOutDir(what: string, dir: string): void {
     stat = null;
   }
   if (stat && !stat.isDirectory()) throw new DiagnosticError([msg.unwritableFile(what, dir, 'ENOTDIR (an existing file, not a directory)')]);
+  // One level at a time from the nearest existing ancestor: Node's recursive mkdir loops forever below a
+  // file or on a pseudo file system such as /proc.
+  const missing: string[] = [];
+  let up = path.resolve(dir);
+  while (!fs.existsSync(up) && path.dirname(up) !== up) {
+    missing.unshift(up);
+    up = path.dirname(up);
+  }
+  if (!fs.statSync(up).isDirectory()) throw new DiagnosticError([msg.unwritableFile(what, dir, `ENOTDIR ('${up}' is a file)`)]);
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    for (const d of missing) fs.mkdirSync(d);
     fs.accessSync(dir, fs.constants.W_OK);
   } catch (err) {
     throw new DiagnosticError([msg.unwritableFile(what, dir, codeOf(err))]);

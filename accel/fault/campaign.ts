@@ -18,6 +18,7 @@
 // with one write() so a killed run leaves at most a partial last line. --resume reads the file, checks
 // the header against this run (E155), drops a partial last line, and runs only the missing indices.
 import fs from 'node:fs';
+import path from 'node:path';
 import { DiagnosticError, msg } from '../../hdl/diagnostics.js';
 import { crc32, writeModel, type Model } from '../model.js';
 import type { AccelHardwareConfig } from '../../gen/accel/config.js';
@@ -370,7 +371,7 @@ function tooLarge(injections: number, max: number, secondsPerInjection: number, 
   return new DiagnosticError([
     msg.campaignTooLarge(
       `at most ${max.toLocaleString('en-US')} (pending faults and results are held in memory)`,
-      `${injections.toLocaleString('en-US')}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}, estimated ${estimate} on ${workers} worker${workers === 1 ? '' : 's'} at this machine's measured set-up speed`,
+      `${injections.toLocaleString('en-US')}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}, estimated up to ${estimate} (every injection a full run) on ${workers} worker${workers === 1 ? '' : 's'} at this machine's measured set-up speed`,
       `split it into at least ${shardsNeeded.toLocaleString('en-US')} shards (--shards ${shardsNeeded} on a job array, docs/scale.md), or ask for fewer injections (--samples, or a larger --margin)`,
     ),
   ]);
@@ -425,8 +426,17 @@ function openResults(file: string, header: ResultsHeader, resumed: ResultsFile |
 
 /** The results file of a shard directory (created when missing); E104 when it cannot be a directory. */
 function prepareShardDir(dir: string): void {
+  // One level at a time from the nearest existing ancestor: Node's recursive mkdir loops forever below a
+  // file or on a pseudo file system such as /proc.
+  const missing: string[] = [];
+  let up = path.resolve(dir);
+  while (!fs.existsSync(up) && path.dirname(up) !== up) {
+    missing.unshift(up);
+    up = path.dirname(up);
+  }
+  if (!fs.statSync(up).isDirectory()) throw new DiagnosticError([msg.unwritableFile('Shard results directory', dir, `ENOTDIR ('${up}' is a file)`)]);
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    for (const d of missing) fs.mkdirSync(d);
   } catch (err) {
     throw new DiagnosticError([msg.unwritableFile('Shard results directory', dir, (err as NodeJS.ErrnoException).code ?? 'error')]);
   }
