@@ -76,6 +76,14 @@ const ROWS: Row[] = [
   { what: '--shard without --out', args: () => [...CAMPAIGN, '--samples', '2', '--shard', '0/2'], code: 'E102' },
   { what: 'fault without --sites', args: () => ['fault', '--model', MODEL, '--fault', 'seu'], code: 'E102', message: /Option '--sites' of 'splitfuse fault' must be given, not left out/ },
   { what: 'fault merge of an empty directory', args: () => ['fault', 'merge', dir.replace(/$/, '/empty-dir-that-is-missing')], code: 'E182' },
+  // counts of the other commands
+  { what: 'run --images 0', args: () => ['run', '--model', MODEL, '--images', '0'], code: 'E102' },
+  { what: 'run --images 99999', args: () => ['run', '--model', MODEL, '--images', '99999'], code: 'E102' },
+  { what: 'gemm --m 0', args: () => ['gemm', '--rows', '4', '--cols', '4', '--m', '0', '--k', '4', '--n', '4'], code: 'E102' },
+  { what: 'gemm --rows 65', args: () => ['gemm', '--rows', '65', '--cols', '4', '--m', '4', '--k', '4', '--n', '4'], code: 'E102' },
+  { what: 'sim --cycles -1', args: () => ['sim', 'counter', '--cycles', '-1'], code: 'E102' },
+  { what: 'demo --images 0', args: () => ['demo', '--images', '0', '--out', at('demo-out')], code: 'E102', absent: ['demo-out'] },
+  { what: 'cosim accel --images 0', args: () => ['cosim', 'accel', '--model', MODEL, '--config', 'tiny', '--images', '0'], code: 'E147' },
   // configurations
   { what: '--set dataflow=os on the accelerator', args: () => ['run', '--model', MODEL, '--config', 'tiny', '--set', 'dataflow=os', '--images', '1'], code: 'E140', message: /Configuration field 'dataflow' must be 'ws' \(the accelerator's array is weight-stationary/ },
   { what: 'a repeated --set', args: () => ['run', '--model', MODEL, '--config', 'tiny', '--set', 'rows=4', '--set', 'rows=8', '--images', '1'], code: 'E102', message: /Configuration field 'rows' must be set once, not set again by --set rows=8 after --set rows=4/ },
