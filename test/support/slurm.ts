@@ -92,7 +92,7 @@ export async function startSlurm(parent: string): Promise<SlurmCluster> {
       conf,
       [
         'ClusterName=splitfuse-test',
-        `SlurmctldHost=${host}`,
+        `SlurmctldHost=${host}(127.0.0.1)`, // addresses given: no DNS or /etc/hosts entry needed
         `SlurmctldPort=${port}`,
         `SlurmdPort=${port + 1}`,
         'AuthType=auth/munge',
@@ -117,7 +117,7 @@ export async function startSlurm(parent: string): Promise<SlurmCluster> {
         'ReturnToService=2',
         'SlurmdParameters=config_overrides',
         'MinJobAge=600',
-        `NodeName=${host} CPUs=8 State=UNKNOWN`,
+        `NodeName=${host} NodeAddr=127.0.0.1 CPUs=8 State=UNKNOWN`,
         `PartitionName=test Nodes=${host} Default=YES MaxTime=INFINITE State=UP`,
         '',
       ].join('\n'),
