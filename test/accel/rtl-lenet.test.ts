@@ -11,6 +11,9 @@ import { runGolden } from '../../accel/golden.js';
 import { testImages } from '../../accel/mnist.js';
 import { readModel } from '../../accel/model.js';
 import { runModelImage } from '../../accel/run.js';
+import { onChipBits } from '../../accel/report.js';
+import { accelGeometry } from '../../gen/accel/config.js';
+import { INSTRUCTION_BITS, OFF_BITS, paramBits, PIX_BITS } from '../../gen/accel/isa.js';
 
 const model = readModel(readFileSync(new URL('../../models/lenet5-mnist-int8.sfm', import.meta.url)), 'models/lenet5-mnist-int8.sfm');
 
@@ -57,5 +60,21 @@ describe('LeNet-5 on the accelerator RTL', () => {
     // every R cycles, at most 1/8 on 8×8 (measured fc1 11.4%; shift loading: 1/(2R − 1), 6.4%).
     for (const fc of ['fc1', 'fc2', 'fc3']) expect(by[fc]).toBeLessThanOrEqual(1 / 8);
     expect(by.fc1).toBeGreaterThanOrEqual(0.11);
+  }, 60_000);
+
+  it('onChipBits counts the memories of the generated accelerator: R read copies of both activation buffers are 75% of default', () => {
+    for (const preset of ['tiny', 'default']) {
+      const config = PRESETS[preset]!;
+      const { sizes } = compile(model, config);
+      const g = accelGeometry(config, sizes);
+      const bits = onChipBits(config, sizes);
+      expect(bits.wbuf).toBe(g.wbufDepth * g.cols * 8);
+      expect(bits.abuf).toBe(2 * g.rows * g.abufDepth * 8);
+      expect(bits.accbuf).toBe(g.cols * 2 * g.accRows * g.accWidth);
+      expect(bits.tables).toBe(sizes.imemDepth * INSTRUCTION_BITS + sizes.pixDepth * Math.min(PIX_BITS, Math.ceil(Math.log2(g.abufDepth))) + sizes.offDepth * OFF_BITS + sizes.pmemDepth * paramBits('none'));
+      expect(bits.total).toBe(bits.wbuf + bits.abuf + bits.accbuf + bits.tables);
+    }
+    const d = onChipBits(PRESETS.default!, compile(model, PRESETS.default!).sizes);
+    expect(d.abuf / d.total).toBeGreaterThan(0.74);
   }, 60_000);
 });
