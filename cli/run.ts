@@ -152,6 +152,9 @@ function imageProgressBar(stream: NodeJS.WriteStream, total: number): { onImage:
 /** What `splitfuse run` runs; returns the exit code (0 every image bit-exact, 1 not). `run` is for library callers (faults). */
 export function runCommand(opts: RunCommandOptions, io: CliIO, run: { readonly forces?: readonly Force[] } = {}): number {
   const prepared = prepareRun(opts);
+  if (opts.fuse !== undefined && opts.batch !== undefined) {
+    throw new DiagnosticError([msg.usage("Option '--batch' of 'splitfuse run'", 'left out with --fuse', `'${String(opts.batch)}'`, 'fused groups run one image at a time; drop --batch, or drop --fuse to run batches')]);
+  }
   if (opts.fuse !== undefined) return fuseRunCommand(prepared, { ...opts, fuse: opts.fuse }, io);
   if (opts.fuseBufferBytes !== undefined) throw new DiagnosticError([msg.fuseOption("Option '--fuse-buffer-bytes'", 'given with --fuse', 'given alone', 'add --fuse auto (or a list of groups)')]);
   const bar = io.progressStream && !opts.json ? imageProgressBar(io.progressStream, prepared.digits.length) : null;

@@ -134,5 +134,8 @@ describe('splitfuse run --batch', () => {
     const r = await runCli(['run', '--model', 'models/lenet5-mnist-int8.sfm', '--batch', '0']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/Option '--batch' of 'splitfuse run' must be an integer in 1\.\.64, not '0'/);
+    const fused = await runCli(['run', '--model', 'models/lenet5-mnist-int8.sfm', '--images', '2', '--batch', '2', '--fuse', 'auto']);
+    expect(fused.code).toBe(2);
+    expect(fused.stderr).toMatch(/E102: Option '--batch' of 'splitfuse run' must be left out with --fuse, not '2'/);
   });
 });
