@@ -18,7 +18,6 @@
 // with one write() so a killed run leaves at most a partial last line. --resume reads the file, checks
 // the header against this run (E155), drops a partial last line, and runs only the missing indices.
 import fs from 'node:fs';
-import path from 'node:path';
 import { DiagnosticError, msg } from '../../hdl/diagnostics.js';
 import { crc32, writeModel, type Model } from '../model.js';
 import type { AccelHardwareConfig } from '../../gen/accel/config.js';
@@ -184,7 +183,7 @@ export function campaignHandler(data: CampaignWorkerData): TaskHandler<CampaignI
 
 export { RESULTS_FORMAT, RESULTS_VERSION, checkResumeParams, imagesCrc, readResultsFile, type CampaignParams, type ResultLine, type ResultsFile, type ResultsHeader } from './results.js';
 import { RESULTS_FORMAT, RESULTS_VERSION, checkResumeParams, hex, imagesCrc, readResultsFile, type CampaignParams, type ResultLine, type ResultsFile, type ResultsHeader } from './results.js';
-import { inShard, shardFile, shardSize, type ShardSpec } from './shard.js';
+import { inShard, prepareShardDir, shardFile, shardSize, tooLarge, type ShardSpec } from './shard.js';
 
 // ---------------------------------------------------------------------------------------------
 // Running a campaign and summarizing it
@@ -271,63 +270,111 @@ function emptyCounts(): Record<Outcome, number> {
   return Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
 }
 
-function breakdown(results: readonly InjectionResult[]): OutcomeBreakdown {
-  const outcomes = emptyCounts();
-  for (const r of results) outcomes[r.outcome]++;
-  const n = results.length;
-  return { injections: n, outcomes, criticalRate: n ? outcomes.critical / n : 0, ci95: wilsonInterval(outcomes.critical, n) };
+/** Outcome counts of one breakdown row. */
+class Tally {
+  readonly outcomes = emptyCounts();
+  n = 0;
+  add(outcome: Outcome): void {
+    this.outcomes[outcome]++;
+    this.n++;
+  }
+  row(): OutcomeBreakdown {
+    const { n, outcomes } = this;
+    return { injections: n, outcomes: { ...outcomes }, criticalRate: n ? outcomes.critical / n : 0, ci95: wilsonInterval(outcomes.critical, n) };
+  }
 }
 
-function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const t of items) {
-    const k = key(t);
-    const list = m.get(k);
-    if (list) list.push(t);
-    else m.set(k, [t]);
+export interface SummaryContext {
+  readonly resumed: number;
+  readonly ran: number;
+  readonly setupSeconds: number;
+  readonly seconds: number;
+  readonly workers: number;
+  readonly resultsFile: string | null;
+}
+
+/**
+ * Results added one at a time, in any order, into the campaign summary: only counts are kept, so a merge
+ * of 10^7 injections streams through it (accel/fault/merge.ts) and summarize() is the same code.
+ */
+export class SummaryAccumulator {
+  private readonly all = new Tally();
+  private readonly byGroup = new Map<string, Tally>();
+  private readonly byLayer = new Map<string, Tally>();
+  private readonly groupOf: Map<string, string>;
+  private correct = 0;
+  private goldenCorrect = 0;
+  private hangs = 0;
+  private earlyExits = 0;
+  private simulatedCycles = 0;
+
+  constructor(
+    private readonly params: CampaignParams,
+    private readonly sites: readonly FaultSite[],
+    private readonly layerOrder: readonly string[],
+  ) {
+    this.groupOf = new Map(sites.map((site) => [site.name, site.group]));
   }
-  return m;
+
+  add(r: InjectionResult): void {
+    this.all.add(r.outcome);
+    const tally = (m: Map<string, Tally>, key: string): Tally => {
+      let t = m.get(key);
+      if (!t) m.set(key, (t = new Tally()));
+      return t;
+    };
+    tally(this.byGroup, this.groupOf.get(r.fault.site) ?? '?').add(r.outcome);
+    tally(this.byLayer, r.layer).add(r.outcome);
+    if (r.predicted === r.label) this.correct++;
+    if (r.goldenPredicted === r.label) this.goldenCorrect++;
+    if (r.hang) this.hangs++;
+    if (r.earlyExit) this.earlyExits++;
+    this.simulatedCycles += r.cycles;
+  }
+
+  summary(context: SummaryContext): CampaignSummary {
+    const params = this.params;
+    const all = this.all.row();
+    const n = all.injections;
+    const bitsOf = new Map<string, number>();
+    for (const s of usableSites(this.sites, params.fault, params.bitsPerUpset)) bitsOf.set(s.group, (bitsOf.get(s.group) ?? 0) + siteBits(s));
+    const groups = [...new Set([...bitsOf.keys(), ...this.byGroup.keys()])]
+      .sort()
+      .map((group) => ({ group, bits: bitsOf.get(group) ?? 0, ...(this.byGroup.get(group) ?? new Tally()).row() }));
+    const order = [...this.layerOrder, ...[...this.byLayer.keys()].filter((l) => !this.layerOrder.includes(l)).sort()];
+    const layers = order.filter((l) => this.byLayer.has(l)).map((layer) => ({ layer, ...this.byLayer.get(layer)!.row() }));
+    return {
+      params,
+      ...all,
+      rates: Object.fromEntries(OUTCOMES.map((o) => [o, rate(all.outcomes[o], n)])) as Record<Outcome, Rate>,
+      achievedMargin: n ? leveugleMargin({ population: params.population, samples: n, confidence: params.confidence ?? 0.95 }) : 1,
+      groups,
+      layers,
+      accuracy: n ? this.correct / n : 0,
+      goldenAccuracy: n ? this.goldenCorrect / n : 0,
+      hangs: this.hangs,
+      earlyExits: this.earlyExits,
+      simulatedCycles: this.simulatedCycles,
+      resumed: context.resumed,
+      ran: context.ran,
+      setupSeconds: context.setupSeconds,
+      seconds: context.seconds,
+      injectionsPerSecond: context.ran && context.seconds > 0 ? context.ran / context.seconds : 0,
+      workers: context.workers,
+      resultsFile: context.resultsFile,
+    };
+  }
 }
 
 /** Aggregate results (any order) into the campaign summary. */
 export function summarize(
   params: CampaignParams,
   results: readonly ResultLine[],
-  context: { sites: readonly FaultSite[]; layerOrder: readonly string[]; resumed: number; ran: number; setupSeconds: number; seconds: number; workers: number; resultsFile: string | null },
+  context: SummaryContext & { sites: readonly FaultSite[]; layerOrder: readonly string[] },
 ): CampaignSummary {
-  const sorted = [...results].sort((a, b) => a.i - b.i);
-  const all = breakdown(sorted);
-  const groupOf = new Map(context.sites.map((s) => [s.name, s.group]));
-  const bitsOf = new Map<string, number>();
-  for (const s of usableSites(context.sites, params.fault, params.bitsPerUpset)) bitsOf.set(s.group, (bitsOf.get(s.group) ?? 0) + siteBits(s));
-  const byGroup = groupBy(sorted, (r) => groupOf.get(r.fault.site) ?? '?');
-  const groups = [...new Set([...bitsOf.keys(), ...byGroup.keys()])]
-    .sort()
-    .map((group) => ({ group, bits: bitsOf.get(group) ?? 0, ...breakdown(byGroup.get(group) ?? []) }));
-  const byLayer = groupBy(sorted, (r) => r.layer);
-  const order = [...context.layerOrder, ...[...byLayer.keys()].filter((l) => !context.layerOrder.includes(l)).sort()];
-  const layers = order.filter((l) => byLayer.has(l)).map((layer) => ({ layer, ...breakdown(byLayer.get(layer)!) }));
-  const n = sorted.length;
-  return {
-    params,
-    ...all,
-    rates: Object.fromEntries(OUTCOMES.map((o) => [o, rate(all.outcomes[o], n)])) as Record<Outcome, Rate>,
-    achievedMargin: n ? leveugleMargin({ population: params.population, samples: n, confidence: params.confidence ?? 0.95 }) : 1,
-    groups,
-    layers,
-    accuracy: n ? sorted.filter((r) => r.predicted === r.label).length / n : 0,
-    goldenAccuracy: n ? sorted.filter((r) => r.goldenPredicted === r.label).length / n : 0,
-    hangs: sorted.filter((r) => r.hang).length,
-    earlyExits: sorted.filter((r) => r.earlyExit).length,
-    simulatedCycles: sorted.reduce((s, r) => s + r.cycles, 0),
-    resumed: context.resumed,
-    ran: context.ran,
-    setupSeconds: context.setupSeconds,
-    seconds: context.seconds,
-    injectionsPerSecond: context.ran && context.seconds > 0 ? context.ran / context.seconds : 0,
-    workers: context.workers,
-    resultsFile: context.resultsFile,
-  };
+  const acc = new SummaryAccumulator(params, context.sites, context.layerOrder);
+  for (const r of results) acc.add(r);
+  return acc.summary(context);
 }
 
 /** The largest explicit sample count accepted (index space of the counter-based generator: 2^32). */
@@ -355,27 +402,6 @@ function checkOptions(o: CampaignOptions): void {
  * shards (accel/fault/shard.ts) across job-array tasks.
  */
 export const MAX_PROCESS_INJECTIONS = 2_000_000;
-
-function duration(seconds: number): string {
-  if (seconds < 120) return `${Math.ceil(seconds)} s`;
-  if (seconds < 7200) return `${(seconds / 60).toFixed(0)} min`;
-  if (seconds < 2 * 86400) return `${(seconds / 3600).toFixed(1)} h`;
-  if (seconds < 730 * 86400) return `${(seconds / 86400).toFixed(0)} days`;
-  return `${(seconds / (365 * 86400)).toFixed(0)} years`;
-}
-
-/** E183: more injections than one process should hold, with the time they would take at the measured set-up speed. */
-function tooLarge(injections: number, max: number, secondsPerInjection: number, workers: number, shard: ShardSpec | null): DiagnosticError {
-  const shardsNeeded = Math.ceil(injections / max) * (shard?.count ?? 1);
-  const estimate = duration((injections * secondsPerInjection) / workers);
-  return new DiagnosticError([
-    msg.campaignTooLarge(
-      `at most ${max.toLocaleString('en-US')} (pending faults and results are held in memory)`,
-      `${injections.toLocaleString('en-US')}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}, estimated up to ${estimate} (every injection a full run) on ${workers} worker${workers === 1 ? '' : 's'} at this machine's measured set-up speed`,
-      `split it into at least ${shardsNeeded.toLocaleString('en-US')} shards (--shards ${shardsNeeded} on a job array, docs/scale.md), or ask for fewer injections (--samples, or a larger --margin)`,
-    ),
-  ]);
-}
 
 const sameFault = (a: { image: number; fault: Fault }, b: { image: number; fault: Fault }): boolean =>
   a.image === b.image && a.fault.model === b.fault.model && a.fault.site === b.fault.site && a.fault.addr === b.fault.addr && a.fault.cycle === b.fault.cycle &&
@@ -422,29 +448,6 @@ function openResults(file: string, header: ResultsHeader, resumed: ResultsFile |
   }
   fs.writeSync(fd, `${JSON.stringify(header)}\n`);
   return fd;
-}
-
-/** The results file of a shard directory (created when missing); E104 when it cannot be a directory. */
-function prepareShardDir(dir: string): void {
-  // One level at a time from the nearest existing ancestor: Node's recursive mkdir loops forever below a
-  // file or on a pseudo file system such as /proc.
-  const missing: string[] = [];
-  let up = path.resolve(dir);
-  while (!fs.existsSync(up) && path.dirname(up) !== up) {
-    missing.unshift(up);
-    up = path.dirname(up);
-  }
-  if (!fs.statSync(up).isDirectory()) throw new DiagnosticError([msg.unwritableFile('Shard results directory', dir, `ENOTDIR ('${up}' is a file)`)]);
-  try {
-    for (const d of missing) fs.mkdirSync(d);
-  } catch (err) {
-    throw new DiagnosticError([msg.unwritableFile('Shard results directory', dir, (err as NodeJS.ErrnoException).code ?? 'error')]);
-  }
-  try {
-    fs.accessSync(dir, fs.constants.W_OK);
-  } catch (err) {
-    throw new DiagnosticError([msg.unwritableFile('Shard results directory', dir, (err as NodeJS.ErrnoException).code ?? 'error')]);
-  }
 }
 
 /**

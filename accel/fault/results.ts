@@ -4,6 +4,7 @@
 // line per finished injection, {"i": index, ...InjectionResult}, each written with one write() so a
 // killed run leaves at most a partial last line, which readers drop.
 import fs from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import type { AccelHardwareConfig } from '../../gen/accel/config.js';
 import { DiagnosticError, msg } from '../../hdl/diagnostics.js';
 import { crc32 } from '../model.js';
@@ -118,6 +119,61 @@ export function readResultsFile(file: string): ResultsFile {
   }
   if (!header) throw new DiagnosticError([msg.campaignFile(file, `a ${RESULTS_FORMAT} file with a header line`, 'an empty file', 'start the campaign again with --out')]);
   return { header, results, validBytes };
+}
+
+/**
+ * Stream a results file line by line (4 MB reads; the text is never held whole): `onHeader` with the
+ * header, then `onLine` with every complete result line and its raw text and line number. The same
+ * checks as readResultsFile (E157); a partial last line is ignored.
+ */
+export function streamResultsFile(file: string, onHeader: (header: ResultsHeader) => void, onLine: (r: ResultLine, text: string, line: number) => void): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    throw new DiagnosticError([msg.campaignFile(file, 'a readable results file', `unreadable (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'give the --out file of an earlier campaign')]);
+  }
+  try {
+    const chunk = Buffer.alloc(4 << 20);
+    const decoder = new StringDecoder('utf8'); // a character cut by a read boundary waits for its rest
+    let rest = '';
+    let n = 0;
+    const take = (line: string): void => {
+      n++;
+      let value: unknown;
+      try {
+        value = line.trim() === '' ? undefined : JSON.parse(line);
+      } catch {
+        value = undefined;
+      }
+      if (value === undefined || value === null || typeof value !== 'object') {
+        throw new DiagnosticError([msg.campaignFile(file, 'one JSON object per line', `line ${n} '${line.slice(0, 40)}'`, 'only the last line may be cut short by a kill; the file was edited or corrupted')]);
+      }
+      if (n === 1) {
+        const h = value as Partial<ResultsHeader>;
+        if (h.format !== RESULTS_FORMAT || h.version !== RESULTS_VERSION || typeof h.params !== 'object') {
+          throw new DiagnosticError([msg.campaignFile(file, `a ${RESULTS_FORMAT} version ${RESULTS_VERSION} file`, `a file starting '${line.slice(0, 40)}'`, 'give the --out file of an earlier campaign')]);
+        }
+        onHeader(h as ResultsHeader);
+        return;
+      }
+      const r = value as ResultLine;
+      if (!Number.isInteger(r.i) || !OUTCOMES.includes(r.outcome)) {
+        throw new DiagnosticError([msg.campaignFile(file, 'an injection result per line', `line ${n} '${line.slice(0, 40)}'`, 'the file was edited or corrupted')]);
+      }
+      onLine(r, line, n);
+    };
+    for (;;) {
+      const got = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (got === 0) break;
+      const lines = (rest + decoder.write(chunk.subarray(0, got))).split('\n');
+      rest = lines.pop()!; // unterminated: the next read completes it, or a kill cut it short
+      for (const line of lines) take(line);
+    }
+    if (n === 0) throw new DiagnosticError([msg.campaignFile(file, `a ${RESULTS_FORMAT} file with a header line`, 'an empty file', 'start the campaign again with --out')]);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** The first parameter that differs (dotted path), or null. */

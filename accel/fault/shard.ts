@@ -14,6 +14,7 @@
 //   AWS_BATCH_JOB_ARRAY_INDEX (0-based), N = --shards (required)
 //   LSB_JOBINDEX (LSF, 1-based), N = --shards or LSB_JOBINDEX_END
 //   SGE_TASK_ID (SGE/UGE, 1-based), N = --shards or SGE_TASK_LAST
+import fs from 'node:fs';
 import path from 'node:path';
 import { DiagnosticError, msg } from '../../hdl/diagnostics.js';
 
@@ -93,4 +94,48 @@ export function resolveShard(options: { shard?: string; shards?: string | number
   }
   if (shards !== undefined) throw bad("Option '--shards'", 'given with a shard index (--shard i/N, or a job-array variable such as SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)', `${shards} with none set`, 'run it as a job-array task, or give --shard i/N');
   return null;
+}
+
+function duration(seconds: number): string {
+  if (seconds < 120) return `${Math.ceil(seconds)} s`;
+  if (seconds < 7200) return `${(seconds / 60).toFixed(0)} min`;
+  if (seconds < 2 * 86400) return `${(seconds / 3600).toFixed(1)} h`;
+  if (seconds < 730 * 86400) return `${(seconds / 86400).toFixed(0)} days`;
+  return `${(seconds / (365 * 86400)).toFixed(0)} years`;
+}
+
+/** E183: more injections than one process should hold, with the time they would take at the measured set-up speed. */
+export function tooLarge(injections: number, max: number, secondsPerInjection: number, workers: number, shard: ShardSpec | null): DiagnosticError {
+  const shardsNeeded = Math.ceil(injections / max) * (shard?.count ?? 1);
+  const estimate = duration((injections * secondsPerInjection) / workers);
+  return new DiagnosticError([
+    msg.campaignTooLarge(
+      `at most ${max.toLocaleString('en-US')} (pending faults and results are held in memory)`,
+      `${injections.toLocaleString('en-US')}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}, estimated up to ${estimate} (every injection a full run) on ${workers} worker${workers === 1 ? '' : 's'} at this machine's measured set-up speed`,
+      `split it into at least ${shardsNeeded.toLocaleString('en-US')} shards (--shards ${shardsNeeded} on a job array, docs/scale.md), or ask for fewer injections (--samples, or a larger --margin)`,
+    ),
+  ]);
+}
+
+/** The results file of a shard directory (created when missing); E104 when it cannot be a directory. */
+export function prepareShardDir(dir: string): void {
+  // One level at a time from the nearest existing ancestor: Node's recursive mkdir loops forever below a
+  // file or on a pseudo file system such as /proc.
+  const missing: string[] = [];
+  let up = path.resolve(dir);
+  while (!fs.existsSync(up) && path.dirname(up) !== up) {
+    missing.unshift(up);
+    up = path.dirname(up);
+  }
+  if (!fs.statSync(up).isDirectory()) throw new DiagnosticError([msg.unwritableFile('Shard results directory', dir, `ENOTDIR ('${up}' is a file)`)]);
+  try {
+    for (const d of missing) fs.mkdirSync(d);
+  } catch (err) {
+    throw new DiagnosticError([msg.unwritableFile('Shard results directory', dir, (err as NodeJS.ErrnoException).code ?? 'error')]);
+  }
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (err) {
+    throw new DiagnosticError([msg.unwritableFile('Shard results directory', dir, (err as NodeJS.ErrnoException).code ?? 'error')]);
+  }
 }
