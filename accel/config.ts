@@ -37,6 +37,18 @@ const schema = z
     if (c.dataflow === 'os') {
       ctx.addIssue({ code: 'custom', path: ['dataflow'], message: "'ws' (the accelerator's array is weight-stationary; output-stationary exists only for the gemm and array blocks)", params: { hint: "leave dataflow at 'ws'; try os on a bare array with splitfuse gemm --dataflow os" } });
     }
+    // The geometry gen/accel/config.ts accelGeometry derives must exist: checked here so that a bad value
+    // is an E140 naming the field, not an internal error from the generator.
+    const elemBytes = (bits[c.dtype] ?? 8) / 8;
+    const need = (field: keyof typeof c, ok: boolean, expected: string, hint: string): void => {
+      if (!ok) ctx.addIssue({ code: 'custom', path: [field], message: expected, params: { hint } });
+    };
+    if (Number.isInteger(c.rows) && Number.isInteger(c.cols) && Number.isInteger(c.accWidth)) {
+      need('weightBufferBytes', c.weightBufferBytes >= c.rows * c.cols * elemBytes, `at least rows·cols elements (${c.rows * c.cols * elemBytes} bytes)`, 'the weight buffer holds at least one R×C weight tile');
+      need('activationBufferBytes', c.activationBufferBytes >= 4 * elemBytes, `at least 4 elements (${4 * elemBytes} bytes)`, 'the activation buffer has two halves of at least 2 elements');
+      need('accumulatorBufferBytes', c.accumulatorBufferBytes >= 8 * c.cols * Math.ceil(c.accWidth / 8), `at least 4 rows per bank (${8 * c.cols * Math.ceil(c.accWidth / 8)} bytes for ${c.cols} columns of ${c.accWidth} bits)`, 'the partial-sum buffer has two banks of at least 4 rows');
+    }
+    need('dramBytesPerCycle', c.dramBytesPerCycle <= 16 && c.dramBytesPerCycle >= elemBytes, `in ${elemBytes}..16 (a DRAM word is at most 128 bits)`, 'e.g. dramBytesPerCycle=8');
     const least = 2 * (bits[c.dtype] ?? 8) + 1;
     if (Number.isInteger(c.accWidth) && c.accWidth < least) {
       ctx.addIssue({ code: 'custom', path: ['accWidth'], message: `at least 2*operand width+1 = ${least} for ${c.dtype}`, params: { hint: `use accWidth=${c.dtype === 'int8' ? 32 : 48}` } });

@@ -65,8 +65,8 @@ export function genAccel(opts: GenCommandOptions): AccelExportManifest {
   const { model, modelFile, config } = accelInputs('gen', opts);
   const index = digitsOption(opts.image, 0);
   const image = modelInput(model, index, `Option '--image' of 'splitfuse gen accel'`, opts.image);
-  prepareOutDir('Output directory', opts.out);
-  return writingInto('Output directory', opts.out, () => exportAccelerator({ model, modelFile, config, outDir: opts.out, image }));
+  const undo = prepareOutDir('Output directory', opts.out);
+  return writingInto('Output directory', opts.out, () => exportAccelerator({ model, modelFile, config, outDir: opts.out, image }), undo);
 }
 
 /** `splitfuse gen accel`: export, then print the manifest (--json) or a summary with the commands. */

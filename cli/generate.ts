@@ -70,8 +70,8 @@ export interface GenerateOptions {
 /** Generate a block's Verilog into outDir and return the manifest that was written next to it. */
 export function generateBlock(options: GenerateOptions): Manifest {
   const { block, params, design } = elaborateBlock(options.block, options.set ?? []);
-  prepareOutDir('Output directory', options.outDir);
-  const written = writingInto('Output directory', options.outDir, () => writeVerilog(design, options.outDir));
+  const undo = prepareOutDir('Output directory', options.outDir);
+  const written = writingInto('Output directory', options.outDir, () => writeVerilog(design, options.outDir), undo);
   const manifest: Manifest = {
     top: design.top,
     files: written.map((f) => path.basename(f)),
