@@ -68,6 +68,8 @@ describe.skipIf(missing.length > 0 && !process.env.CI)('a campaign on a Slurm jo
     // The merge job ran after the array (afterany) and names the shard to rerun.
     const mergeLog = fs.readFileSync(path.join(results, `merge-${mergeId}.out`), 'utf8');
     expect(mergeLog).toMatch(/E182: Shards in '.*results' must be all 16 injections of the campaign, not \d+ missing .* in shards 2 of 4/);
+    expect(fs.existsSync(path.join(results, 'merged.json'))).toBe(false); // no partial JSON from the failed merge
+    expect(fs.existsSync(path.join(results, 'merged.json.tmp'))).toBe(false);
     // Rerun task 2 alone: it resumes its file.
     slurm!.run('sbatch', ['--parsable', '--array=2', file]);
     await drained('rerun of task 2');

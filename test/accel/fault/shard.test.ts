@@ -76,7 +76,7 @@ describe('job files', () => {
     expect(text).toContain('#SBATCH --partition=cpu\n');
     expect(text).toContain('#SBATCH --output=/scratch/res/slurm-%A_%a.out\n');
     expect(text).toContain("exec node /opt/splitfuse/bin/splitfuse.js fault --model '/m/lenet 5.sfm' --sites 'array.pe[*][*].acc' --fault seu --samples 100 --workers 2 --shards 4 --out /scratch/res/\n");
-    expect(text).toMatch(/sbatch --parsable --dependency=afterany:"\$array" --job-name=sf-test-merge .*--wrap='node \/opt\/splitfuse\/bin\/splitfuse.js fault merge \/scratch\/res --json > \/scratch\/res\/merged.json'/);
+    expect(text).toMatch(/sbatch --parsable --dependency=afterany:"\$array" --job-name=sf-test-merge .*--wrap='node \/opt\/splitfuse\/bin\/splitfuse.js fault merge \/scratch\/res --json > \/scratch\/res\/merged.json.tmp && mv \/scratch\/res\/merged.json.tmp \/scratch\/res\/merged.json \|\| \{ rm -f \/scratch\/res\/merged.json.tmp; exit 2; \}'/);
   });
 
   it('the Kubernetes Indexed Job: completionMode, completions, parallelism, backoffLimitPerIndex, the shard command and the results volume', () => {
