@@ -321,6 +321,17 @@ export function validateModel(model: Model, file = '(in memory)'): void {
     }
   });
   layerShapes(model, file);
+  checkLayerNames(model, file);
+}
+
+/** E186 when two layers share a name: per-layer reports and fault breakdowns are keyed by name. */
+export function checkLayerNames(model: Model, file = '(in memory)'): void {
+  const first = new Map<string, number>();
+  model.layers.forEach((layer, k) => {
+    const seen = first.get(layer.name);
+    if (seen !== undefined) throw new DiagnosticError([msg.duplicateLayer(file, layer.name, seen, k)]);
+    first.set(layer.name, k);
+  });
 }
 
 /** A protection's codes must form whole groups (a head followed by its copies) and bounds fit a 6-bit field. */

@@ -184,6 +184,15 @@ describe('model file format', () => {
     expectCode(() => writeModel(weightsShort), 'E116', "'layers[0].tensors.weights'", '18 values', 'not 5');
   });
 
+  it('E186: two layers of one name (the writer refuses the model, the reader the file)', () => {
+    const m = small();
+    const renamed = { ...m, layers: m.layers.map((l, k) => (k === m.layers.length - 1 ? { ...l, name: m.layers[0]!.name } : l)) };
+    expectCode(() => writeModel(renamed), 'E186', 'must be unique', `'${m.layers[0]!.name}' for layers 0 and ${m.layers.length - 1}`);
+    const bytes = writeModel(m);
+    const last = m.layers.length - 1;
+    expectCode(() => readModel(withHeader(bytes, (h) => (h['layers'][last].name = h['layers'][0].name)), 'n.sfm'), 'E186', "model 'n.sfm'");
+  });
+
   it('E117: requantization parameters out of range', () => {
     const m = small();
     const conv = m.layers[0]!;

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readModelFile, writeModel } from '../../accel/model.js';
+import { crc32, readModelFile, writeModel } from '../../accel/model.js';
 import { ROOT, runCli } from '../support/cli.js';
 import { tempDir } from '../support/tools.js';
 
@@ -26,7 +26,13 @@ beforeAll(async () => {
   corrupted[Math.floor(corrupted.length / 2)]! ^= 0xff;
   USER_FILES['corrupted.sfm'] = corrupted;
   const m = readModelFile(MODEL);
-  USER_FILES['dup.sfm'] = writeModel({ ...m, layers: m.layers.map((l) => (l.name === 'fc2' ? { ...l, name: 'fc1' } : l)) } as typeof m);
+  // writeModel refuses two layers of one name (E186), so rename fc2 in the header bytes and re-seal the CRC.
+  const dup = Buffer.from(writeModel(m));
+  const at2 = dup.indexOf('"fc2"');
+  expect(at2).toBeGreaterThan(0);
+  dup.write('"fc1"', at2);
+  dup.writeUInt32LE(crc32(dup.subarray(0, dup.length - 4)), dup.length - 4);
+  USER_FILES['dup.sfm'] = dup;
   USER_FILES['truncated.json'] = '{"preset": "tiny", "rows": ';
   USER_FILES['table.json'] = JSON.stringify({ name: 'mine', mulPJ: { int8: -1, int16: 1 }, addPJ: {}, sramRead64PJ: [], sramWriteFactor: '1', dramAccess64PJ: 1, estimates: [] });
   USER_FILES['foreign.jsonl'] = '{"hello": "world"}\n';
