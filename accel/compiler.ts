@@ -56,7 +56,8 @@ import { layerMacs } from './golden.js';
 import { LCU, LCU_GROUP_SIZE, layerShapes, logicalChannels, modelFormatVersion, type ActivationShape, type Conv2dLayer, type FcLayer, type Model } from './model.js';
 import { schemeOf } from './protect/transform.js';
 import { nTiles, type NTile } from './compiler/ntiles.js';
-import { compileStreamed, mapIndex, mapWords, type MapLayout } from './compiler/stream.js';
+import { compiledFromMaps } from './compiler/assemble.js';
+import { compileStreamed, mapIndex, type MapLayout } from './compiler/stream.js';
 import { compileWithFusion, type FuseTarget } from './fuse/compile.js';
 import { HazardProgram, interleave, packElements, packWeightRows, unpackElements, type ComputeStep, type DmaStep, type HazardDetail } from './program-layout.js';
 
@@ -579,31 +580,7 @@ function fitsOnChip(model: Model, probe: AccelGeometry): boolean {
 
 /** Compile with every feature map in DRAM (accel/compiler/stream.ts). */
 function streamed(model: Model, config: AccelHardwareConfig, probe: AccelGeometry): CompiledModel {
-  const s = compileStreamed(model, probe);
-  const P = probe.elemsPerWord;
-  const macsByName = new Map(layerMacs(model).map((l) => [l.name, l.macs]));
-  const layers: CompiledLayer[] = s.layers.map((l) => ({ ...l, macs: macsByName.get(l.name) ?? 0 }));
-  const n1 = (x: number): number => Math.max(1, x);
-  const sizes: AccelSizes = { imemDepth: s.program.length, pixDepth: n1(s.pixmem.length), offDepth: n1(s.offmem.length), pmemDepth: n1(s.pmem.length), dramWords: s.dram.length };
-  const count = (m: MapLayout): number => m.c * m.h * m.w;
-  return {
-    program: s.program,
-    pixmem: s.pixmem,
-    offmem: s.offmem,
-    pmem: s.pmem,
-    dram: s.dram,
-    inputWord: s.input.word,
-    inputCount: count(s.input),
-    outputWord: s.output.word,
-    outputCount: count(s.output),
-    inputLayout: s.input,
-    outputLayout: s.output,
-    layers,
-    posts: s.posts,
-    sizes,
-    geometry: accelGeometry(config, sizes),
-    outputWords: mapWords(s.output, P),
-  };
+  return compiledFromMaps(compileStreamed(model, probe), model, config, probe);
 }
 
 /** The compiled DRAM image with `image` (the model input, C·H·W elements in (C,H,W) order) in its slot. */

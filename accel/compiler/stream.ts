@@ -62,6 +62,20 @@ export const mapIndex = (m: MapLayout, c: number, y: number, x: number): number 
 /** DRAM words of a map. */
 export const mapWords = (m: MapLayout, P: number): number => (m.c * (m.pt + m.h + m.pb) * m.pitch) / P;
 
+/** Append `entries` to a table (pixmem, offmem) once: identical lists (units, tiles) share their entries. */
+export function tableInterner(): (table: number[], tag: string, entries: number[]) => number {
+  const tablePos = new Map<string, number>();
+  return (table, tag, entries) => {
+    const key = `${tag}:${entries.join(',')}`;
+    let at = tablePos.get(key);
+    if (at === undefined) {
+      at = table.push(...entries) - entries.length;
+      tablePos.set(key, at);
+    }
+    return at;
+  };
+}
+
 export interface StreamedProgram {
   readonly program: Instruction[];
   readonly pixmem: number[];
@@ -116,17 +130,7 @@ export function compileStreamed(model: Model, g: AccelGeometry): StreamedProgram
   const offmem: number[] = [];
   const pmem: bigint[] = [];
   const weightWords: bigint[] = [];
-  const tablePos = new Map<string, number>();
-  /** Append `entries` to a table once: identical lists (units, tiles) share their entries. */
-  const intern = (table: number[], tag: string, entries: number[]): number => {
-    const key = `${tag}:${entries.join(',')}`;
-    let at = tablePos.get(key);
-    if (at === undefined) {
-      at = table.push(...entries) - entries.length;
-      tablePos.set(key, at);
-    }
-    return at;
-  };
+  const intern = tableInterner();
 
   // DRAM: the input map, then each stage's output map, then the weights (appended as planned).
   const [c0, h0, w0] = model.input.shape;

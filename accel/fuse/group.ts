@@ -19,7 +19,7 @@ import type { AccelGeometry } from '../../gen/accel/config.js';
 import { encodeOffset, encodeParam, encodeZeroPoint, type Instruction } from '../../gen/accel/isa.js';
 import { nTiles, type NTile } from '../compiler/ntiles.js';
 import type { Stage } from '../compiler/stages.js';
-import { mapIndex, type MapLayout } from '../compiler/stream.js';
+import { mapIndex, tableInterner, type MapLayout } from '../compiler/stream.js';
 import { LCU } from '../model.js';
 import { HazardProgram, packWeightRows } from '../program-layout.js';
 import { convRows, scheduleGroup, windowGeom, type GroupSchedule, type WindowGeom } from './schedule.js';
@@ -145,16 +145,7 @@ export function compileGroup(input: GroupInput): CompiledGroup {
   const offmem: number[] = [];
   const pmem: bigint[] = [];
   const priv: bigint[] = [];
-  const tablePos = new Map<string, number>();
-  const intern = (table: number[], tag: string, entries: number[]): number => {
-    const key = `${tag}:${entries.join(',')}`;
-    let at = tablePos.get(key);
-    if (at === undefined) {
-      at = table.push(...entries) - entries.length;
-      tablePos.set(key, at);
-    }
-    return at;
-  };
+  const intern = tableInterner();
   const traffic = { fmRead: 0, fmWritten: 0, weightRead: 0 };
   const words = (count: number): number => Math.ceil(count / P);
   const B = g.wordBits / 8;
