@@ -14,7 +14,7 @@ import { interpret, type ProgramImage } from '../../accel/interpret.js';
 import { PRESETS } from '../../accel/config.js';
 import { cosimBatch, defaultToolchain, describeMismatch, type Toolchain } from '../../sim/verilator/index.js';
 import { lintVerilator, tempDir } from '../support/tools.js';
-import { convProgram, convReference, packElements, packWeightRows, randomProgram, rng, runOnRtl, unpackElements, type RtlRun } from '../support/accel-programs.js';
+import { convProgram, convReference, gemmOnlyRun, packElements, packWeightRows, randomProgram, rng, runOnRtl, unpackElements, type RtlRun } from '../support/accel-programs.js';
 
 type Transfer = Extract<Instruction, { buf: number }>;
 
@@ -137,15 +137,7 @@ describe('accelerator RTL', () => {
       [{ ...tiny, rows: 1, cols: 3 }, 1, 3],
     ];
     for (const [config, mCount, kTiles] of shapes) {
-      const sizes: AccelSizes = { imemDepth: 8, pixDepth: 16, offDepth: 16, pmemDepth: 4, dramWords: 16 };
-      const image: ProgramImage = {
-        program: [{ op: 'GEMM', src: 0, bank: 1, mCount, kTiles, wRow: 0, pixAddr: 0, offAddr: 0 }, { op: 'HALT' }],
-        pixmem: Array.from({ length: 16 }, (_, i) => i),
-        offmem: Array.from({ length: 16 }, (_, i) => encodeOffset(i)),
-        pmem: [0n, 0n, 0n, 0n],
-        dram: new Array<bigint>(16).fill(0n),
-      };
-      const run = runOnRtl(config, sizes, image, { trace: true });
+      const { run } = gemmOnlyRun(config, mCount, kTiles);
       const spans = busySpans(run, 'gemm');
       expect(spans).toHaveLength(1);
       const [from, to] = spans[0]!;

@@ -5,6 +5,7 @@ import { accelGeometry, type AccelGeometry, type AccelHardwareConfig, type Accel
 import { encodeOffset, encodeParam, encodeZeroPoint, type Instruction } from '../../gen/accel/isa.js';
 import type { ProgramImage } from '../../accel/interpret.js';
 import { requantize } from '../../accel/quant.js';
+import { runOnRtl, type RtlRun } from '../../accel/run.js';
 
 /** mulberry32: a small seeded generator of uint32 values. */
 export function rng(seed: number): { next: () => number; int: (lo: number, hi: number) => number; pick: <T>(xs: readonly T[]) => T; chance: (p: number) => boolean } {
@@ -253,3 +254,16 @@ export function convReference(c: ConvCase): number[] {
   return out;
 }
 
+
+/** One GEMM of mCount rows and kTiles K tiles (identity pixel and offset tables, no weights), then HALT, on the RTL with a trace. */
+export function gemmOnlyRun(config: AccelHardwareConfig, mCount: number, kTiles: number): { run: RtlRun; sizes: AccelSizes } {
+  const sizes: AccelSizes = { imemDepth: 8, pixDepth: 16, offDepth: 16, pmemDepth: 4, dramWords: 16 };
+  const image: ProgramImage = {
+    program: [{ op: 'GEMM', src: 0, bank: 1, mCount, kTiles, wRow: 0, pixAddr: 0, offAddr: 0 }, { op: 'HALT' }],
+    pixmem: Array.from({ length: 16 }, (_, i) => i),
+    offmem: Array.from({ length: 16 }, (_, i) => encodeOffset(i)),
+    pmem: [0n, 0n, 0n, 0n],
+    dram: new Array<bigint>(16).fill(0n),
+  };
+  return { run: runOnRtl(config, sizes, image, { trace: true }), sizes };
+}

@@ -11,7 +11,7 @@ import { writeVerilog } from '../../../hdl/verilog.js';
 import { compile as compileSim } from '../../../sim/compile/index.js';
 import { arrayLatency, arrayPorts, systolicArray } from '../../../gen/array.js';
 import { accelGeometry, type AccelHardwareConfig, type AccelSizes } from '../../../gen/accel/config.js';
-import { encode, encodeOffset } from '../../../gen/accel/isa.js';
+import { encode } from '../../../gen/accel/isa.js';
 import { gemmBusyCycles } from '../../../gen/accel/gemm-engine.js';
 import { accelSimTop } from '../../../gen/accel/simtop.js';
 import { interpret, type ProgramImage } from '../../../accel/interpret.js';
@@ -23,7 +23,7 @@ import { readModelFile } from '../../../accel/model.js';
 import { runModelImage } from '../../../accel/run.js';
 import { cosimBatch, defaultToolchain, describeMismatch, type Toolchain } from '../../../sim/verilator/index.js';
 import { lintVerilator, tempDir } from '../../support/tools.js';
-import { randomConfig, randomProgram, rng, runOnRtl, type RtlRun } from '../../support/accel-programs.js';
+import { gemmOnlyRun, randomConfig, randomProgram, rng, runOnRtl, type RtlRun } from '../../support/accel-programs.js';
 
 const rowTiny: AccelHardwareConfig = { ...PRESETS.tiny!, weightLoad: 'row' };
 const rowDefault: AccelHardwareConfig = { ...PRESETS.default!, weightLoad: 'row' };
@@ -105,15 +105,7 @@ describe('accelerator with row-addressed loading', () => {
       [{ ...rowTiny, rows: 2, cols: 1 }, 2, 4],
     ];
     for (const [config, mCount, kTiles] of shapes) {
-      const sizes: AccelSizes = { imemDepth: 8, pixDepth: 16, offDepth: 16, pmemDepth: 4, dramWords: 16 };
-      const image: ProgramImage = {
-        program: [{ op: 'GEMM', src: 0, bank: 1, mCount, kTiles, wRow: 0, pixAddr: 0, offAddr: 0 }, { op: 'HALT' }],
-        pixmem: Array.from({ length: 16 }, (_, i) => i),
-        offmem: Array.from({ length: 16 }, (_, i) => encodeOffset(i)),
-        pmem: [0n, 0n, 0n, 0n],
-        dram: new Array<bigint>(16).fill(0n),
-      };
-      const run = runOnRtl(config, sizes, image, { trace: true });
+      const { run, sizes } = gemmOnlyRun(config, mCount, kTiles);
       const busy = run.trace!.filter((t) => t.gemm === 1).length;
       expect({ R: config.rows, mCount, kTiles, busy }).toEqual({ R: config.rows, mCount, kTiles, busy: gemmBusyCycles(accelGeometry(config, sizes), mCount, kTiles) });
     }
