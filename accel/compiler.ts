@@ -6,7 +6,8 @@
 //   conv2d    GEMM via im2col. M = output pixels: pixmem holds oy·s·W + ox·s per pixel, in 2×2
 //             pool-window-major order when a maxpool k=2 s=2 follows (the pool is fused into POST;
 //             rows/cols left over by the floor of the pool are not computed), raster order otherwise.
-//             K = inC·k·k (offmem: ci·H·W + ky·W + kx), padded with invalid entries to kTiles·R.
+//             K = inC·k·k (offmem: ci·H·W + ky·W + kx), padded with invalid entries to kTiles·R (banked
+//             activation buffers: ordered so that no K tile reads one bank twice, compiler/banks.ts).
 //             N = outC in tiles of C. Output (C,H,W) at address 0 of the other activation buffer:
 //             channel o at o·plane, plane = output pixels per channel.
 //   flatten   nothing: the (C,H,W) layout is already the vector.
@@ -57,6 +58,7 @@ import { LCU, LCU_GROUP_SIZE, layerShapes, logicalChannels, modelFormatVersion, 
 import { schemeOf } from './protect/transform.js';
 import { nTiles, type NTile } from './compiler/ntiles.js';
 import { compiledFromMaps } from './compiler/assemble.js';
+import { applyOrder, reductionOrder } from './compiler/banks.js';
 import { compileStreamed, mapIndex, type MapLayout } from './compiler/stream.js';
 import { compileWithFusion, type FuseTarget } from './fuse/compile.js';
 import { HazardProgram, interleave, packElements, packWeightRows, unpackElements, type ComputeStep, type DmaStep, type HazardDetail } from './program-layout.js';
@@ -164,6 +166,8 @@ interface GemmLayer {
   readonly pool: boolean;
   readonly pixels: number[];
   readonly offsets: (number | null)[];
+  /** Reduction index k of each offsets slot (null: padding); accel/compiler/banks.ts reductionOrder. */
+  readonly order: (number | null)[];
   /** Output channels the next layer reads (logical; fewer than physical on a protected layer). */
   readonly outN: number;
   /** Output channels the array computes (physical: a protected layer's copies included). */
@@ -184,7 +188,7 @@ function fail(what: string): never {
 const inputStrideOf = (model: Model, P: number): number => P * Math.ceil((model.input.shape[0] * model.input.shape[1] * model.input.shape[2]) / P);
 
 /** Plan the GEMM layers (im2col tables) of a model for a batch of B images (see the header). */
-function planLayers(model: Model, R: number, B = 1, P = 1): GemmLayer[] {
+function planLayers(model: Model, R: number, B = 1, P = 1, banks = 1): GemmLayer[] {
   const shapes = layerShapes(model);
   const [c0, h0, w0] = model.input.shape;
   const out: GemmLayer[] = [];
@@ -210,14 +214,15 @@ function planLayers(model: Model, R: number, B = 1, P = 1): GemmLayer[] {
       const map = inMap;
       const pixels = Array.from({ length: B }, (_, b) => local.map((p) => b * map.imagePitch + p)).flat();
       const K = layer.inC * layer.k * layer.k;
-      const offsets = Array.from({ length: Math.ceil(K / R) * R }, (_, k) => {
-        if (k >= K) return null;
+      const im2col = Array.from({ length: K }, (_, k) => {
         const ci = Math.floor(k / (layer.k * layer.k)), ky = Math.floor((k % (layer.k * layer.k)) / layer.k), kx = k % layer.k;
         return ci * map.chanPitch + ky * src.w + kx;
       });
+      const order = reductionOrder(im2col, R, banks);
+      const offsets = applyOrder(order, im2col, null);
       const imagePlane = pool ? local.length / 4 : local.length;
       inMap = { chanPitch: B * imagePlane, imagePitch: imagePlane, hw: imagePlane };
-      out.push({ layer, fused: pool ? next.name : undefined, pool, pixels, offsets, outN: logicalChannels(layer), physN: layer.outC, plane: B * imagePlane, inSize: sizeOf(inS), outMap: inMap });
+      out.push({ layer, fused: pool ? next.name : undefined, pool, pixels, offsets, order, outN: logicalChannels(layer), physN: layer.outC, plane: B * imagePlane, inSize: sizeOf(inS), outMap: inMap });
       if (pool) {
         inS = shapes[i + 1]!;
         i++;
@@ -225,10 +230,12 @@ function planLayers(model: Model, R: number, B = 1, P = 1): GemmLayer[] {
       }
     } else if (layer.kind === 'fc') {
       const map = inMap;
-      const offsets = Array.from({ length: Math.ceil(layer.in / R) * R }, (_, k) => (k < layer.in ? Math.floor(k / map.hw) * map.chanPitch + (k % map.hw) : null));
+      const flat = Array.from({ length: layer.in }, (_, k) => Math.floor(k / map.hw) * map.chanPitch + (k % map.hw));
+      const order = reductionOrder(flat, R, banks);
+      const offsets = applyOrder(order, flat, null);
       const pixels = Array.from({ length: B }, (_, b) => b * map.imagePitch);
       inMap = { chanPitch: B, imagePitch: 1, hw: 1 };
-      out.push({ layer, pool: false, pixels, offsets, outN: logicalChannels(layer), physN: layer.out, plane: B, inSize: layer.in, outMap: inMap });
+      out.push({ layer, pool: false, pixels, offsets, order, outN: logicalChannels(layer), physN: layer.out, plane: B, inSize: layer.in, outMap: inMap });
     } else if (layer.kind === 'maxpool') {
       fail(`Layer '${layer.name}' (maxpool k=${layer.k} s=${layer.stride}) must directly follow a conv2d and be 2×2 stride 2 to be compiled (fused into POST)`);
     }
@@ -338,11 +345,11 @@ function place(plan: GemmLayer[], g: AccelGeometry, inputCount: number, batch = 
     const lp = L.layer;
     const prot = lp.protection;
     for (let o = 0; o < L.physN; o++) pmem.push(encodeParam(lp.bias[o]!, lp.requantB[o]!, lp.requantC[o]!, prot?.lcu[o] ?? LCU.plain, prot?.bound[o] ?? 0));
-    // Weight rows: tile n, row k, column j = w[(n·C + j)·Kreal + k].
+    // Weight rows: tile n, slot s (reduction index k = order[s]), column j = w[(n·C + j)·Kreal + k].
     const Kreal = lp.kind === 'fc' ? lp.in : lp.inC * lp.k * lp.k;
     const rows: number[][] = [];
     for (const t of tiles)
-      for (let k = 0; k < K; k++) rows.push(Array.from({ length: C }, (_, j) => (k < Kreal && j < t.count ? lp.weights[(t.start + j) * Kreal + k]! : 0)));
+      for (const k of L.order) rows.push(Array.from({ length: C }, (_, j) => (k !== null && j < t.count ? lp.weights[(t.start + j) * Kreal + k]! : 0)));
     const weightWord = weightBase + weightWords.length;
     weightWords.push(...packWeightRows(rows, g));
     layers.push({ plan: L, K, tiles, pixAddr, offAddr, chan, weightWord, src, maxTile: L.pool ? accRows - (accRows % 4) : accRows, unit: L.pool ? 4 : 1 });
@@ -488,7 +495,7 @@ export function compile(model: Model, config: AccelHardwareConfig, options: Comp
     return streamed(model, config, probe);
   }
   const P = probe.elemsPerWord;
-  const plan = planLayers(model, probe.rows, batch, P);
+  const plan = planLayers(model, probe.rows, batch, P, probe.abufBanks);
   const inputCount = model.input.shape[0] * model.input.shape[1] * model.input.shape[2];
   const inputStride = inputStrideOf(model, P);
   const inputElems = (batch - 1) * inputStride + inputCount;
@@ -567,7 +574,7 @@ function bestSchedule(pl: Placement, resident: boolean): Schedule {
 /** Whether the on-chip schedule maps the model (its E142 checks pass); false sends it to the streaming compiler. */
 function fitsOnChip(model: Model, probe: AccelGeometry): boolean {
   try {
-    const plan = planLayers(model, probe.rows);
+    const plan = planLayers(model, probe.rows, 1, 1, probe.abufBanks);
     const inputCount = model.input.shape[0] * model.input.shape[1] * model.input.shape[2];
     if (inputCount > probe.abufDepth) return false;
     place(plan, probe, inputCount);

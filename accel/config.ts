@@ -24,6 +24,10 @@ const schema = z
       .enum(['shift', 'row'])
       .optional()
       .describe("how weight rows enter the array: 'shift' down the columns (a K tile every max(M, 2R-1) cycles; the default when absent) or 'row' into one addressed row per cycle (every max(M, R); double-buffered arrays only, a single-buffered one shifts)"),
+    activationLayout: z
+      .enum(['copies', 'banked'])
+      .optional()
+      .describe("how each activation buffer serves the array's R reads per cycle: 'copies' keeps R identical read copies (the default when absent) or 'banked' one copy in NB = 2^ceil(log2(2R)) address-interleaved banks (the compiler orders each K tile so that its rows hit distinct banks)"),
     weightBufferBytes: z.int().min(64).max(1 << 24).describe('on-chip weight buffer size in bytes'),
     activationBufferBytes: z.int().min(64).max(1 << 24).describe('on-chip activation buffer size in bytes'),
     accumulatorBufferBytes: z.int().min(64).max(1 << 24).describe('on-chip partial-sum buffer size in bytes'),
@@ -60,20 +64,20 @@ export type ConfigField = keyof AccelConfig;
 
 const KiB = 1024;
 
-/** The named presets: tiny (4×4), default (8×8), large (16×16); all INT8 weight-stationary, double-buffered with row-addressed weight loading. */
+/** The named presets: tiny (4×4), default (8×8), large (16×16); all INT8 weight-stationary, double-buffered with row-addressed weight loading and banked activation buffers. */
 export const PRESETS: Readonly<Record<string, AccelConfig>> = {
   tiny: {
-    name: 'tiny', rows: 4, cols: 4, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'row',
+    name: 'tiny', rows: 4, cols: 4, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'row', activationLayout: 'banked',
     weightBufferBytes: 8 * KiB, activationBufferBytes: 8 * KiB, accumulatorBufferBytes: 4 * KiB,
     dramLatency: 50, dramBytesPerCycle: 8, clockMHz: 100, protection: 'none',
   },
   default: {
-    name: 'default', rows: 8, cols: 8, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'row',
+    name: 'default', rows: 8, cols: 8, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'row', activationLayout: 'banked',
     weightBufferBytes: 64 * KiB, activationBufferBytes: 32 * KiB, accumulatorBufferBytes: 16 * KiB,
     dramLatency: 100, dramBytesPerCycle: 8, clockMHz: 200, protection: 'none',
   },
   large: {
-    name: 'large', rows: 16, cols: 16, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'row',
+    name: 'large', rows: 16, cols: 16, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'row', activationLayout: 'banked',
     weightBufferBytes: 128 * KiB, activationBufferBytes: 64 * KiB, accumulatorBufferBytes: 64 * KiB,
     dramLatency: 100, dramBytesPerCycle: 16, clockMHz: 200, protection: 'none',
   },

@@ -12,6 +12,7 @@ import { OFF_VALID, zeroPointLo, type Instruction } from '../gen/accel/isa.js';
 import { requantize } from './quant.js';
 import { LCU, LCU_GROUP_SIZE } from './model.js';
 import { lcuCombine } from './protect/lcu.js';
+import { tileConflict } from './compiler/banks.js';
 
 /** A program with its tables and the initial DRAM contents. */
 export interface ProgramImage {
@@ -137,6 +138,7 @@ export function interpret(config: AccelHardwareConfig, image: ProgramImage, opti
         check(where, 'last offmem entry offAddr + kTiles·R - 1', ins.offAddr + K - 1, image.offmem.length);
         check(where, 'last pixmem entry pixAddr + mCount - 1', ins.pixAddr + ins.mCount - 1, image.pixmem.length);
         if (ins.mCount > g.accRows) throw new RangeError(`${where}: mCount must be at most ${g.accRows} (accumulator rows), not ${ins.mCount}`);
+        if (g.abufBanks > 1) checkBanks(where, g.abufBanks, R, image.offmem.slice(ins.offAddr, ins.offAddr + K));
         macs += ins.mCount * ins.kTiles * R * C;
         const bank = acc[ins.bank]!;
         for (let m = 0; m < ins.mCount; m++) {
@@ -211,6 +213,21 @@ function correctedRows(where: string, g: AccelGeometry, image: ProgramImage, cha
     if (j + size > nValid) throw new RangeError(`${where}: the group at column ${j} must end below nValid = ${nValid}, not at column ${j + size - 1}`);
   }
   return rows.map((row) => row.map((a, j) => (codes[j] === LCU.split || codes[j] === LCU.dup || codes[j] === LCU.tmr ? lcuCombine(codes[j]!, a, row[j + 1]!, row[j + 2] ?? 0n, bounds[j]!, g.accWidth).value : a)));
+}
+
+/**
+ * A banked activation buffer (gen/accel/abuf-banks.ts) serves one element per bank and cycle: two valid rows of
+ * one K tile whose offsets are equal mod NB read one bank, and the hardware feeds both the same (wrong) element.
+ */
+function checkBanks(where: string, banks: number, R: number, entries: readonly number[]): void {
+  for (let t = 0; t * R < entries.length; t++) {
+    const offs = entries.slice(t * R, t * R + R).map((e) => ((e & OFF_VALID) === 0 ? null : e & 0xffff));
+    const clash = tileConflict(offs, banks);
+    if (clash) {
+      const [i, j] = clash;
+      throw new RangeError(`${where}: rows ${i} and ${j} of K tile ${t} must read different activation banks, not both bank ${offs[i]! % banks} (offsets ${offs[i]} and ${offs[j]} are equal mod ${banks}); order the K tile with accel/compiler/banks.ts reductionOrder`);
+    }
+  }
 }
 
 function abufOf(where: string, buf: number, abuf: [Int32Array, Int32Array]): Int32Array {

@@ -18,7 +18,7 @@
 // The schedule is data-independent (the program has no data-dependent branches), so every image takes
 // the same cycles; the report still gives the mean, minimum and maximum. The per-layer event counts
 // and engine busy cycles come from one extra profiled run of the first image (the same charging rule).
-import type { AccelHardwareConfig, AccelSizes } from '../gen/accel/config.js';
+import { abufBankCount, type AccelHardwareConfig, type AccelSizes } from '../gen/accel/config.js';
 import { accelTop, COUNTER_NAMES, type CounterName } from '../gen/accel/top.js';
 import { build } from '../hdl/dsl/index.js';
 import type { Module } from '../hdl/ir/index.js';
@@ -159,8 +159,11 @@ const zeroCounts = (): Counts => Object.fromEntries(COUNTER_NAMES.map((n) => [n,
  * The energy events of a run from its counters. A counted word: a wbuf row of C operands, one
  * activation element, an accumulator row of C accWidth-bit words (gen/accel/top.ts). Buffer sizes are
  * the configuration's, except that an activation read or write hits one of the two activation buffers
- * (abuf0/abuf1), each half of activationBufferBytes.
+ * (abuf0/abuf1), each half of activationBufferBytes, and with activationLayout 'banked' one bank of it (a
+ * memory of 1/NB of that size, gen/accel/abuf-banks.ts).
  */
+const abufBanksOf = (config: AccelHardwareConfig): number => (config.activationLayout === 'banked' ? abufBankCount(config.rows) : 1);
+
 export function energyEvents(config: AccelHardwareConfig, counters: Counts): EnergyEvents {
   const bits = config.dtype === 'int16' ? 16 : 8;
   return {
@@ -169,7 +172,7 @@ export function energyEvents(config: AccelHardwareConfig, counters: Counts): Ene
     accWidth: config.accWidth,
     buffers: [
       { name: 'wbuf', bytes: config.weightBufferBytes, wordBits: config.cols * bits, reads: counters.cnt_wbuf_rd, writes: counters.cnt_wbuf_wr },
-      { name: 'abuf', bytes: config.activationBufferBytes / 2, wordBits: bits, reads: counters.cnt_abuf_rd, writes: counters.cnt_abuf_wr },
+      { name: 'abuf', bytes: config.activationBufferBytes / 2 / abufBanksOf(config), wordBits: bits, reads: counters.cnt_abuf_rd, writes: counters.cnt_abuf_wr },
       { name: 'acc', bytes: config.accumulatorBufferBytes, wordBits: config.cols * config.accWidth, reads: counters.cnt_acc_rd, writes: counters.cnt_acc_wr },
     ],
     dramBytes: (counters.cnt_dram_rd + counters.cnt_dram_wr) * config.dramBytesPerCycle,

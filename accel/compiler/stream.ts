@@ -32,6 +32,7 @@
 //   halves of the wbuf.
 // Hazards: HazardProgram (program-layout.ts) places the WAITs (element ranges of the buffers, wbuf rows).
 // Not mapped (E143, stages.ts): a protected layer behind a nonzero zero point, a maxpool window over 512.
+import { tiledReduction } from './banks.js';
 import { DiagnosticError, msg } from '../../hdl/diagnostics.js';
 import type { AccelGeometry } from '../../gen/accel/config.js';
 import { encodeOffset, encodeParam, encodeZeroPoint, type Instruction } from '../../gen/accel/isa.js';
@@ -116,7 +117,8 @@ interface Segment {
 /** A reduction group: input channels whose band is loaded together, and their offmem rows. */
 interface Group {
   readonly channels: number[];
-  readonly k: number[];
+  /** Reduction index of each weight row / offmem slot, whole K tiles (null: padding); compiler/banks.ts. */
+  readonly k: (number | null)[];
   readonly offAddr: number;
   readonly key: string;
 }
@@ -215,9 +217,9 @@ export function compileStreamed(model: Model, g: AccelGeometry): StreamedProgram
                 offsets.push(li * chanPitch + ky * inMap.pitch + kx);
               }
             });
-            const K = R * Math.ceil(offsets.length / R);
-            const offAddr = intern(offmem, 'off', Array.from({ length: K }, (_, i) => encodeOffset(i < offsets.length ? offsets[i]! : null)));
-            gs.push({ channels, k: kIdx, offAddr, key: `${c}:${channels.length}` });
+            const tiled = tiledReduction(kIdx, offsets, R, g.abufBanks);
+            const offAddr = intern(offmem, 'off', tiled.offsets.map(encodeOffset));
+            gs.push({ channels, k: tiled.k, offAddr, key: `${c}:${channels.length}` });
           }
           groupCache.set(key, gs);
         }
@@ -281,9 +283,9 @@ export function compileStreamed(model: Model, g: AccelGeometry): StreamedProgram
           i++;
         }
         if (kIdx.length === 0) continue;
-        const K = R * Math.ceil(offsets.length / R);
-        const offAddr = intern(offmem, 'off', Array.from({ length: K }, (_, j) => encodeOffset(j < offsets.length ? offsets[j]! : null)));
-        groups.push({ channels: [groups.length], k: kIdx, offAddr, key: `fc${groups.length}` });
+        const tiled = tiledReduction(kIdx, offsets, R, g.abufBanks);
+        const offAddr = intern(offmem, 'off', tiled.offsets.map(encodeOffset));
+        groups.push({ channels: [groups.length], k: tiled.k, offAddr, key: `fc${groups.length}` });
         ranges.push({ start: a0, count: Math.min(span, total - a0) });
       }
       groupsOf = () => groups;
@@ -300,10 +302,10 @@ export function compileStreamed(model: Model, g: AccelGeometry): StreamedProgram
       blockRows.push([]);
       blockWord.push([]);
       for (const gr of groupsOf(t)) {
-        const n = R * Math.ceil(gr.k.length / R);
+        const n = gr.k.length;
         blockRows.at(-1)!.push(n);
         blockWord.at(-1)!.push(weightBase + weightWords.length);
-        const rows = Array.from({ length: n }, (_, r) => Array.from({ length: C }, (_, j) => (r < gr.k.length && j < t.count ? L.weights[(t.start + j) * Kreal + gr.k[r]!]! : 0)));
+        const rows = Array.from({ length: n }, (_, r) => Array.from({ length: C }, (_, j) => (gr.k[r] !== null && j < t.count ? L.weights[(t.start + j) * Kreal + gr.k[r]!]! : 0)));
         weightWords.push(...packWeightRows(rows, g));
       }
     }

@@ -13,6 +13,7 @@
 //   accel.lcu.head_2, bound_2   → post.lcu.head[2], post.lcu.bound[2]  (the correction unit, issue 11)
 //   accel.pc_q, accel.ir        → ctrl.pc, ctrl.ir        (everything else of the controller)
 //   accel.wbuf_2, abuf1_3, accbuf_0 → buf.weight.mem[2], buf.act.mem[1][3], buf.acc.mem[0]
+//   accel.abuf1_bank3           → buf.act.mem[1][3]       (activationLayout 'banked': bank 3 of buffer 1)
 //   accel.imem, pixmem, offmem, pmem → buf.instr.mem, buf.pix.mem, buf.off.mem, buf.param.mem
 //   dram.*                      → dram.*                  (off-chip)
 // A trailing `_q` is dropped from registers unless that would clash with another name (requant.q_q
@@ -115,6 +116,7 @@ const MEMORY_ALIASES: readonly [RegExp, (m: RegExpExecArray) => string][] = [
   [/^pmem$/, () => 'buf.param.mem'],
   [/^wbuf_(\d+)$/, (m) => `buf.weight.mem[${m[1]}]`],
   [/^abuf(\d+)_(\d+)$/, (m) => `buf.act.mem[${m[1]}][${m[2]}]`],
+  [/^abuf(\d+)_bank(\d+)$/, (m) => `buf.act.mem[${m[1]}][${m[2]}]`],
   [/^accbuf_(\d+)$/, (m) => `buf.acc.mem[${m[1]}]`],
 ];
 

@@ -14,6 +14,7 @@
 //   Weights of the group's stages stay resident in the wbuf when they fit (one LOAD per stage and image), the
 //   largest stages streamed otherwise: one LOAD per tile and step (per row and group when grouped).
 // Hazards: HazardProgram (accel/program-layout.ts) places the WAITs, element ranges of the buffers.
+import { tiledReduction } from '../compiler/banks.js';
 import { DiagnosticError, msg } from '../../hdl/diagnostics.js';
 import type { AccelGeometry } from '../../gen/accel/config.js';
 import { encodeOffset, encodeParam, encodeZeroPoint, type Instruction } from '../../gen/accel/isa.js';
@@ -78,7 +79,7 @@ function noFit(group: string, what: string): never {
 /** The weights of one stage: blocks (tile, channel group) of whole K tiles. */
 interface StageWeights {
   readonly tiles: NTile[];
-  readonly groups: { channels: number[]; k: number[] }[][];
+  readonly groups: { channels: number[]; k: (number | null)[] }[][];
   readonly rows: number[][];
   readonly word: number[][];
   readonly total: number;
@@ -150,6 +151,29 @@ export function compileGroup(input: GroupInput): CompiledGroup {
   const words = (count: number): number => Math.ceil(count / P);
   const B = g.wordBits / 8;
 
+  // ---- the reduction of channels of stage l: offsets and weight rows in one order (compiler/banks.ts) ----
+  const reductions = new Map<string, { k: (number | null)[]; offsets: (number | null)[] }>();
+  const reductionOf = (l: number, channels: number[]): { k: (number | null)[]; offsets: (number | null)[] } => {
+    const key = `${l}:${channels[0]}:${channels.length}`;
+    let red = reductions.get(key);
+    if (!red) {
+      const geo = geoms[l]!;
+      const k2 = geo.k * geo.k;
+      const kIdx: number[] = [];
+      const offs: number[] = [];
+      channels.forEach((ci) => {
+        for (let ky = 0; ky < geo.k; ky++)
+          for (let kx = 0; kx < geo.k; kx++) {
+            kIdx.push(ci * k2 + ky * geo.k + kx);
+            offs.push((ci - channels[0]!) * chanStride[l]! + ky * geo.pitch + kx);
+          }
+      });
+      red = tiledReduction(kIdx, offs, R, g.abufBanks);
+      reductions.set(key, red);
+    }
+    return red;
+  };
+
   // ---- weights: per stage, blocks (tile, channel group) ----
   const weights: StageWeights[] = stages.map((st, l) => {
     const L = st.layer;
@@ -171,13 +195,13 @@ export function compileGroup(input: GroupInput): CompiledGroup {
       word.push([]);
       for (let c = lo; c < hi; c += perGroup) {
         const channels = Array.from({ length: Math.min(perGroup, hi - c) }, (_, i) => c + i);
-        const k = channels.flatMap((ci) => Array.from({ length: k2 }, (_, j) => ci * k2 + j));
-        const nRows = R * Math.ceil(k.length / R);
+        const { k } = reductionOf(l, channels);
+        const nRows = k.length;
         groups.at(-1)!.push({ channels, k });
         rows.at(-1)!.push(nRows);
         word.at(-1)!.push(privateBase + priv.length);
         total += nRows;
-        const wr = Array.from({ length: nRows }, (_, r) => Array.from({ length: C }, (_, j) => (r < k.length && j < t.count ? L.weights[(t.start + j) * Kreal + k[r]!]! : 0)));
+        const wr = Array.from({ length: nRows }, (_, r) => Array.from({ length: C }, (_, j) => (k[r] !== null && j < t.count ? L.weights[(t.start + j) * Kreal + k[r]!]! : 0)));
         for (const w of packWeightRows(wr, g)) priv.push(w);
       }
     }
@@ -278,13 +302,10 @@ export function compileGroup(input: GroupInput): CompiledGroup {
     let at = offsetsOf.get(key);
     if (at === undefined) {
       const geo = geoms[l]!;
-      const offs: number[] = [];
-      channels.forEach((ci) => {
-        for (let ky = 0; ky < geo.k; ky++) for (let kx = 0; kx < geo.k; kx++) offs.push((ci - channels[0]!) * chanStride[l]! + ky * geo.pitch + kx);
-      });
-      if (check && offs.some((o) => o >= 1 << 16)) noFit(name, `GEMM offsets of stage '${geo.name}' must be below 65536 (16 bits), not ${Math.max(...offs)}`);
-      const K = R * Math.ceil(offs.length / R);
-      at = intern(offmem, 'off', Array.from({ length: K }, (_, i) => encodeOffset(i < offs.length ? offs[i]! % (1 << 16) : null)));
+      const offs = reductionOf(l, channels).offsets;
+      const top = Math.max(...offs.map((o) => o ?? 0));
+      if (check && top >= 1 << 16) noFit(name, `GEMM offsets of stage '${geo.name}' must be below 65536 (16 bits), not ${top}`);
+      at = intern(offmem, 'off', offs.map((o) => encodeOffset(o === null ? null : o % (1 << 16))));
       offsetsOf.set(key, at);
     }
     return at;

@@ -13,10 +13,14 @@
 //   abuf<b>_<i>     SInt(bits) × abufDepth      activation buffer b (0/1), read copy i (i < R): array row i
 //                                               reads copy i; all copies of a buffer hold the same bytes
 //                                               (one write port, shared); STORE reads copy 0.
+//   abuf<b>_bank<k> SInt(bits) × ceil(abufDepth/NB)   instead, with activationLayout 'banked': bank k (k < NB)
+//                                               of activation buffer b holds elements a ≡ k mod NB at a / NB
+//                                               (gen/accel/abuf-banks.ts).
 //   accbuf_<j>      SInt(accWidth) × 2·accRows  accumulator column j; bank k occupies rows k·accRows ..
 import { Bool, mux, UInt, SInt, type MemoryHandle, type ModuleBuilder, type Value } from '../../hdl/dsl/index.js';
 import { OFF_BITS, paramBits, PIX_BITS, INSTRUCTION_BITS } from './isa.js';
 import { addrBits, type AccelGeometry } from './config.js';
+import { abufMemoryName, abufWrite, declareAbufs, type AbufMemories } from './abuf-banks.js';
 
 /** Power-on contents of the program tables (e.g. for a self-contained Verilator/Icarus run). */
 export interface ProgramInit {
@@ -33,8 +37,8 @@ export interface Buffers {
   readonly pmem: MemoryHandle;
   /** wbuf[j]: the bank of array column j. */
   readonly wbuf: MemoryHandle[];
-  /** abuf[b][i]: read copy i of activation buffer b. */
-  readonly abuf: MemoryHandle[][];
+  /** abuf[b]: activation buffer b, R read copies or NB banks (gen/accel/abuf-banks.ts). */
+  readonly abuf: AbufMemories[];
   /** accbuf[j]: accumulator column j, both banks. */
   readonly accbuf: MemoryHandle[];
   /** Address widths. */
@@ -48,7 +52,8 @@ export const memoryNames = {
   offmem: 'offmem',
   pmem: 'pmem',
   wbuf: (col: number): string => `wbuf_${col}`,
-  abuf: (buffer: number, copy: number): string => `abuf${buffer}_${copy}`,
+  abuf: (buffer: number, copy: number): string => abufMemoryName(buffer, copy, false),
+  abufBank: (buffer: number, bank: number): string => abufMemoryName(buffer, bank, true),
   accbuf: (col: number): string => `accbuf_${col}`,
 } as const;
 
@@ -60,7 +65,7 @@ export function declareBuffers(m: ModuleBuilder, g: AccelGeometry, init: Program
   const offmem = m.memory(memoryNames.offmem, { shape: UInt(OFF_BITS), depth: sizes.offDepth, init: init.offmem });
   const pmem = m.memory(memoryNames.pmem, { shape: UInt(paramBits(g.protection)), depth: sizes.pmemDepth, init: init.pmem });
   const wbuf = Array.from({ length: g.cols }, (_, j) => m.memory(memoryNames.wbuf(j), { shape: SInt(g.bits), depth: g.wbufDepth }));
-  const abuf = [0, 1].map((b) => Array.from({ length: g.rows }, (_, i) => m.memory(memoryNames.abuf(b, i), { shape: SInt(g.bits), depth: g.abufDepth })));
+  const abuf = declareAbufs(m, g);
   const accbuf = Array.from({ length: g.cols }, (_, j) => m.memory(memoryNames.accbuf(j), { shape: SInt(g.accWidth), depth: 2 * g.accRows }));
   return {
     imem,
@@ -94,7 +99,8 @@ export interface AbufWrite {
 /**
  * The single write port of each activation buffer, shared by the DMA (LOAD) and POST. When both
  * write the same buffer in one cycle POST wins and the DMA's byte is lost: the compiler must not let
- * a LOAD into ABUFx overlap a POST into ABUFx (isa.ts, "Hazards"). All R copies take the same write.
+ * a LOAD into ABUFx overlap a POST into ABUFx (isa.ts, "Hazards"). All R copies take the same write (banked:
+ * the one bank of the address).
  */
 export function abufWritePorts(m: ModuleBuilder, bufs: Buffers, dma: AbufWrite, post: AbufWrite): void {
   [0, 1].forEach((b) => {
@@ -104,7 +110,7 @@ export function abufWritePorts(m: ModuleBuilder, bufs: Buffers, dma: AbufWrite, 
     en.set(postHere.or(dmaHere));
     const addr = mux(postHere, post.addr, dma.addr);
     const data = mux(postHere, post.data, dma.data);
-    for (const copy of bufs.abuf[b]!) copy.write(addr, data, en);
+    abufWrite(m, bufs.abuf[b]!, addr, data, en);
   });
 }
 

@@ -22,6 +22,11 @@ export interface AccelHardwareConfig {
    * single-buffered array shifts either way).
    */
   readonly weightLoad?: 'shift' | 'row';
+  /**
+   * Activation buffers (issue 14): 'copies' (absent) keeps R identical read copies of each; 'banked' one copy in
+   * abufBanks address-interleaved banks (gen/accel/abuf-banks.ts).
+   */
+  readonly activationLayout?: 'copies' | 'banked';
   readonly weightBufferBytes: number;
   readonly activationBufferBytes: number;
   readonly accumulatorBufferBytes: number;
@@ -70,6 +75,11 @@ export interface AccelGeometry {
   readonly wbufDepth: number;
   /** Elements of each activation buffer (abuf0, abuf1): activationBufferBytes / 2 / bytes per element. */
   readonly abufDepth: number;
+  /**
+   * Banks of each activation buffer: 1 = R read copies (activationLayout 'copies'); banked, NB = the power of two
+   * >= 2R (element a in bank a mod NB at row a / NB; two rows of one K tile must read different banks).
+   */
+  readonly abufBanks: number;
   /** Rows of each accumulator bank: accumulatorBufferBytes / (2 · C · ceil(accWidth / 8)). */
   readonly accRows: number;
   readonly sizes: AccelSizes;
@@ -119,9 +129,15 @@ export function accelGeometry(config: AccelHardwareConfig, sizes: AccelSizes): A
     wordsPerWeightRow: Math.ceil(cols / elemsPerWord),
     wbufDepth,
     abufDepth,
+    abufBanks: config.activationLayout === 'banked' ? abufBankCount(rows) : 1,
     accRows,
     sizes,
   };
+}
+
+/** Banks of a banked activation buffer for an array of R rows: the power of two >= 2R. */
+export function abufBankCount(rows: number): number {
+  return 1 << Math.ceil(Math.log2(2 * rows));
 }
 
 /** ceil(log2(depth)), at least 1: the address width of a memory of this depth (hdl/ir addrWidth). */

@@ -19,6 +19,7 @@ import { Bool, cat, mux, UInt, type ModuleBuilder, type Value } from '../../hdl/
 import { BUF } from './isa.js';
 import { DRAM_ADDR_BITS, fitU, sliceWords, splitWords, type AccelGeometry } from './config.js';
 import type { AbufWrite, Buffers } from './buffers.js';
+import { abufReadOne } from './abuf-banks.js';
 import type { Controller } from './controller.js';
 import type { Counters } from './counters.js';
 
@@ -145,8 +146,8 @@ export function buildDma(m: ModuleBuilder, g: AccelGeometry, bufs: Buffers, ctl:
   got.set(readS);
   const gotLast = m.reg('dma_storeLast', Bool, { reset: 0 });
   gotLast.set(readS.and(rdLeft.eq(1)));
-  const q0 = bufs.abuf[0]![0]!.read('dma_q0', rdAddr);
-  const q1 = bufs.abuf[1]![0]!.read('dma_q1', rdAddr);
+  const q0 = abufReadOne(m, bufs.abuf[0]!, 'dma_q0', rdAddr);
+  const q1 = abufReadOne(m, bufs.abuf[1]!, 'dma_q1', rdAddr);
   const elem = mux(sel, q1, q0).asUnsigned();
   const laneBits = Math.max(1, Math.ceil(Math.log2(P)));
   const packIdx = P > 1 ? m.reg('dma_packIdx', UInt(laneBits), { reset: 0 }) : null;

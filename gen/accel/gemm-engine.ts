@@ -24,7 +24,7 @@
 //   A GEMM does not overlap the next one: the next issues once the last write is done.
 // Pipeline of one vector
 //   T    pixmem read;                 wbuf/offmem read (loading)
-//   T+1  R abuf reads at pix + off_i (copy i of abuf[src]; an invalid offset feeds 0)
+//   T+1  R abuf reads at pix + off_i (copy i of abuf[src], or its bank; an invalid offset feeds 0)
 //   T+2  act_i, valid, swap on the array;   weight_j, loadWeight on the array
 //   T+2+L out_valid (L = R + C - 1): read accbuf[bank][m] (tiles after the first)
 //   T+3+L write accbuf[bank][m] = (first tile and not acc ? 0 : old) + out, wrapping at accWidth (a row's next
@@ -34,6 +34,7 @@ import { arrayPorts, systolicArray } from '../array.js';
 import { wrappingAdd } from '../arith.js';
 import { fitU, type AccelGeometry } from './config.js';
 import { accAddress, type Buffers } from './buffers.js';
+import { abufRowReads } from './abuf-banks.js';
 import type { Controller } from './controller.js';
 import type { Counters } from './counters.js';
 
@@ -151,12 +152,9 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
     return r;
   });
   const off1 = shadow.map((s, i) => mux(swap1, s, activeOff[i]!));
-  const actQ = off1.map((off, i) => {
-    const addr = fitU(pixQ.add(off.slice(0, 16)), bufs.aw.abuf);
-    const q0 = bufs.abuf[0]![i]!.read(`gemm_a0_${i}`, addr);
-    const q1 = bufs.abuf[1]![i]!.read(`gemm_a1_${i}`, addr);
-    return { q0, q1 };
-  });
+  // Address per row, then one read of both buffers per row (copies or banks: gen/accel/abuf-banks.ts).
+  const rowReads = off1.map((off) => ({ addr: fitU(pixQ.add(off.slice(0, 16)), bufs.aw.abuf), valid: off.bit(16) }));
+  const actQ = abufRowReads(m, 'gemm', bufs.abuf, rowReads);
   const offValid2 = off1.map((off, i) => reg1(`gemm_offValid2_${i}`, off.bit(16)));
   const vec2 = reg1('gemm_vec2', vec1);
   const swap2 = g.doubleBuffer ? reg1('gemm_swap2', swap1) : null;

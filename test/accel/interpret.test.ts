@@ -9,7 +9,7 @@ import { decodeParamWord, interpret, requantLane, type ProgramImage } from '../.
 import { PRESETS } from '../../accel/config.js';
 import { requantize } from '../../accel/quant.js';
 import { requantizeInt8 } from '../../accel/golden.js';
-import { convProgram, convReference, packElements, packWeightRows, rng, unpackElements } from '../support/accel-programs.js';
+import { convProgram, convReference, packElements, packWeightRows, rng, runOnRtl, unpackElements } from '../support/accel-programs.js';
 
 const tiny = PRESETS.tiny!;
 const small = (over: Partial<AccelHardwareConfig> = {}): AccelHardwareConfig => ({
@@ -185,6 +185,44 @@ describe('ISA interpreter', () => {
       'destination dstBase + j·plane + q must be in',
     );
     expect(() => interpret(config, image([{ op: 'WAIT', mask: 0 }, { op: 'WAIT', mask: 0 }]), { maxInstructions: 1 })).toThrow('program must HALT within 1 instructions');
+  });
+
+  it('refuses a K tile whose rows read one bank of a banked activation buffer (the RTL would feed both rows one element)', () => {
+    // R = 2, NB = 4 banks: offsets 1 and 5 are both in bank 1; 1 and 6 are not.
+    const banked = small({ activationLayout: 'banked' });
+    const sizes = { imemDepth: 8, pixDepth: 2, offDepth: 4, pmemDepth: 1, dramWords: 64 };
+    expect(accelGeometry(banked, sizes).abufBanks).toBe(4);
+    const acts = Array.from({ length: 16 }, (_, a) => a + 1);
+    const g = accelGeometry(banked, sizes);
+    const weights = Array.from({ length: 4 }, (_, r) => [r + 1, 2 * r - 3, 7]);
+    const wWords = packWeightRows(weights, g);
+    const dram = [...wWords, ...packElements(acts, g)];
+    const gemm = (offmem: number[]): ProgramImage => ({
+      program: [
+        { op: 'LOAD', buf: 0, dram: 0, addr: 0, count: 4 },
+        { op: 'LOAD', buf: 1, dram: wWords.length, addr: 0, count: 16 },
+        { op: 'WAIT', mask: 1 },
+        { op: 'GEMM', src: 0, bank: 0, mCount: 2, kTiles: 2, wRow: 0, pixAddr: 0, offAddr: 0 },
+        { op: 'HALT' },
+      ],
+      pixmem: [0, 3],
+      offmem,
+      pmem: [0n],
+      dram: [...dram, ...new Array<bigint>(64 - dram.length).fill(0n)],
+    });
+    const clash = gemm([encodeOffset(2), encodeOffset(0), encodeOffset(1), encodeOffset(5)]);
+    expect(() => interpret(banked, clash)).toThrow('instruction 3 (GEMM): rows 0 and 1 of K tile 1 must read different activation banks, not both bank 1 (offsets 1 and 5 are equal mod 4)');
+    // The same program is fine with read copies, and a conflict-free order is fine banked.
+    expect(() => interpret(small(), clash)).not.toThrow();
+    const ok = gemm([encodeOffset(2), encodeOffset(0), encodeOffset(1), encodeOffset(6)]);
+    const want = interpret(banked, ok);
+    const rtl = runOnRtl(banked, sizes, ok);
+    expect(rtl.sim.peekMem('accel.accbuf_0', 1)).toBe(want.acc[0]![1]![0]);
+    // And the check is real: on the banked RTL the clashing tile computes something else than read copies would.
+    const garbage = runOnRtl(banked, sizes, clash);
+    const copies = interpret(small(), clash);
+    const rows = (run: typeof garbage) => [0, 1].map((m) => [0, 1, 2].map((j) => run.sim.peekMem(`accel.accbuf_${j}`, m)));
+    expect(rows(garbage)).not.toEqual(copies.acc[0]!.slice(0, 2));
   });
 
   it('encodes and decodes every instruction losslessly, and rejects fields that do not fit', () => {

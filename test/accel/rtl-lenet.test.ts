@@ -44,6 +44,18 @@ describe('LeNet-5 on the accelerator RTL', () => {
     expect(Math.abs(compiled.estimatedCycles! - measured!) / measured!).toBeLessThan(0.005);
   }, 120_000);
 
+  it('default with read copies (activationLayout copies, the old RTL): the same logits in the same cycles as banked', () => {
+    const banked = PRESETS.default!;
+    const copies = { ...banked, activationLayout: 'copies' as const };
+    const image = testImages(1)[0]!.image;
+    const a = runModelImage(banked, compile(model, banked), image);
+    const b = runModelImage(copies, compile(model, copies), image);
+    expect(Array.from(b.logits)).toEqual(Array.from(runGolden(model, image).logits));
+    expect(Array.from(a.logits)).toEqual(Array.from(b.logits));
+    // LeNet-5's K tiles need no reordering beyond ceil(K/R) tiles (accel/compiler/banks.ts), so not one cycle more.
+    expect(a.cycles).toBe(b.cycles);
+  }, 120_000);
+
   it('default: conv2 runs at >= 90% utilisation; conv1 stays under its padding cap 25/32 · 6/8', () => {
     const config = PRESETS.default!;
     const compiled = compile(model, config);
@@ -62,19 +74,25 @@ describe('LeNet-5 on the accelerator RTL', () => {
     expect(by.fc1).toBeGreaterThanOrEqual(0.11);
   }, 60_000);
 
-  it('onChipBits counts the memories of the generated accelerator: R read copies of both activation buffers are 75% of default', () => {
+  it('onChipBits counts the memories of the generated accelerator; banked activation buffers hold one copy (R read copies were 75% of default)', () => {
     for (const preset of ['tiny', 'default']) {
-      const config = PRESETS[preset]!;
-      const { sizes } = compile(model, config);
-      const g = accelGeometry(config, sizes);
-      const bits = onChipBits(config, sizes);
-      expect(bits.wbuf).toBe(g.wbufDepth * g.cols * 8);
-      expect(bits.abuf).toBe(2 * g.rows * g.abufDepth * 8);
-      expect(bits.accbuf).toBe(g.cols * 2 * g.accRows * g.accWidth);
-      expect(bits.tables).toBe(sizes.imemDepth * INSTRUCTION_BITS + sizes.pixDepth * Math.min(PIX_BITS, Math.ceil(Math.log2(g.abufDepth))) + sizes.offDepth * OFF_BITS + sizes.pmemDepth * paramBits('none'));
-      expect(bits.total).toBe(bits.wbuf + bits.abuf + bits.accbuf + bits.tables);
+      for (const layout of ['banked', 'copies'] as const) {
+        const config = { ...PRESETS[preset]!, activationLayout: layout };
+        const { sizes } = compile(model, config);
+        const g = accelGeometry(config, sizes);
+        const bits = onChipBits(config, sizes);
+        expect(bits.wbuf).toBe(g.wbufDepth * g.cols * 8);
+        expect(bits.abuf).toBe(layout === 'banked' ? 2 * g.abufBanks * Math.ceil(g.abufDepth / g.abufBanks) * 8 : 2 * g.rows * g.abufDepth * 8);
+        expect(bits.accbuf).toBe(g.cols * 2 * g.accRows * g.accWidth);
+        expect(bits.tables).toBe(sizes.imemDepth * INSTRUCTION_BITS + sizes.pixDepth * Math.min(PIX_BITS, Math.ceil(Math.log2(g.abufDepth))) + sizes.offDepth * OFF_BITS + sizes.pmemDepth * paramBits('none'));
+        expect(bits.total).toBe(bits.wbuf + bits.abuf + bits.accbuf + bits.tables);
+      }
     }
-    const d = onChipBits(PRESETS.default!, compile(model, PRESETS.default!).sizes);
-    expect(d.abuf / d.total).toBeGreaterThan(0.74);
+    const copies = onChipBits({ ...PRESETS.default!, activationLayout: 'copies' }, compile(model, { ...PRESETS.default!, activationLayout: 'copies' }).sizes);
+    const banked = onChipBits(PRESETS.default!, compile(model, PRESETS.default!).sizes);
+    expect(copies.abuf / copies.total).toBeGreaterThan(0.74);
+    // Measured: 2,806,226 -> 971,218 bits (issue 14 asks for at least half).
+    expect(banked.total).toBeLessThan(copies.total / 2);
+    expect(banked.abuf).toBe(copies.abuf / PRESETS.default!.rows);
   }, 60_000);
 });

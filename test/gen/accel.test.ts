@@ -14,14 +14,15 @@ import { interpret, type ProgramImage } from '../../accel/interpret.js';
 import { PRESETS } from '../../accel/config.js';
 import { cosimBatch, defaultToolchain, describeMismatch, type Toolchain } from '../../sim/verilator/index.js';
 import { lintVerilator, tempDir } from '../support/tools.js';
-import { convProgram, convReference, gemmOnlyRun, packElements, packWeightRows, randomProgram, rng, runOnRtl, unpackElements, type RtlRun } from '../support/accel-programs.js';
+import { peekAbuf } from '../support/abuf.js';
+import { convProgram, convReference, gemmOnlyRun, packElements, packWeightRows, randomConfig, randomProgram, rng, runOnRtl, unpackElements, type RtlRun } from '../support/accel-programs.js';
 
 type Transfer = Extract<Instruction, { buf: number }>;
 
 const tiny = PRESETS.tiny!;
 const dflt = PRESETS.default!;
 
-/** RTL and interpreter agree on the final DRAM, every accumulator, weight row and every copy of both activation buffers. */
+/** RTL and interpreter agree on the final DRAM, every accumulator, weight row and every copy (or the banks) of both activation buffers. */
 function expectSameState(config: AccelHardwareConfig, sizes: AccelSizes, image: ProgramImage, run: RtlRun): void {
   const g = accelGeometry(config, sizes);
   const want = interpret(config, image);
@@ -37,10 +38,7 @@ function expectSameState(config: AccelHardwareConfig, sizes: AccelSizes, image: 
   }
   for (let r = 0; r < g.wbufDepth; r++) expect(Array.from({ length: g.cols }, (_, j) => Number(sim.peekMem(`accel.wbuf_${j}`, r))), `wbuf row ${r}`).toEqual(want.wbuf[r]);
   for (let b = 0; b < 2; b++) {
-    for (let i = 0; i < g.rows; i++) {
-      const copy = Array.from({ length: g.abufDepth }, (_, a) => Number(sim.peekMem(`accel.abuf${b}_${i}`, a)));
-      expect(copy, `abuf${b} copy ${i}`).toEqual([...want.abuf[b]!]);
-    }
+    for (let i = 0; i < (g.abufBanks > 1 ? 1 : g.rows); i++) expect(peekAbuf(sim, g, b, i), `abuf${b} copy ${i}`).toEqual([...want.abuf[b]!]);
   }
   expect(run.counters.cnt_macs).toBe(want.macs);
 }
@@ -247,6 +245,17 @@ describe('accelerator RTL', () => {
     );
   });
 
+  it('equals the interpreter on random valid programs with banked activation buffers (activationLayout banked, NB = 2..8 banks)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1 << 30 }), (seed) => {
+        const c = randomProgram(seed, { ...randomConfig(rng(seed)), activationLayout: 'banked' });
+        expect(accelGeometry(c.config, c.sizes).abufBanks).toBeGreaterThanOrEqual(2 * c.config.rows);
+        expectSameState(c.config, c.sizes, c.image, runOnRtl(c.config, c.sizes, c.image));
+      }),
+      { seed: 20261, numRuns: 20 },
+    );
+  });
+
   it('raises fault (not done) on invalid instructions and stops', () => {
     const sizes: AccelSizes = { imemDepth: 8, pixDepth: 4, offDepth: 4, pmemDepth: 4, dramWords: 16 };
     const g = accelGeometry(tiny, sizes);
@@ -278,7 +287,8 @@ describe('accelerator RTL', () => {
 
     it('agrees with the TS simulator on every output in every cycle of whole programs', async () => {
       const conv = convProgram(tiny, 3);
-      const programs = [{ config: tiny as AccelHardwareConfig, sizes: conv.sizes, image: conv.image }, randomProgram(11), randomProgram(12)];
+      // tiny is banked (activationLayout 'banked'), the random configurations keep R read copies, and one is banked.
+      const programs = [{ config: tiny as AccelHardwareConfig, sizes: conv.sizes, image: conv.image }, randomProgram(11), randomProgram(12), randomProgram(13, { ...randomConfig(rng(13)), activationLayout: 'banked' })];
       const cases = programs.map((p) => {
         const run = runOnRtl(p.config, p.sizes, p.image);
         expect(run.done).toBe(true);

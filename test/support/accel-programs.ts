@@ -1,6 +1,7 @@
 // Test support for the accelerator (gen/accel, accel/interpret.ts): DRAM packing helpers, a
 // hazard-aware random program generator (seeded), and a runner of a program on the RTL in the
 // compiled simulator. Shared by test/gen/accel.test.ts and test/accel/interpret.test.ts.
+import { tiledReduction } from '../../accel/compiler/banks.js';
 import { accelGeometry, type AccelGeometry, type AccelHardwareConfig, type AccelSizes } from '../../gen/accel/config.js';
 import { encodeOffset, encodeParam, encodeZeroPoint, type Instruction } from '../../gen/accel/isa.js';
 import type { ProgramImage } from '../../accel/interpret.js';
@@ -61,7 +62,11 @@ export function randomProgram(seed: number, config?: AccelHardwareConfig, length
   const g = accelGeometry(cfg, sizes);
   const half = Math.max(1, g.abufDepth >> 1);
   const pixmem = Array.from({ length: sizes.pixDepth }, () => r.int(0, half - 1));
-  const offmem = Array.from({ length: sizes.offDepth }, () => encodeOffset(r.chance(0.85) ? r.int(0, half - 1) : null));
+  // Banked activation buffers: entry i ≡ i mod NB, so any R consecutive entries (a K tile anywhere) read distinct banks.
+  const NB = g.abufBanks;
+  const offmem = Array.from({ length: sizes.offDepth }, (_, i) =>
+    encodeOffset(!r.chance(0.85) ? null : NB === 1 ? r.int(0, half - 1) : i % NB > half - 1 ? null : NB * r.int(0, Math.floor((half - 1 - (i % NB)) / NB)) + (i % NB)),
+  );
   const lo = -(2 ** (g.bits - 1));
   const extreme = [lo, -lo - 1, 0, -1];
   const byte = (): number => (r.chance(0.15) ? r.pick(extreme) : r.int(lo, -lo - 1));
@@ -159,19 +164,17 @@ export function convProgram(config: AccelHardwareConfig, seed: number): { image:
   const w = Array.from({ length: OC }, () => Array.from({ length: IC * KS * KS }, () => r.int(-128, 127)));
   const params = Array.from({ length: OC }, (_, co) => ({ bias: r.int(-5000, 5000) + co, b: r.int(2 ** 30, 2 ** 31 - 1), c: r.int(38, 41) }));
   const K = IC * KS * KS;
-  const kTiles = Math.ceil(K / R);
+  // The reduction in the machine's K-tile order (banked activation buffers: no tile reads a bank twice).
+  const red = tiledReduction(Array.from({ length: K }, (_, k) => k), Array.from({ length: K }, (_, k) => { const ci = Math.floor(k / 9), ky = Math.floor((k % 9) / 3), kx = k % 3; return ci * H * H + ky * H + kx; }), R, g0.abufBanks);
+  const kTiles = red.k.length / R;
   const pixOrder: number[] = [];
   for (let wy = 0; wy < OH / 2; wy++) for (let wx = 0; wx < OH / 2; wx++) for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) pixOrder.push((2 * wy + dy) * H + 2 * wx + dx);
-  const offmem = Array.from({ length: kTiles * R }, (_, k) => {
-    if (k >= K) return encodeOffset(null);
-    const ci = Math.floor(k / 9), ky = Math.floor((k % 9) / 3), kx = k % 3;
-    return encodeOffset(ci * H * H + ky * H + kx);
-  });
+  const offmem = red.offsets.map(encodeOffset);
   const nTiles = Math.ceil(OC / C);
   // Weight rows: tile n occupies rows n·kTiles·R .. ; row k, column j = w[n·C + j][k] (0 padding).
   const wRows = Array.from({ length: nTiles * kTiles * R }, (_, row) => {
-    const n = Math.floor(row / (kTiles * R)), k = row % (kTiles * R);
-    return Array.from({ length: C }, (_, j) => (k < K && n * C + j < OC ? w[n * C + j]![k]! : 0));
+    const n = Math.floor(row / (kTiles * R)), k = red.k[row % (kTiles * R)]!;
+    return Array.from({ length: C }, (_, j) => (k !== null && n * C + j < OC ? w[n * C + j]![k]! : 0));
   });
   const sizes: AccelSizes = { imemDepth: 64, pixDepth: 16, offDepth: kTiles * R, pmemDepth: OC, dramWords: 256 };
   const g = accelGeometry(config, sizes);

@@ -46,7 +46,8 @@ describe('site catalog', () => {
     expect(catalog.lookup('accel.requant.sum_q')?.alias).toBe('post.requant.sum');
     expect(catalog.lookup('accel.requant.q_q')?.alias).toBe('post.requant.q_q'); // the net accel.requant.q is post.requant.q
     expect(catalog.lookup('accel.done_q')?.alias).toBe('ctrl.done_q'); // next to the net accel.done
-    expect(catalog.lookup('accel.abuf1_3')?.alias).toBe('buf.act.mem[1][3]');
+    expect(catalog.lookup('accel.abuf1_bank3')?.alias).toBe('buf.act.mem[1][3]'); // tiny's activation buffers are banked: bank 3
+    expect(accelSites({ ...tiny, activationLayout: 'copies' }, tinySizes).lookup('accel.abuf1_3')?.alias).toBe('buf.act.mem[1][3]'); // read copy 3
     expect(catalog.lookup('accel.imem')?.alias).toBe('buf.instr.mem');
     expect(catalog.lookup('dram.mem')).toMatchObject({ alias: 'dram.mem', group: 'dram', kind: 'memory' });
     // lookup takes aliases too
@@ -68,7 +69,7 @@ describe('site patterns', () => {
   it("matches the issue's examples on tiny (4×4)", () => {
     expect(names('array.pe[*][*].acc')).toEqual([0, 1, 2, 3].flatMap((i) => [0, 1, 2, 3].map((j) => `accel.array.pe_${i}_${j}.psum_q`)));
     expect(names('array.pe[*][*].weight')).toHaveLength(16);
-    expect(names('buf.act.mem')).toEqual([0, 1].flatMap((b) => [0, 1, 2, 3].map((i) => `accel.abuf${b}_${i}`)));
+    expect(names('buf.act.mem')).toEqual([0, 1].flatMap((b) => [0, 1, 2, 3, 4, 5, 6, 7].map((k) => `accel.abuf${b}_bank${k}`)));
     expect(names('buf.weight.mem')).toEqual([0, 1, 2, 3].map((j) => `accel.wbuf_${j}`));
     expect(names('buf.acc.mem')).toEqual([0, 1, 2, 3].map((j) => `accel.accbuf_${j}`));
     expect(aliases('ctrl.*')).toEqual(['ctrl.pc_q', 'ctrl.irValid', 'ctrl.done_q', 'ctrl.fault_q', 'ctrl.ir']);
@@ -95,7 +96,7 @@ describe('site patterns', () => {
     const all = catalog.match('*');
     expect(all.some((s) => s.kind === 'net')).toBe(false);
     expect(all.some((s) => s.group === 'dram')).toBe(false);
-    expect(all.filter((s) => s.kind === 'memory')).toHaveLength(4 + 4 + 8 + 4); // tables, wbuf, abuf, accbuf
+    expect(all.filter((s) => s.kind === 'memory')).toHaveLength(4 + 4 + 16 + 4); // tables, wbuf, abuf (2 × 8 banks), accbuf
     expect(catalog.match('array.pe[0][0].psumOut')).toEqual([expect.objectContaining({ kind: 'net', name: 'accel.array.pe_0_0.psumOut', width: 32 })]);
     expect(catalog.match('array.pe[*][*].psumOut')).toHaveLength(16);
     expect(catalog.match('dram.*').every((s) => s.group === 'dram' && s.kind !== 'net')).toBe(true);
@@ -106,7 +107,7 @@ describe('site patterns', () => {
     const config = PRESETS.default!;
     const def = accelSites(config, compile(model, config).sizes);
     expect(def.match('array.pe[*][*].acc')).toHaveLength(64);
-    expect(def.match('buf.act.mem')).toHaveLength(16);
+    expect(def.match('buf.act.mem')).toHaveLength(32); // 2 buffers × 16 banks (banked; R = 8 read copies each with activationLayout copies)
     expect(new Set(def.sites.map((s) => s.alias)).size).toBe(def.sites.length);
   });
 

@@ -23,6 +23,7 @@ import { readModelFile } from '../../../accel/model.js';
 import { runModelImage } from '../../../accel/run.js';
 import { cosimBatch, defaultToolchain, describeMismatch, type Toolchain } from '../../../sim/verilator/index.js';
 import { lintVerilator, tempDir } from '../../support/tools.js';
+import { peekAbuf } from '../../support/abuf.js';
 import { gemmOnlyRun, randomConfig, randomProgram, rng, runOnRtl, type RtlRun } from '../../support/accel-programs.js';
 
 const rowTiny: AccelHardwareConfig = { ...PRESETS.tiny!, weightLoad: 'row' };
@@ -38,7 +39,7 @@ function expectSameState(config: AccelHardwareConfig, sizes: AccelSizes, image: 
   for (let bank = 0; bank < 2; bank++)
     for (let m = 0; m < g.accRows; m++) expect(Array.from({ length: g.cols }, (_, j) => sim.peekMem(`accel.accbuf_${j}`, bank * g.accRows + m))).toEqual(want.acc[bank]![m]);
   for (let r = 0; r < g.wbufDepth; r++) expect(Array.from({ length: g.cols }, (_, j) => Number(sim.peekMem(`accel.wbuf_${j}`, r)))).toEqual(want.wbuf[r]);
-  for (let b = 0; b < 2; b++) expect(Array.from({ length: g.abufDepth }, (_, a) => Number(sim.peekMem(`accel.abuf${b}_0`, a)))).toEqual(Array.from(want.abuf[b]!));
+  for (let b = 0; b < 2; b++) expect(peekAbuf(sim, g, b)).toEqual(Array.from(want.abuf[b]!));
 }
 
 /** A random double-buffered configuration with row loading (R, C in 1..4). */

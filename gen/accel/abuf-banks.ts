@@ -1,0 +1,123 @@
+// The activation buffers' read and write ports, in both layouts (config activationLayout; issue 14).
+//
+//   copies (abufBanks = 1)  R identical read copies abuf<b>_<i> of abufDepth elements: array row i reads copy i,
+//                           every write goes to all copies, STORE reads copy 0. R·abufDepth elements per buffer.
+//   banked (abufBanks = NB) NB banks abuf<b>_bank<k> of ceil(abufDepth / NB) elements: element a lives in bank
+//                           a mod NB at row a / NB, so the buffer holds each element once. NB = the power of two
+//                           >= 2R: a K tile's R offsets are spread over twice as many banks as rows, so the
+//                           compiler's reorder (accel/compiler/banks.ts) rarely needs an extra tile.
+//
+// GEMM reads (stage 1 of gen/accel/gemm-engine.ts): one address per array row, a_i = pix + off_i, valid_i. Bank k
+// reads at the row address of the valid row whose a_i mod NB = k (a one-hot OR: the compiler guarantees at most
+// one, accel/interpret.ts refuses a program where two collide); the bank index of every row is registered with
+// the read, and in the next cycle row i takes the output of bank (a_i mod NB). The data arrive in the same cycle
+// as a copy's would, so the pipeline and every cycle count are those of the copies.
+// Writes (DMA LOAD, POST: one element per cycle) enable the one bank a mod NB; STORE reads every bank at a / NB
+// and takes bank a mod NB one cycle later.
+import { mux, UInt, SInt, type MemoryHandle, type ModuleBuilder, type Value } from '../../hdl/dsl/index.js';
+import { addrBits, fitU, type AccelGeometry } from './config.js';
+
+/** The memories of one activation buffer: R copies (banks = 1) or NB banks. */
+export interface AbufMemories {
+  readonly mems: MemoryHandle[];
+  /** 1: mems are read copies; NB > 1: mems are banks. */
+  readonly banks: number;
+}
+
+/** Memory names of activation buffer `buffer`: read copy i (copies) or bank k (banked). */
+export const abufMemoryName = (buffer: number, index: number, banked: boolean): string => (banked ? `abuf${buffer}_bank${index}` : `abuf${buffer}_${index}`);
+
+/** Elements per memory of an activation buffer: abufDepth (copies) or ceil(abufDepth / NB) (banked). */
+export const abufMemoryDepth = (g: Pick<AccelGeometry, 'abufDepth' | 'abufBanks'>): number => Math.ceil(g.abufDepth / g.abufBanks);
+
+/** Memories per activation buffer: R copies or NB banks. */
+export const abufMemoryCount = (g: Pick<AccelGeometry, 'rows' | 'abufBanks'>): number => (g.abufBanks > 1 ? g.abufBanks : g.rows);
+
+/** Declare activation buffers 0 and 1. */
+export function declareAbufs(m: ModuleBuilder, g: AccelGeometry): AbufMemories[] {
+  const banked = g.abufBanks > 1;
+  return [0, 1].map((b) => ({
+    banks: g.abufBanks,
+    mems: Array.from({ length: abufMemoryCount(g) }, (_, i) => m.memory(abufMemoryName(b, i, banked), { shape: SInt(g.bits), depth: abufMemoryDepth(g) })),
+  }));
+}
+
+const bankBits = (banks: number): number => Math.log2(banks);
+
+/** Bank (low bits) and row address (the rest) of an element address. */
+function split(m: ModuleBuilder, addr: Value, banks: number, rowBits: number): { bank: Value; row: Value } {
+  const lg = bankBits(banks);
+  return { bank: fitU(addr, Math.max(addr.width, lg)).slice(0, lg), row: addr.width > lg ? fitU(addr.shr(lg), rowBits) : m.constant(0, UInt(rowBits)) };
+}
+
+/** Write `data` at element `addr` of the buffer when `en` (every copy, or the one bank). */
+export function abufWrite(m: ModuleBuilder, buf: AbufMemories, addr: Value, data: Value, en: Value): void {
+  if (buf.banks === 1) {
+    for (const copy of buf.mems) copy.write(addr, data, en);
+    return;
+  }
+  const { bank, row: rowAddr } = split(m, addr, buf.banks, addrBits(buf.mems[0]!.depth));
+  buf.mems.forEach((mem, k) => mem.write(rowAddr, data, en.and(bank.eq(k))));
+}
+
+/** The element at `addr`, one cycle later (the DMA's STORE read; copy 0 or the bank of addr). */
+export function abufReadOne(m: ModuleBuilder, buf: AbufMemories, name: string, addr: Value): Value {
+  if (buf.banks === 1) return buf.mems[0]!.read(name, addr);
+  const lg = bankBits(buf.banks);
+  const { bank, row: rowAddr } = split(m, addr, buf.banks, addrBits(buf.mems[0]!.depth));
+  const qs = buf.mems.map((mem, k) => mem.read(`${name}_bank${k}`, rowAddr));
+  const sel = m.reg(`${name}_bankSel`, UInt(lg), { reset: 0 });
+  sel.set(bank);
+  return selectBank(qs, sel);
+}
+
+/** One array row's activation read: its element address and whether it reads at all (a valid offset). */
+export interface RowRead {
+  readonly addr: Value;
+  readonly valid: Value;
+}
+
+/**
+ * The R reads of one GEMM vector from both buffers: row i's element of buffer 0 and 1, one cycle after `rows`
+ * (copies: copy i at a_i; banked: see the header). Rows whose address shares a bank with another valid row read
+ * garbage: the compiler never issues such a K tile.
+ */
+export function abufRowReads(m: ModuleBuilder, prefix: string, bufs: readonly AbufMemories[], rows: readonly RowRead[]): { q0: Value; q1: Value }[] {
+  const banks = bufs[0]!.banks;
+  if (banks === 1) return rows.map(({ addr }, i) => ({ q0: bufs[0]!.mems[i]!.read(`${prefix}_a0_${i}`, addr), q1: bufs[1]!.mems[i]!.read(`${prefix}_a1_${i}`, addr) }));
+  const lg = bankBits(banks);
+  const rowBits = addrBits(bufs[0]!.mems[0]!.depth);
+  const parts = rows.map(({ addr }) => split(m, addr, banks, rowBits));
+  const bankOf = parts.map((p) => p.bank);
+  // Bank k's row address: the one-hot OR over the rows that read it.
+  const bankAddr = Array.from({ length: banks }, (_, k) => {
+    let a: Value = m.constant(0, UInt(rowBits));
+    rows.forEach(({ valid }, i) => {
+      a = a.or(mux(valid.and(bankOf[i]!.eq(k)), parts[i]!.row, 0));
+    });
+    return m.wire(`${prefix}_bankAddr_${k}`, a);
+  });
+  const q = [0, 1].map((b) => bankAddr.map((a, k) => bufs[b]!.mems[k]!.read(`${prefix}_a${b}_bank${k}`, a)));
+  return bankOf.map((bank, i) => {
+    const sel = m.reg(`${prefix}_bankSel_${i}`, UInt(lg), { reset: 0 });
+    sel.set(bank);
+    return { q0: selectBank(q[0]!, sel), q1: selectBank(q[1]!, sel) };
+  });
+}
+
+/** qs[sel] as a balanced mux tree on the bits of sel (NB is a power of two). */
+function selectBank(qs: readonly Value[], sel: Value): Value {
+  let level = [...qs];
+  for (let bit = 0; level.length > 1; bit++) {
+    const s = sel.bit(bit);
+    level = Array.from({ length: level.length / 2 }, (_, j) => mux(s, level[2 * j + 1]!, level[2 * j]!));
+  }
+  return level[0]!;
+}
+
+
+
+/** Where element `addr` of an activation buffer lives: memory index (copy 0 or bank) and word (for peek/poke). */
+export function abufLocation(g: Pick<AccelGeometry, 'abufBanks'>, addr: number): { index: number; word: number } {
+  return g.abufBanks > 1 ? { index: addr % g.abufBanks, word: Math.floor(addr / g.abufBanks) } : { index: 0, word: addr };
+}
