@@ -66,3 +66,19 @@ export function tiledReduction(k: readonly number[], offsets: readonly number[],
   const order = reductionOrder(offsets, rows, banks);
   return { k: applyOrder(order, k, null), offsets: applyOrder(order, offsets, null) };
 }
+
+/**
+ * A layout spacing (e.g. the distance between two channels' bands in an activation buffer) of at least `base`
+ * elements that keeps the K tiles few on a banked buffer: base + d for d in 0..banks−1 with the least
+ * `tilesAt(spacing)`, the least d among equals (base itself with read copies, or when no d helps).
+ */
+export function balancedSpacing(base: number, banks: number, tilesAt: (spacing: number) => number): number {
+  if (banks <= 1) return base;
+  let best = base;
+  let bestTiles = tilesAt(base);
+  for (let d = 1; d < banks; d++) {
+    const tiles = tilesAt(base + d);
+    if (tiles < bestTiles) [best, bestTiles] = [base + d, tiles];
+  }
+  return best;
+}

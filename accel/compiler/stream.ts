@@ -32,7 +32,7 @@
 //   halves of the wbuf.
 // Hazards: HazardProgram (program-layout.ts) places the WAITs (element ranges of the buffers, wbuf rows).
 // Not mapped (E143, stages.ts): a protected layer behind a nonzero zero point, a maxpool window over 512.
-import { tiledReduction } from './banks.js';
+import { balancedSpacing, reductionTiles, tiledReduction } from './banks.js';
 import { DiagnosticError, msg } from '../../hdl/diagnostics.js';
 import type { AccelGeometry } from '../../gen/accel/config.js';
 import { encodeOffset, encodeParam, encodeZeroPoint, type Instruction } from '../../gen/accel/isa.js';
@@ -197,8 +197,17 @@ export function compileStreamed(model: Model, g: AccelGeometry): StreamedProgram
       if (st.outS.c * U * st.outS.w > half) tooBig(`One output row of layer '${st.name}' (${st.outS.c}×${st.outS.w}) must fit half an activation buffer (${half} elements), not ${st.outS.c * st.outS.w}`);
       unitRows = U;
       const BR = bandRowsMax(U);
-      const chanPitch = BR * inMap.pitch;
-      const perGroup = Math.max(1, Math.min(L.inC, Math.floor(half / chanPitch), Math.floor((wbufDepth / 2 - R) / (k * k))));
+      const groupOf = (pitch: number): number => Math.max(1, Math.min(L.inC, Math.floor(half / pitch), Math.floor((wbufDepth / 2 - R) / (k * k))));
+      const groupOffsets = (pitch: number, n: number): number[] => Array.from({ length: n * k * k }, (_, e) => Math.floor(e / (k * k)) * pitch + Math.floor((e % (k * k)) / k) * inMap.pitch + (e % k));
+      // Banked activation buffers: channel bands up to NB − 1 elements further apart when that spreads the offsets
+      // over the banks (fewer K tiles over the layer's channel groups, compiler/banks.ts balancedSpacing).
+      const chanPitch = balancedSpacing(BR * inMap.pitch, g.abufBanks, (pitch) => {
+        const pg = groupOf(pitch);
+        let tiles = 0;
+        for (let c = 0; c < L.inC; c += pg) tiles += reductionTiles(groupOffsets(pitch, Math.min(pg, L.inC - c)), R, g.abufBanks);
+        return tiles;
+      });
+      const perGroup = groupOf(chanPitch);
       const groupCache = new Map<string, Group[]>();
       groupsOf = (t) => {
         const lo = st.depthwise ? t.start : 0;
