@@ -3,17 +3,29 @@
 // instructions) with R read copies (activationLayout 'copies': ceil(K/R) per reduction) and banked (the presets),
 // and the on-chip memory bits of both accelerators (accel/report.ts onChipBits). Compile-only: no simulation.
 //
-//   npm run bench:banks -- [--configs tiny,default,large] [--models models/lenet5-mnist-int8.sfm,...] [--json]
+// With --fuse auto the conv layers go through the fused-layer compiler (accel/fuse/, `splitfuse run --fuse auto`).
+//
+//   npm run bench:banks -- [--configs tiny,default,large] [--models models/lenet5-mnist-int8.sfm,...] [--fuse auto] [--json]
 import { parseArgs } from 'node:util';
 import { resolveConfig, type AccelConfig } from '../accel/config.js';
 import { compile, type CompiledModel } from '../accel/compiler.js';
 import { readModelFile } from '../accel/model.js';
 import { onChipBits } from '../accel/report.js';
+import { planFusion } from '../accel/fuse/plan.js';
+import { accelGeometry } from '../gen/accel/config.js';
+
+/** The configuration with the fusion groups of --fuse (accel/fuse/plan.ts), planned on its own geometry. */
+function withFusion(model: ReturnType<typeof readModelFile>, config: AccelConfig): AccelConfig {
+  if (values.fuse === 'none') return config;
+  const g = accelGeometry(config, { imemDepth: 1, pixDepth: 1, offDepth: 1, pmemDepth: 1, dramWords: 1 });
+  return { ...config, fuse: planFusion(model, g, { fuse: values.fuse! }).groups } as AccelConfig;
+}
 
 const { values } = parseArgs({
   options: {
     configs: { type: 'string', default: 'tiny,default,large' },
     models: { type: 'string', default: 'models/lenet5-mnist-int8.sfm,models/cifar10-cnn-random-int8.sfm' },
+    fuse: { type: 'string', default: 'none' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -29,8 +41,8 @@ const rows: { model: string; config: string; layers: Record<string, [number, num
 for (const file of values.models!.split(',')) {
   const model = readModelFile(file);
   for (const name of values.configs!.split(',')) {
-    const banked: AccelConfig = { ...resolveConfig({ config: name, set: [] }), activationLayout: 'banked' };
-    const copies: AccelConfig = { ...banked, activationLayout: 'copies' };
+    const banked = withFusion(model, { ...resolveConfig({ config: name, set: [] }), activationLayout: 'banked' });
+    const copies = withFusion(model, { ...banked, activationLayout: 'copies' });
     const [cb, cc] = [compile(model, banked), compile(model, copies)];
     const [kb, kc] = [kTilesPerLayer(cb), kTilesPerLayer(cc)];
     rows.push({

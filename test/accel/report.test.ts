@@ -83,7 +83,7 @@ describe('runModel', () => {
     expect(r.simulator.cyclesPerSecond).toBeGreaterThan(0);
   });
 
-  it('energyEvents counts a wbuf row as C operands, an abuf element, an accumulator row as C accWidth words', () => {
+  it('energyEvents counts a wbuf row as C operands, an abuf element (in one bank when banked), an accumulator row as C accWidth words', () => {
     const counters = Object.fromEntries(COUNTER_NAMES.map((n, i) => [n, 10 * (i + 1)])) as Parameters<typeof energyEvents>[1];
     const e = energyEvents(PRESETS.default!, counters);
     expect(e.macs).toBe(counters.cnt_macs);
@@ -91,9 +91,11 @@ describe('runModel', () => {
     expect(e.dramBytes).toBe((counters.cnt_dram_rd + counters.cnt_dram_wr) * 8);
     expect(e.buffers).toEqual([
       { name: 'wbuf', bytes: 64 * 1024, wordBits: 64, reads: counters.cnt_wbuf_rd, writes: counters.cnt_wbuf_wr },
-      { name: 'abuf', bytes: 16 * 1024, wordBits: 8, reads: counters.cnt_abuf_rd, writes: counters.cnt_abuf_wr },
+      // default's activation buffers are banked: an access hits one of 16 banks of 1 KiB (read copies: the 16 KiB buffer).
+      { name: 'abuf', bytes: 1024, wordBits: 8, reads: counters.cnt_abuf_rd, writes: counters.cnt_abuf_wr },
       { name: 'acc', bytes: 16 * 1024, wordBits: 256, reads: counters.cnt_acc_rd, writes: counters.cnt_acc_wr },
     ]);
+    expect(energyEvents({ ...PRESETS.default!, activationLayout: 'copies' }, counters).buffers[1]!.bytes).toBe(16 * 1024);
   });
 
   it('default, 3 digits from an offset, a user energy table: DRAM-only costs give bytes/8 × the access cost', () => {
