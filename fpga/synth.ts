@@ -3,6 +3,7 @@
 // `stat -json`, sorted into LUT/FF/DSP/BRAM and the other resources by fpga/cells.ts.
 import type { Design } from '../hdl/ir/index.js';
 import { emitVerilog } from '../hdl/verilog.js';
+import { NO_ZERO_FILL_MACRO } from '../hdl/verilog/module.js';
 import { DiagnosticError, msg } from '../hdl/diagnostics.js';
 import { countResources, type Resource } from './cells.js';
 import { partFit, type PartFit } from './fit.js';
@@ -54,7 +55,8 @@ const NETLIST_FILE = 'splitfuse_netlist.json';
 /** The whole Yosys script: read the files in order, synthesize, write the statistics of the top (and the netlist). */
 export function synthScript(target: SynthTarget, files: readonly string[], top: string, options: { readonly dsp?: boolean; readonly netlist?: boolean } = {}): string {
   return [
-    ...files.map((f) => `read_verilog ${f}`),
+    // No zero-fill loops of memories (hdl/verilog/module.ts): Yosys would unroll them word by word.
+    ...files.map((f) => `read_verilog -D${NO_ZERO_FILL_MACRO} ${f}`),
     targetSynthCommand(target, top, { dsp: options.dsp }),
     // `tee -q -o` writes the command's output to a file without echoing it to the log.
     `tee -q -o ${STAT_FILE} stat -json -top ${top}`,

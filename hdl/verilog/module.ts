@@ -10,6 +10,9 @@ import { literal } from './pieces.js';
 
 const INDENT = '  ';
 
+/** A Verilog macro that, when defined, leaves out the zero fill of memories without complete init contents. */
+export const NO_ZERO_FILL_MACRO = 'SPLITFUSE_NO_ZERO_FILL';
+
 /** `signed [7:0] ` / `` (1 bit) — the part of a declaration between the kind and the name. */
 function range(shape: Shape): string {
   return `${shape.signed ? 'signed ' : ''}${shape.width > 1 ? `[${shape.width - 1}:0] ` : ''}`;
@@ -168,12 +171,18 @@ function memoryBlocks(mem: Memory, ex: ExprEmitter): string[] {
   // All words listed when the init covers the memory; otherwise zeros first, then the nonzero words.
   const complete = init.length === mem.depth;
   if (!complete) {
+    // The zero fill keeps every word defined at power-on (2-state, as in the simulators). splitfuse's own FPGA
+    // flow (fpga/synth.ts) defines NO_ZERO_FILL_MACRO to skip it: Yosys unrolls such a loop into one init cell
+    // per word — minutes for the ~100 K words of an accelerator's buffers, and out of memory in WebAssembly —
+    // while the block RAM it maps them to powers up zero anyway.
     const cw = aw + 1;
     lines.push(`${i2}reg [${cw - 1}:0] _t_addr;`);
+    lines.push(`\`ifndef ${NO_ZERO_FILL_MACRO}`);
     lines.push(
       `${i2}for (_t_addr = ${literal(0n, cw)}; _t_addr < ${literal(BigInt(mem.depth), cw)}; _t_addr = _t_addr + ${literal(1n, cw)})`,
     );
     lines.push(`${i2}${INDENT}${mem.name}[_t_addr[${aw - 1 > 0 ? `${aw - 1}:0` : '0'}]] = ${word(0n)};`);
+    lines.push('`endif');
   }
   init.forEach((v, a) => {
     if (complete || v !== 0n) lines.push(`${i2}${mem.name}[${literal(BigInt(a), aw)}] = ${word(v)};`);
