@@ -151,6 +151,7 @@ function program(io: CliIO, status: { exitCode: number }): Command {
     .option('--seed <n>', '--pnr: placer seed (default 1)')
     .option('--freq <MHz>', '--pnr: target clock frequency for nextpnr (default 12)')
     .option('--out <dir>', '--pnr: directory for the netlist, placed design, report, log and bitstream (default out/pnr/<top>-<part>)')
+    .option('--yosys <engine>', 'auto (the system yosys when on PATH, else WebAssembly), system, or wasm (the WebAssembly Yosys of @yowasp/yosys)')
     .option('--json', 'print {block, params, target, top, lut, ff, dsp, bram, ..., cells, yosys, fit?, pnr?} as JSON')
     .addHelpText('after', '\nExamples:\n  splitfuse synth mac --target xc7\n  splitfuse synth mac --set width=16 --target ice40 --json\n  splitfuse synth mac --target ice40 --pnr --part up5k\n  splitfuse synth accel --model models/lenet5-mnist-int8.sfm --config tiny --target xc7 --part xc7a35t')
     .action(async (block: string, opts: SynthCommandOptions) => {

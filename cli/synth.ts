@@ -140,6 +140,17 @@ export interface SynthCommandOptions {
   readonly seed?: string;
   readonly freq?: string;
   readonly out?: string;
+  /** --yosys: auto (the system Yosys when on PATH, else WebAssembly), system or wasm. */
+  readonly yosys?: string;
+}
+
+const ENGINES: readonly YosysEngine[] = ['auto', 'system', 'wasm'];
+
+/** The --yosys choice; E102 for anything but auto, system or wasm. */
+function engineChoice(value: string | undefined): YosysEngine {
+  if (value === undefined) return 'auto';
+  if ((ENGINES as readonly string[]).includes(value)) return value as YosysEngine;
+  throw new DiagnosticError([msg.usage("Option '--yosys' of 'splitfuse synth'", `one of ${ENGINES.join(', ')}`, `'${value}'`, 'wasm forces the WebAssembly Yosys of @yowasp/yosys even when a system yosys is on the PATH')]);
 }
 
 /** The --pnr choice of the command line; E204 for --seed/--freq/--out without --pnr. */
@@ -163,7 +174,7 @@ function pnrChoice(opts: SynthCommandOptions): PnrChoice | undefined {
 /** Run `splitfuse synth <block>` (or `synth accel`): print the report, or its JSON with --json (progress on stderr without --json). */
 export async function synthCommand(block: string, opts: SynthCommandOptions, io: CliIO): Promise<void> {
   const log = opts.json ? {} : { log: (line: string) => io.stderr(`${line}\n`) };
-  const common = { target: opts.target, part: opts.part, pnr: pnrChoice(opts), ...log };
+  const common = { target: opts.target, part: opts.part, pnr: pnrChoice(opts), engine: engineChoice(opts.yosys), ...log };
   let report: SynthReport;
   if (block === ACCEL_TARGET) {
     report = await synthAccel({ model: opts.model, config: opts.config, set: opts.set, ...common });
