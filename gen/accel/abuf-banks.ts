@@ -12,9 +12,12 @@
 // one, accel/interpret.ts refuses a program where two collide); the bank index of every row is registered with
 // the read, and in the next cycle row i takes the output of bank (a_i mod NB). The data arrive in the same cycle
 // as a copy's would, so the pipeline and every cycle count are those of the copies.
-// Writes (DMA LOAD, POST: one element per cycle) enable the one bank a mod NB; STORE reads every bank at a / NB
-// and takes bank a mod NB one cycle later.
-import { mux, UInt, SInt, type MemoryHandle, type ModuleBuilder, type Value } from '../../hdl/dsl/index.js';
+// Writes (DMA LOAD, POST: one element per cycle) enable the one bank a mod NB. A bank has one read port (so it
+// maps to one block RAM: one write and one read port), shared by the GEMM and the DMA's STORE: a bank of buffer b
+// reads at the GEMM's row address while a GEMM vector reads b (stage 1), else at the STORE's address / NB; the
+// STORE takes bank (address mod NB) a cycle later, and waits (stalls) in the cycles a GEMM vector reads its
+// buffer. With read copies the STORE keeps its own read port on copy 0 and never waits.
+import { Bool, mux, UInt, SInt, type MemoryHandle, type ModuleBuilder, type Signal, type Value } from '../../hdl/dsl/index.js';
 import { addrBits, fitU, type AccelGeometry } from './config.js';
 
 /** The memories of one activation buffer: R copies (banks = 1) or NB banks. */
@@ -60,15 +63,35 @@ export function abufWrite(m: ModuleBuilder, buf: AbufMemories, addr: Value, data
   buf.mems.forEach((mem, k) => mem.write(rowAddr, data, en.and(bank.eq(k))));
 }
 
-/** The element at `addr`, one cycle later (the DMA's STORE read; copy 0 or the bank of addr). */
-export function abufReadOne(m: ModuleBuilder, buf: AbufMemories, name: string, addr: Value): Value {
-  if (buf.banks === 1) return buf.mems[0]!.read(name, addr);
-  const lg = bankBits(buf.banks);
-  const { bank, row: rowAddr } = split(m, addr, buf.banks, addrBits(buf.mems[0]!.depth));
-  const qs = buf.mems.map((mem, k) => mem.read(`${name}_bank${k}`, rowAddr));
-  const sel = m.reg(`${name}_bankSel`, UInt(lg), { reset: 0 });
-  sel.set(bank);
-  return selectBank(qs, sel);
+/** A STORE read of banked buffers waiting for abufRowReads to give it the bank ports (see the header). */
+interface StoreRequest {
+  readonly name: string;
+  readonly addr: Value;
+  /** Which buffer (0: abuf0, 1: abuf1). */
+  readonly sel: Value;
+  readonly q: readonly [Signal, Signal];
+  readonly stall: Signal;
+}
+
+/** One pending STORE request per accelerator's buffers (the DMA is built before the GEMM engine). */
+const storeRequests = new WeakMap<readonly AbufMemories[], StoreRequest>();
+
+/**
+ * The DMA's STORE read of buffer `sel` at element `addr`: `elem` is the element one cycle after a cycle without
+ * `stall` (null: never stalls). Copies: copy 0's own read port (`<name>_q0`, `<name>_q1`). Banked: the banks' shared
+ * ports, driven by abufRowReads, which must be called for the same buffers.
+ */
+export function abufStoreRead(m: ModuleBuilder, bufs: readonly AbufMemories[], name: string, sel: Value, addr: Value): { elem: Value; stall: Value | null } {
+  if (bufs[0]!.banks === 1) {
+    const q0 = bufs[0]!.mems[0]!.read(`${name}_q0`, addr);
+    const q1 = bufs[1]!.mems[0]!.read(`${name}_q1`, addr);
+    return { elem: mux(sel, q1, q0), stall: null };
+  }
+  const shape = bufs[0]!.mems[0]!.shape;
+  const q: [Signal, Signal] = [m.wire(`${name}_q0`, shape), m.wire(`${name}_q1`, shape)];
+  const stall = m.wire(`${name}_storeStall`, Bool);
+  storeRequests.set(bufs, { name, addr, sel, q, stall });
+  return { elem: mux(sel, q[1], q[0]), stall };
 }
 
 /** One array row's activation read: its element address and whether it reads at all (a valid offset). */
@@ -80,9 +103,10 @@ export interface RowRead {
 /**
  * The R reads of one GEMM vector from both buffers: row i's element of buffer 0 and 1, one cycle after `rows`
  * (copies: copy i at a_i; banked: see the header). Rows whose address shares a bank with another valid row read
- * garbage: the compiler never issues such a K tile.
+ * garbage: the compiler never issues such a K tile. `use` says when the GEMM reads which buffer (a vector in this
+ * stage, from buffer `src`): the other cycles and the other buffer's banks serve a pending STORE (abufStoreRead).
  */
-export function abufRowReads(m: ModuleBuilder, prefix: string, bufs: readonly AbufMemories[], rows: readonly RowRead[]): { q0: Value; q1: Value }[] {
+export function abufRowReads(m: ModuleBuilder, prefix: string, bufs: readonly AbufMemories[], rows: readonly RowRead[], use: { readonly src: Value; readonly valid: Value }): { q0: Value; q1: Value }[] {
   const banks = bufs[0]!.banks;
   if (banks === 1) return rows.map(({ addr }, i) => ({ q0: bufs[0]!.mems[i]!.read(`${prefix}_a0_${i}`, addr), q1: bufs[1]!.mems[i]!.read(`${prefix}_a1_${i}`, addr) }));
   const lg = bankBits(banks);
@@ -97,7 +121,19 @@ export function abufRowReads(m: ModuleBuilder, prefix: string, bufs: readonly Ab
     });
     return m.wire(`${prefix}_bankAddr_${k}`, a);
   });
-  const q = [0, 1].map((b) => bankAddr.map((a, k) => bufs[b]!.mems[k]!.read(`${prefix}_a${b}_bank${k}`, a)));
+  const store = storeRequests.get(bufs);
+  storeRequests.delete(bufs);
+  let q: Value[][];
+  if (store) {
+    // One read port per bank: the GEMM's address while a vector reads this buffer, else the STORE's.
+    const { bank: storeBank, row: storeRow } = split(m, store.addr, banks, rowBits);
+    const gemmHere = [m.wire(`${prefix}_reads0`, use.valid.and(use.src.not())), m.wire(`${prefix}_reads1`, use.valid.and(use.src))];
+    q = [0, 1].map((b) => bankAddr.map((a, k) => bufs[b]!.mems[k]!.read(`${prefix}_a${b}_bank${k}`, mux(gemmHere[b]!, a, storeRow))));
+    const storeSel = m.reg(`${store.name}_bankSel`, UInt(lg), { reset: 0 });
+    storeSel.set(storeBank);
+    store.q.forEach((wire, b) => wire.set(selectBank(q[b]!, storeSel)));
+    store.stall.set(mux(store.sel, gemmHere[1]!, gemmHere[0]!));
+  } else q = [0, 1].map((b) => bankAddr.map((a, k) => bufs[b]!.mems[k]!.read(`${prefix}_a${b}_bank${k}`, a)));
   return bankOf.map((bank, i) => {
     const sel = m.reg(`${prefix}_bankSel_${i}`, UInt(lg), { reset: 0 });
     sel.set(bank);

@@ -19,7 +19,7 @@ import { Bool, cat, mux, UInt, type ModuleBuilder, type Value } from '../../hdl/
 import { BUF } from './isa.js';
 import { DRAM_ADDR_BITS, fitU, sliceWords, splitWords, type AccelGeometry } from './config.js';
 import type { AbufWrite, Buffers } from './buffers.js';
-import { abufReadOne } from './abuf-banks.js';
+import { abufStoreRead } from './abuf-banks.js';
 import type { Controller } from './controller.js';
 import type { Counters } from './counters.js';
 
@@ -141,14 +141,14 @@ export function buildDma(m: ModuleBuilder, g: AccelGeometry, bufs: Buffers, ctl:
   // ---- STORE: read copy 0, pack P elements per word ----
   const rdLeft = m.reg('dma_rdLeft', UInt(COUNT_BITS), { reset: 0 });
   const rdAddr = m.reg('dma_rdAddr', UInt(bufs.aw.abuf), { reset: 0 });
-  const readS = m.wire('dma_storeRead', modeS.and(rdLeft.ne(0)));
+  // Banked activation buffers: the STORE shares the banks' read ports with the GEMM and waits while it reads (abuf-banks.ts).
+  const store = abufStoreRead(m, bufs.abuf, 'dma', sel, rdAddr);
+  const readS = m.wire('dma_storeRead', store.stall ? modeS.and(rdLeft.ne(0)).and(store.stall.not()) : modeS.and(rdLeft.ne(0)));
   const got = m.reg('dma_storeGot', Bool, { reset: 0 });
   got.set(readS);
   const gotLast = m.reg('dma_storeLast', Bool, { reset: 0 });
   gotLast.set(readS.and(rdLeft.eq(1)));
-  const q0 = abufReadOne(m, bufs.abuf[0]!, 'dma_q0', rdAddr);
-  const q1 = abufReadOne(m, bufs.abuf[1]!, 'dma_q1', rdAddr);
-  const elem = mux(sel, q1, q0).asUnsigned();
+  const elem = store.elem.asUnsigned();
   const laneBits = Math.max(1, Math.ceil(Math.log2(P)));
   const packIdx = P > 1 ? m.reg('dma_packIdx', UInt(laneBits), { reset: 0 }) : null;
   const lanes = P > 1 ? Array.from({ length: P }, (_, k) => m.reg(`dma_pack_${k}`, UInt(g.bits), { reset: 0 })) : [];

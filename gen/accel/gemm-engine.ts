@@ -154,7 +154,7 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const off1 = shadow.map((s, i) => mux(swap1, s, activeOff[i]!));
   // Address per row, then one read of both buffers per row (copies or banks: gen/accel/abuf-banks.ts).
   const rowReads = off1.map((off) => ({ addr: fitU(pixQ.add(off.slice(0, 16)), bufs.aw.abuf), valid: off.bit(16) }));
-  const actQ = abufRowReads(m, 'gemm', bufs.abuf, rowReads);
+  const actQ = abufRowReads(m, 'gemm', bufs.abuf, rowReads, { src, valid: vec1 });
   const offValid2 = off1.map((off, i) => reg1(`gemm_offValid2_${i}`, off.bit(16)));
   const vec2 = reg1('gemm_vec2', vec1);
   const swap2 = g.doubleBuffer ? reg1('gemm_swap2', swap1) : null;

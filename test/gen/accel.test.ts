@@ -235,6 +235,43 @@ describe('accelerator RTL', () => {
     expect(run.counters.cnt_acc_rd).toBe(9 * 1 + 9 * 3);
   });
 
+  it('banked: a STORE from the buffer a GEMM streams from shares the bank read ports and waits for the GEMM (RTL = interpreter)', () => {
+    const sizes: AccelSizes = { imemDepth: 16, pixDepth: 16, offDepth: 16, pmemDepth: 4, dramWords: 64 };
+    const g = accelGeometry(tiny, sizes);
+    expect(g.abufBanks).toBe(8);
+    const random = rng(5);
+    const weights = Array.from({ length: 8 }, () => Array.from({ length: g.cols }, () => random.int(-128, 127)));
+    const acts = Array.from({ length: 48 }, () => random.int(-128, 127));
+    const wWords = packWeightRows(weights, g);
+    const aWords = packElements(acts, g);
+    const dram = [...wWords, ...aWords, ...new Array<bigint>(64 - wWords.length - aWords.length).fill(0n)];
+    const loads: Instruction[] = [
+      { op: 'LOAD', buf: 0, dram: 0, addr: 0, count: 8 },
+      { op: 'LOAD', buf: 1, dram: wWords.length, addr: 0, count: 48 },
+      { op: 'WAIT', mask: 1 },
+    ];
+    const store: Instruction = { op: 'STORE', buf: 1, dram: 40, addr: 3, count: 40 };
+    const image = (program: Instruction[]): ProgramImage => ({
+      program,
+      pixmem: Array.from({ length: 16 }, (_, i) => i),
+      offmem: Array.from({ length: 16 }, (_, i) => encodeOffset(i)),
+      pmem: [0n, 0n, 0n, 0n],
+      dram,
+    });
+    // The GEMM and the STORE both read abuf0 (no hazard): they run at once.
+    const both = image([...loads, { op: 'GEMM', src: 0, bank: 0, mCount: 16, kTiles: 2, wRow: 0, pixAddr: 0, offAddr: 0 }, store, { op: 'HALT' }]);
+    const run = runOnRtl(tiny, sizes, both, { trace: true });
+    expectSameState(tiny, sizes, both, run);
+    const alone = runOnRtl(tiny, sizes, image([...loads, store, { op: 'HALT' }]), { trace: true });
+    const storeCycles = (r: RtlRun): number => busySpans(r, 'dma').at(-1)![1] - busySpans(r, 'dma').at(-1)![0];
+    const gemmSpan = busySpans(run, 'gemm')[0]!;
+    const storeSpan = busySpans(run, 'dma').at(-1)!;
+    expect(storeSpan[0]).toBeLessThan(gemmSpan[1]); // they overlap
+    // The STORE waits out the GEMM's 32 vectors (2 tiles of 16) that read abuf0 while it runs.
+    expect(storeCycles(run)).toBeGreaterThan(storeCycles(alone));
+    expect(storeCycles(run) - storeCycles(alone)).toBeLessThanOrEqual(32);
+  });
+
   it('equals the interpreter on random valid programs over random small configurations (R, C in 1..4, int8/int16)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 1 << 30 }), (seed) => {
