@@ -58,7 +58,7 @@ import { LCU, LCU_GROUP_SIZE, layerShapes, logicalChannels, modelFormatVersion, 
 import { schemeOf } from './protect/transform.js';
 import { nTiles, type NTile } from './compiler/ntiles.js';
 import { compiledFromMaps } from './compiler/assemble.js';
-import { applyOrder, reductionOrder } from './compiler/banks.js';
+import { applyOrder, balancedSpacing, reductionOrder, reductionTiles } from './compiler/banks.js';
 import { compileStreamed, mapIndex, type MapLayout } from './compiler/stream.js';
 import { compileWithFusion, type FuseTarget } from './fuse/compile.js';
 import { HazardProgram, interleave, packElements, packWeightRows, unpackElements, type ComputeStep, type DmaStep, type HazardDetail } from './program-layout.js';
@@ -221,8 +221,17 @@ function planLayers(model: Model, R: number, B = 1, P = 1, banks = 1): GemmLayer
       const order = reductionOrder(im2col, R, banks);
       const offsets = applyOrder(order, im2col, null);
       const imagePlane = pool ? local.length / 4 : local.length;
-      inMap = { chanPitch: B * imagePlane, imagePitch: imagePlane, hw: imagePlane };
-      out.push({ layer, fused: pool ? next.name : undefined, pool, pixels, offsets, order, outN: logicalChannels(layer), physN: layer.outC, plane: B * imagePlane, inSize: sizeOf(inS), outMap: inMap });
+      // Banked activation buffers: channels up to NB − 1 elements further apart than B·imagePlane when that
+      // spreads the next GEMM layer's offsets over the banks (compiler/banks.ts; B = 8 puts every channel in bank 0).
+      const outW = pool ? Math.floor(OW / 2) : OW;
+      const reader = model.layers.slice(i + (pool ? 2 : 1)).find((l): l is Conv2dLayer | FcLayer => l.kind === 'fc' || l.kind === 'conv2d');
+      const readerOffsets = (p: number): number[] =>
+        reader?.kind === 'conv2d'
+          ? Array.from({ length: reader.inC * reader.k * reader.k }, (_, k) => Math.floor(k / (reader.k * reader.k)) * p + Math.floor((k % (reader.k * reader.k)) / reader.k) * outW + (k % reader.k))
+          : Array.from({ length: reader?.in ?? 0 }, (_, k) => Math.floor(k / imagePlane) * p + (k % imagePlane));
+      const plane = reader ? balancedSpacing(B * imagePlane, banks, (p) => reductionTiles(readerOffsets(p), R, banks)) : B * imagePlane;
+      inMap = { chanPitch: plane, imagePitch: imagePlane, hw: imagePlane };
+      out.push({ layer, fused: pool ? next.name : undefined, pool, pixels, offsets, order, outN: logicalChannels(layer), physN: layer.outC, plane, inSize: sizeOf(inS), outMap: inMap });
       if (pool) {
         inS = shapes[i + 1]!;
         i++;
@@ -234,8 +243,13 @@ function planLayers(model: Model, R: number, B = 1, P = 1, banks = 1): GemmLayer
       const order = reductionOrder(flat, R, banks);
       const offsets = applyOrder(order, flat, null);
       const pixels = Array.from({ length: B }, (_, b) => b * map.imagePitch);
-      inMap = { chanPitch: B, imagePitch: 1, hw: 1 };
-      out.push({ layer, pool: false, pixels, offsets, order, outN: logicalChannels(layer), physN: layer.out, plane: B, inSize: layer.in, outMap: inMap });
+      // Banked activation buffers: an output read by a later layer may space its channels up to NB − 1 elements
+      // more than B apart, so that the next fc layer's offsets k·plane spread over the banks (compiler/banks.ts).
+      const outN = logicalChannels(layer);
+      const readLater = model.layers.slice(i + 1).some((l) => l.kind === 'fc' || l.kind === 'conv2d');
+      const plane = readLater ? balancedSpacing(B, banks, (p) => reductionTiles(Array.from({ length: outN }, (_, k) => k * p), R, banks)) : B;
+      inMap = { chanPitch: plane, imagePitch: 1, hw: 1 };
+      out.push({ layer, pool: false, pixels, offsets, order, outN, physN: layer.out, plane, inSize: layer.in, outMap: inMap });
     } else if (layer.kind === 'maxpool') {
       fail(`Layer '${layer.name}' (maxpool k=${layer.k} s=${layer.stride}) must directly follow a conv2d and be 2×2 stride 2 to be compiled (fused into POST)`);
     }
