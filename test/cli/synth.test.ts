@@ -8,6 +8,7 @@ import path from 'node:path';
 import { PRESETS } from '../../accel/config.js';
 import { compile } from '../../accel/compiler.js';
 import { readModel } from '../../accel/model.js';
+import { wasmYosysVersion } from '../../fpga/yosys.js';
 
 const SYNTH_TIMEOUT = 90_000;
 
@@ -32,6 +33,17 @@ describe('splitfuse synth', () => {
     expect(json.params).toMatchObject({ width: 8, signed: true, accWidth: 32 });
     expect(json.cells.DSP48E1).toBe(1);
     expect(json.lut).toBe(Object.entries(json.cells).filter(([t]) => /^LUT[1-6]$/.test(t)).reduce((a, [, n]) => a + n, 0));
+  }, SYNTH_TIMEOUT);
+
+  it('--yosys wasm forces the WebAssembly Yosys even with a system yosys on the PATH; another value is E102', async () => {
+    const r = await run(['synth', 'counter', '--set', 'width=4', '--target', 'gowin', '--yosys', 'wasm', '--json']);
+    expect(r.status).toBe(0);
+    const json = JSON.parse(r.stdout) as { yosys: string; ff: number };
+    expect(json.ff).toBe(4);
+    expect(json.yosys).toBe(await wasmYosysVersion());
+    const bad = await run(['synth', 'counter', '--target', 'gowin', '--yosys', 'native']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("E102: Option '--yosys' of 'splitfuse synth' must be one of auto, system, wasm, not 'native'.");
   }, SYNTH_TIMEOUT);
 
   it('prints LUT/FF/DSP/BRAM and one row per cell type', async () => {
