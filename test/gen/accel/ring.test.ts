@@ -3,7 +3,12 @@
 // inside ring registers leave exactly the accumulators the interpreter computes, a RING right after a GEMM does not
 // change that GEMM, offsets above 65535 reach the top of a 2^17-element buffer; the Verilog lints clean; ring
 // instructions fault on a machine without rings (controller) and throw in the interpreter.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { compile } from '../../../accel/compiler.js';
+import { readModel } from '../../../accel/model.js';
+import { runModelImage } from '../../../accel/run.js';
+import { DiagnosticError, renderDiagnostic } from '../../../hdl/diagnostics.js';
 import { build } from '../../../hdl/dsl/index.js';
 import { writeVerilog } from '../../../hdl/verilog.js';
 import { accelGeometry, type AccelHardwareConfig, type AccelSizes } from '../../../gen/accel/config.js';
@@ -120,6 +125,16 @@ describe('ring addressing', () => {
       expect({ what, fault: run.fault, done: run.done, pc: run.sim.peekNumber('pc') }).toEqual({ what, fault: true, done: false, pc: 1 });
       expect(() => interpret(config, { ...base, program: [{ op: 'WAIT', mask: 7 }, ins, { op: 'HALT' }] }), what).toThrow(error);
     }
+    // A compiled model with ring GEMMs on a machine without rings: E197 before anything runs.
+    const model = readModel(readFileSync(new URL('../../../models/cifar10-cnn-random-int8.sfm', import.meta.url)), 'cifar10-cnn-random-int8.sfm');
+    const compiled = compile(model, { ...PRESETS.tiny!, ringAddressing: true, fuse: [{ first: 0, last: 1, tileRows: 1 }] } as AccelHardwareConfig);
+    let diagnostic = '';
+    try {
+      runModelImage(PRESETS.tiny!, compiled, new Int8Array(3 * 32 * 32));
+    } catch (e) {
+      diagnostic = e instanceof DiagnosticError ? e.diagnostics.map(renderDiagnostic).join('\n') : String(e);
+    }
+    expect(diagnostic).toMatch(/^E197: Machine 'tiny' running a program with RING \(instruction \d+\) must have ring addressing \(ringAddressing=true\), not be without it\. Hint: /);
     // The same slot with a valid RING runs to HALT on the ring machine.
     const ok = runOnRtl(ringTiny, sizes, base, { maxCycles: 50, rawProgram: [encode({ op: 'WAIT', mask: 7 }), encode({ op: 'RING', reg: 3, base: 4000, size: 95 }), encode({ op: 'HALT' })] });
     expect([ok.fault, ok.done]).toEqual([false, true]);
