@@ -7,6 +7,11 @@
 //   channel, N + k − 1 rows of pitch pl + W + pr elements: padded input row i in ring row i mod N, rows 0 .. k − 2
 //   mirrored in rows N .. N + k − 2 (written twice: a second POST, or LOAD), so every window's k rows are
 //   consecutive in the buffer and the GEMM's pixmem/offmem addressing (base + ky·pitch + kx) needs no wrap-around.
+//   On a machine with ring addressing (g.ring; gen/accel/ring.ts) there are no mirror rows: ring row r holds every
+//   channel's line (channel c at ring base + r·C_in·pitch + c·pitch), so a ring is one contiguous region of
+//   N·C_in·pitch elements, the GEMMs of the stage set ring = 1 on a ring register that holds it (RING, register
+//   l mod 4), and a window running past the last ring row wraps to the first (its addresses stay below base + 2·size
+//   because N >= k). POSTs and LOADs write one ring row at a time, so they never cross the ring's end.
 //   Each ring is first filled with its map's zero point (one LOAD of a constant block in DRAM): the padding columns
 //   are never written again and the top padding rows hold it; bottom padding rows are filled when reached.
 // GEMMs. One output row (or a chunk of it: at most accRows GEMM rows, one requantization class) per GEMM, in N tiles
