@@ -9,7 +9,8 @@
 // energy (the RTL's counters: accel/report.ts), and the RTL's DRAM counters against the programs' LOAD/STORE sizes.
 // Several minutes per run (tens of millions of cycles): a benchmark, not a test.
 //
-//   npm run bench:fuse-vgg -- [--budget 362000] [--abuf-bytes 524288] [--seed 1] [--skip-layer-by-layer] [--json]
+//   npm run bench:fuse-vgg -- [--budget 362000|none] [--abuf-bytes 524288] [--seed 1] [--skip-mirror] [--skip-layer-by-layer] [--json]
+//   (--budget none: the planner's best groups for the machine, e.g. with --abuf-bytes 1048576 one four-layer group)
 import { parseArgs } from 'node:util';
 import { PRESETS, type AccelConfig } from '../accel/config.js';
 import { compile } from '../accel/compiler.js';
@@ -25,10 +26,11 @@ const { values } = parseArgs({
     'abuf-bytes': { type: 'string', default: String(512 * 1024) },
     seed: { type: 'string', default: '1' },
     'skip-layer-by-layer': { type: 'boolean', default: false },
+    'skip-mirror': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
-const budget = Number(values.budget);
+const budget = values.budget === 'none' ? undefined : Number(values.budget);
 const model = readModelFile('models/vgg16-prefix224-random-int8.sfm');
 const images = randomInputs(model, 1, Number(values.seed));
 const base: AccelConfig = { ...PRESETS.large!, name: 'large-fused', activationBufferBytes: Number(values['abuf-bytes']) };
@@ -80,10 +82,11 @@ function run(mode: string, config: AccelConfig, plan: FusePlan | null): Row {
 
 const probe = (c: AccelConfig) => accelGeometry(c, { imemDepth: 1, pixDepth: 1, offDepth: 1, pmemDepth: 1, dramWords: 1 });
 const ringConfig: AccelConfig = { ...base, ringAddressing: true };
-log(`VGG-16 prefix at 224×224 on '${base.name}' (large, ${int(base.activationBufferBytes)} B activation buffers), one random image (seed ${values.seed}), RTL in the compiled simulator; budget ${int(budget)} B`);
+log(`VGG-16 prefix at 224×224 on '${base.name}' (large, ${int(base.activationBufferBytes)} B activation buffers), one random image (seed ${values.seed}), RTL in the compiled simulator; budget ${budget === undefined ? 'none' : `${int(budget)} B`}`);
 const rows: Row[] = [];
-rows.push(run('fused, ring addressing', ringConfig, planFusion(model, probe(ringConfig), { fuse: 'auto', bufferBytes: budget })));
-rows.push(run('fused, mirror rows', base, planFusion(model, probe(base), { fuse: 'auto', bufferBytes: budget })));
+const within = budget === undefined ? {} : { bufferBytes: budget };
+rows.push(run('fused, ring addressing', ringConfig, planFusion(model, probe(ringConfig), { fuse: 'auto', ...within })));
+if (!values['skip-mirror']) rows.push(run('fused, mirror rows', base, planFusion(model, probe(base), { fuse: 'auto', ...within })));
 if (!values['skip-layer-by-layer']) rows.push(run('layer by layer', base, null));
 
 const mb = (x: number): string => (x / 1e6).toFixed(2);

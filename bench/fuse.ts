@@ -3,8 +3,8 @@
 // a sweep — and LeNet-5 / the zoo CIFAR CNN fused vs layer by layer on the RTL.
 //
 // VGG: the planner compiles every candidate group (accel/fuse/plan.ts) with the activation-buffer limits lifted
-// (--no-machine-limits: a fused VGG group's line buffers need more than the 2^16 elements a GEMM address reaches,
-// see docs/fusion.md), so its bytes are the LOAD/STORE sizes of the compiled fused program; the layer-by-layer
+// (--no-machine-limits: a fused VGG group's line buffers need more than `large`'s activation buffers; bench/fuse-vgg.ts
+// runs them on the RTL of a larger one), so its bytes are the LOAD/STORE sizes of the compiled fused program; the layer-by-layer
 // figures are those of the streaming compiler's program on `large` (what bench:vgg runs on the RTL) and the ideal
 // (every map read and written exactly once). LeNet-5 and the CIFAR CNN run on the RTL both ways, bit-exact.
 //
