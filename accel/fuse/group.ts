@@ -109,8 +109,18 @@ export interface GroupLayout {
 export function layoutGroup(stages: readonly Stage[], g: AccelGeometry, tileRows: number, check = true): GroupLayout {
   const name = stages.flatMap((s) => (s.fused ? [s.name, s.fused] : [s.name])).join('+');
   // Ring addressing (g.ring): a ring row holds every channel's line and GEMM reads wrap, so no mirror rows.
-  const geoms = stages.map((st) => windowGeom(st) ?? noFit(name, `stage '${st.name}' must be a conv or pool, not an fc`)).map((geo) => (g.ring ? { ...geo, mirror: 0 } : geo));
-  const schedule = scheduleGroup(geoms, tileRows);
+  const plain = stages.map((st) => windowGeom(st) ?? noFit(name, `stage '${st.name}' must be a conv or pool, not an fc`));
+  const schedule = scheduleGroup(plain, tileRows);
+  // A ring's size is a multiple of 2·R rounded up to a power of two, so a wrapped address keeps its low bits (any
+  // interleaving of the activation buffer over that many banks sees the same bank before and after the wrap): the
+  // pitch grows by right padding columns (filled with the zero point, never read) until C_in·pitch is one.
+  const align = 2 ** Math.ceil(Math.log2(2 * g.rows));
+  const geoms = plain.map((geo) => {
+    if (!g.ring) return geo;
+    const step = align / Math.min(align, geo.inC & -geo.inC);
+    const extra = Math.ceil(geo.pitch / step) * step - geo.pitch;
+    return { ...geo, mirror: 0, pitch: geo.pitch + extra, pad: [geo.pad[0], geo.pad[1], geo.pad[2], geo.pad[3] + extra] as const };
+  });
   const used: [number, number] = [0, 0];
   const ringBase: number[] = [];
   const chanStride: number[] = [];
