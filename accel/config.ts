@@ -35,6 +35,7 @@ const schema = z
     dramBytesPerCycle: z.int().min(1).max(64).describe('DRAM bandwidth in bytes per cycle'),
     clockMHz: z.number().positive().max(2000).describe('clock frequency in MHz (turns cycles into time)'),
     protection: z.enum(['none', 'split', 'dup', 'tmr']).describe('correction unit in the POST path for protected models: split (LCU), dup (compare/min), tmr (voter) or none'),
+    ringAddressing: z.boolean().optional().describe('ring (modulo) addressing of GEMM activation reads: line buffers of fused layers wrap in place, without mirror rows (false when absent)'),
   })
   .superRefine((c, ctx) => {
     // The accelerator's array (gen/accel/gemm-engine.ts) is weight-stationary; os exists only for the gemm/array block.

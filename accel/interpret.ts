@@ -8,7 +8,7 @@
 // instruction, the field and the bad value, so a compiler bug surfaces here first. WAIT is a no-op
 // (there is no timing); execution ends at HALT.
 import { accelGeometry, type AccelGeometry, type AccelHardwareConfig } from '../gen/accel/config.js';
-import { OFF_VALID, zeroPointLo, type Instruction } from '../gen/accel/isa.js';
+import { decodeOffset, OFF_VALID, zeroPointLo, type Instruction } from '../gen/accel/isa.js';
 import { requantize } from './quant.js';
 import { LCU, LCU_GROUP_SIZE } from './model.js';
 import { lcuCombine } from './protect/lcu.js';
@@ -19,7 +19,7 @@ export interface ProgramImage {
   readonly program: readonly Instruction[];
   /** pixmem entries (activation-buffer addresses). */
   readonly pixmem: readonly number[];
-  /** offmem entries (encodeOffset: bit 16 valid, bits 15..0 offset). */
+  /** offmem entries (encodeOffset: bit 16 valid, bits 15..0 and 17.. the offset). */
   readonly offmem: readonly number[];
   /** pmem entries (encodeParam). */
   readonly pmem: readonly bigint[];
@@ -72,6 +72,8 @@ export function interpret(config: AccelHardwareConfig, image: ProgramImage, opti
   const signed = (v: bigint): number => Number(BigInt.asIntN(bits, v));
   const lane = (word: bigint, e: number): number => signed((word >> BigInt(e * bits)) & laneMask);
   let macs = 0;
+  // Ring registers (isa.ts RING; ring-addressing machines only).
+  const rings = Array.from({ length: 4 }, () => ({ base: 0, size: 0 }));
 
   const check = (where: string, what: string, value: number, limit: number): void => {
     if (!Number.isInteger(value) || value < 0 || value >= limit) throw new RangeError(`${where}: ${what} must be in 0..${limit - 1}, not ${value}`);
@@ -93,6 +95,13 @@ export function interpret(config: AccelHardwareConfig, image: ProgramImage, opti
       case 'HALT':
         return { dram, wbuf, abuf, acc, executed, macs };
       case 'WAIT':
+        break;
+      case 'RING':
+        if (!g.ring) throw new RangeError(`${where}: RING needs a machine with ring addressing (config ringAddressing), not one without`);
+        check(where, 'reg', ins.reg, 4);
+        check(where, 'base', ins.base, g.abufDepth);
+        check(where, 'size', ins.size, g.abufDepth);
+        rings[ins.reg] = { base: ins.base, size: ins.size };
         break;
       case 'LOAD': {
         if (ins.buf === 0) {
@@ -131,14 +140,18 @@ export function interpret(config: AccelHardwareConfig, image: ProgramImage, opti
         break;
       }
       case 'GEMM': {
+        if (ins.ring && !g.ring) throw new RangeError(`${where}: ring must be 0 on a machine without ring addressing (config ringAddressing), not ${ins.ring}`);
         if (ins.mCount === 0 || ins.kTiles === 0) break;
         const src = abuf[ins.src]!;
+        const ring = ins.ring ? rings[ins.ringSel ?? 0]! : null;
         const K = ins.kTiles * R;
         check(where, 'last wbuf row wRow + kTiles·R - 1', ins.wRow + K - 1, g.wbufDepth);
         check(where, 'last offmem entry offAddr + kTiles·R - 1', ins.offAddr + K - 1, image.offmem.length);
         check(where, 'last pixmem entry pixAddr + mCount - 1', ins.pixAddr + ins.mCount - 1, image.pixmem.length);
         if (ins.mCount > g.accRows) throw new RangeError(`${where}: mCount must be at most ${g.accRows} (accumulator rows), not ${ins.mCount}`);
         if (g.abufBanks > 1) checkBanks(where, g.abufBanks, R, image.offmem.slice(ins.offAddr, ins.offAddr + K));
+        // A wrap moves an address by the ring size: on banked buffers it must keep the bank (size a multiple of NB).
+        if (ring && g.abufBanks > 1 && ring.size % g.abufBanks !== 0) throw new RangeError(`${where}: ring ${ins.ringSel ?? 0}'s size must be a multiple of the ${g.abufBanks} activation banks on this machine (a wrapped row would read another bank), not ${ring.size}`);
         macs += ins.mCount * ins.kTiles * R * C;
         const bank = acc[ins.bank]!;
         for (let m = 0; m < ins.mCount; m++) {
@@ -147,7 +160,8 @@ export function interpret(config: AccelHardwareConfig, image: ProgramImage, opti
           for (let k = 0; k < K; k++) {
             const off = image.offmem[ins.offAddr + k]!;
             if ((off & OFF_VALID) === 0) continue;
-            const addr = pix + (off & 0xffff);
+            const sum = pix + decodeOffset(off);
+            const addr = ring && sum >= ring.base + ring.size ? sum - ring.size : sum;
             check(where, `activation address pixmem[${ins.pixAddr + m}] + offset ${k}`, addr, g.abufDepth);
             const a = src[addr]!;
             if (a === 0) continue;
@@ -221,7 +235,7 @@ function correctedRows(where: string, g: AccelGeometry, image: ProgramImage, cha
  */
 function checkBanks(where: string, banks: number, R: number, entries: readonly number[]): void {
   for (let t = 0; t * R < entries.length; t++) {
-    const offs = entries.slice(t * R, t * R + R).map((e) => ((e & OFF_VALID) === 0 ? null : e & 0xffff));
+    const offs = entries.slice(t * R, t * R + R).map((e) => ((e & OFF_VALID) === 0 ? null : decodeOffset(e)));
     const clash = tileConflict(offs, banks);
     if (clash) {
       const [i, j] = clash;

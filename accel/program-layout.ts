@@ -6,7 +6,7 @@
 // test/support/accel-programs.ts re-exports the packing helpers and HazardProgram for the tests.
 import type { AccelGeometry } from '../gen/accel/config.js';
 import { gemmBusyCycles } from '../gen/accel/gemm-engine.js';
-import { FIELDS, OFF_VALID, WAIT_MASK, type Instruction } from '../gen/accel/isa.js';
+import { decodeOffset, FIELDS, OFF_VALID, WAIT_MASK, type Instruction } from '../gen/accel/isa.js';
 
 /** Pack signed elements P per DRAM word (element e in lane e mod P, little-endian lanes). */
 export function packElements(values: ArrayLike<number>, g: AccelGeometry): bigint[] {
@@ -83,7 +83,7 @@ export interface HazardDetail {
  * port of abuf x is written by every LOAD into x and every POST into x that writes at all, whatever
  * the addresses.
  */
-function effects(ins: Instruction, detail?: HazardDetail): Effects | null {
+function effects(ins: Instruction, detail?: HazardDetail, ring?: Ring): Effects | null {
   const g = detail?.geometry;
   const abuf = (b: number): Space => (b === 0 ? 'abuf0' : 'abuf1');
   const port = (b: number): Space => (b === 0 ? 'port0' : 'port1');
@@ -107,7 +107,8 @@ function effects(ins: Instruction, detail?: HazardDetail): Effects | null {
       if (!detail || !g) return { engine: 'gemm', reads: [wholeOf('wbuf'), wholeOf(abuf(ins.src))], writes: [wholeOf(acc)] };
       if (ins.mCount === 0 || ins.kTiles === 0) return { engine: 'gemm', reads: [], writes: [] };
       const K = ins.kTiles * g.rows;
-      return { engine: 'gemm', reads: [...part('wbuf', ins.wRow, K, g.wbufDepth), ...gemmActivations(ins, K, detail)], writes: [wholeOf(acc)] };
+      const act = gemmActivations(ins, K, detail);
+      return { engine: 'gemm', reads: [...part('wbuf', ins.wRow, K, g.wbufDepth), ...(ins.ring && ring ? wrapped(act, ring) : act)], writes: [wholeOf(acc)] };
     }
     case 'POST': {
       const groups = ins.pool ? Math.floor(ins.mCount / (4 << (ins.window ?? 0))) : ins.mCount;
@@ -130,6 +131,25 @@ function shifted(space: Space, lo: number, hi: number, offsets: readonly number[
   return out;
 }
 
+/** A ring register (isa.ts RING): GEMMs with ring = 1 read a >= base + size at a − size. */
+interface Ring {
+  readonly base: number;
+  readonly size: number;
+}
+
+/** Spans of unwrapped addresses as the ring reads them: the part at or past base + size moves down by size. */
+function wrapped(spans: readonly Span[], ring: Ring): Span[] {
+  const end = ring.base + ring.size;
+  return spans.flatMap((s) => {
+    if (s.hi <= end) return [s];
+    if (s.hi === Infinity) return [s];
+    const out: Span[] = [];
+    if (s.lo < end) out.push({ space: s.space, lo: s.lo, hi: end });
+    out.push({ space: s.space, lo: Math.max(s.lo, end) - ring.size, hi: s.hi - ring.size });
+    return out;
+  });
+}
+
 /** The valid offsets of offmem[offAddr .. offAddr+K−1], ascending and distinct (memoized per HazardDetail). */
 const validOffsets = new WeakMap<HazardDetail, Map<string, number[]>>();
 function offsetsOf(detail: HazardDetail, offAddr: number, K: number): number[] {
@@ -142,7 +162,7 @@ function offsetsOf(detail: HazardDetail, offAddr: number, K: number): number[] {
     const set = new Set<number>();
     for (let k = 0; k < K; k++) {
       const e = offmem[offAddr + k]!;
-      if (e & OFF_VALID) set.add(e & 0xffff);
+      if (e & OFF_VALID) set.add(decodeOffset(e));
     }
     memo.set(key, (offs = [...set].sort((a, b) => a - b)));
   }
@@ -227,6 +247,8 @@ export class HazardProgram {
   private nextSlot = 1;
   private readonly idleAt: Record<Engine, number> = { dma: 0, gemm: 0, post: 0 };
   private readonly byObject = new WeakMap<Instruction, Effects | null>();
+  /** Ring registers as the RINGs pushed so far set them (a GEMM's reads depend on them). */
+  private readonly rings: Ring[] = Array.from({ length: 4 }, () => ({ base: 0, size: 0 }));
 
   constructor(private readonly detail?: HazardDetail) {}
 
@@ -235,18 +257,19 @@ export class HazardProgram {
    * compiler tries many schedules), by the instruction's fields.
    */
   private effectsOf(ins: Instruction): Effects | null {
-    const known = this.byObject.get(ins);
+    const ring = ins.op === 'GEMM' && ins.ring ? this.rings[ins.ringSel ?? 0]! : undefined;
+    const known = ring ? undefined : this.byObject.get(ins);
     if (known !== undefined) return known;
     let fx: Effects | null;
     if (this.detail) {
       let memo = effectsMemo.get(this.detail);
       if (!memo) effectsMemo.set(this.detail, (memo = new Map()));
-      const key = [ins.op, ...Object.keys(FIELDS[ins.op]).map((f) => (ins as unknown as Record<string, number>)[f])].join();
+      const key = [ins.op, ...Object.keys(FIELDS[ins.op]).map((f) => (ins as unknown as Record<string, number>)[f]), ...(ring ? [ring.base, ring.size] : [])].join();
       const cached = memo.get(key);
-      if (cached === undefined) memo.set(key, (fx = effects(ins, this.detail)));
+      if (cached === undefined) memo.set(key, (fx = effects(ins, this.detail, ring)));
       else fx = cached;
     } else fx = effects(ins);
-    this.byObject.set(ins, fx);
+    if (!ring) this.byObject.set(ins, fx);
     return fx;
   }
 
@@ -294,6 +317,7 @@ export class HazardProgram {
   push(ins: Instruction): this {
     if (ins.op === 'WAIT') for (const e of ENGINES) if (ins.mask & ENGINE_BIT[e]) this.outstanding.delete(e);
     if (ins.op === 'HALT') this.outstanding.clear();
+    if (ins.op === 'RING') this.rings[ins.reg] = { base: ins.base, size: ins.size };
     const fx = this.effectsOf(ins);
     if (fx) {
       const mask = this.waitMask(fx);

@@ -12,6 +12,7 @@
 // and run under its GEMMs, and layer i's last POST draining after layer i+1's first instruction issues
 // is charged to i+1.
 import { build } from '../hdl/dsl/index.js';
+import { DiagnosticError, msg } from '../hdl/diagnostics.js';
 import type { Design } from '../hdl/ir/index.js';
 import type { AccelHardwareConfig, AccelSizes } from '../gen/accel/config.js';
 import { memoryNames } from '../gen/accel/buffers.js';
@@ -121,6 +122,13 @@ export function runOnRtl(config: AccelHardwareConfig, sizes: AccelSizes, image: 
   return { cycles, done: done.get() === 1, fault: fault.get() === 1, dram, counters: readCounters(sim), sim, trace: options.trace ? trace : undefined };
 }
 
+/** E197 when the program uses ring addressing (RING, GEMM ring) and the machine has none (its controller would fault). */
+export function checkRingMachine(config: AccelHardwareConfig & { readonly name?: string }, compiled: Pick<CompiledModel, 'program'>): void {
+  if (config.ringAddressing) return;
+  const at = compiled.program.findIndex((ins) => ins.op === 'RING' || (ins.op === 'GEMM' && ins.ring === 1));
+  if (at >= 0) throw new DiagnosticError([msg.ringMachine(config.name ?? 'accelerator', at, compiled.program[at]!.op === 'RING' ? 'RING' : 'a ring GEMM')]);
+}
+
 /** One inference of a compiled model on the RTL. */
 export interface ImageRun {
   /** The last layer's int8 outputs as left in DRAM. */
@@ -154,6 +162,7 @@ export function runModelImage(
   input: ArrayLike<number>,
   options: { maxCycles?: number; forces?: readonly Force[] } = {},
 ): ImageRun {
+  checkRingMachine(config, compiled);
   const machine = accelMachine(config, compiled.sizes, { forces: options.forces });
   const { sim } = machine;
   const image: ProgramImage = { ...compiled, dram: inputToDram(compiled, input) };
@@ -224,6 +233,7 @@ export function runBatch(
   images: readonly ArrayLike<number>[],
   options: { warm?: boolean; maxCycles?: number; forces?: readonly Force[] } = {},
 ): BatchRun {
+  checkRingMachine(config, compiled);
   const machine = accelMachine(config, compiled.sizes, { forces: options.forces });
   const { sim } = machine;
   const warm = options.warm === true;

@@ -3,8 +3,8 @@
 // a sweep — and LeNet-5 / the zoo CIFAR CNN fused vs layer by layer on the RTL.
 //
 // VGG: the planner compiles every candidate group (accel/fuse/plan.ts) with the activation-buffer limits lifted
-// (--no-machine-limits: a fused VGG group's line buffers need more than the 2^16 elements a GEMM address reaches,
-// see docs/fusion.md), so its bytes are the LOAD/STORE sizes of the compiled fused program; the layer-by-layer
+// (--no-machine-limits: a fused VGG group's line buffers need more than `large`'s activation buffers; bench/fuse-vgg.ts
+// runs them on the RTL of a larger one), so its bytes are the LOAD/STORE sizes of the compiled fused program; the layer-by-layer
 // figures are those of the streaming compiler's program on `large` (what bench:vgg runs on the RTL) and the ideal
 // (every map read and written exactly once). LeNet-5 and the CIFAR CNN run on the RTL both ways, bit-exact.
 //
@@ -50,6 +50,11 @@ log(`  layer by layer, streaming compiler on '${large.name}': feature maps ${mb(
 log('  budget        on-chip B   feature maps      weights   groups (T = tile rows of the last layer)');
 for (const p of sweep.points)
   log(`  ${int(p.budget ?? 0).padStart(9)}  ${int(p.onChipBytes).padStart(11)}  ${mb(fm(p.traffic)).padStart(13)}  ${mb(p.traffic.weightRead).padStart(11)}   ${p.groups.map((q) => `${q.name} T=${q.tileRows}`).join(', ') || 'none'}`);
+// The same sweep for the machine with ring addressing (no mirror rows: smaller rings, the input read once).
+const ringSweep = exploreFusion({ model: vgg, geometry: accelGeometry({ ...large, ringAddressing: true }, { imemDepth: 1, pixDepth: 1, offDepth: 1, pmemDepth: 1, dramWords: 1 }), configName: `${large.name}+ring`, budgets, machine: false });
+log('  with ring addressing (ringAddressing=true):');
+for (const p of ringSweep.points)
+  log(`  ${int(p.budget ?? 0).padStart(9)}  ${int(p.onChipBytes).padStart(11)}  ${mb(fm(p.traffic)).padStart(13)}  ${mb(p.traffic.weightRead).padStart(11)}   ${p.groups.map((q) => `${q.name} T=${q.tileRows}`).join(', ') || 'none'}`);
 log(`  at Alwani's ${int(ALWANI.onChipBytes)} B: feature maps ${mb(fm(alwaniPoint.traffic))} vs ideal layer by layer ${mb(idealRead + idealWritten)} (${(100 * (fm(alwaniPoint.traffic) / (idealRead + idealWritten) - 1)).toFixed(1)}%); Alwani et al. (fp32, + conv3_1): ${ALWANI.layerByLayerMB} MB → ${ALWANI.fusedMB} MB (−95%)`);
 
 // ---- LeNet-5 and the CIFAR CNN on the RTL ----
@@ -61,14 +66,17 @@ if (!values['skip-rtl']) {
     [lenet, 'tiny', testImages(4)],
     [lenet, 'default', testImages(4)],
     [cifar, 'default', randomInputs(cifar, 2, 1)],
-  ] as const) {
-    const config = PRESETS[preset]!;
+  ] as const)
+  for (const ring of [false, true]) {
+    // ring: the machine with ring addressing (config ringAddressing): line buffers wrap in place, no mirror rows.
+    const config = { ...PRESETS[preset]!, ...(ring ? { ringAddressing: true } : {}) };
     const t1 = performance.now();
     const r = runFused({ model, config, images, fuse: 'auto' });
     const seconds = (performance.now() - t1) / 1000;
     const row = {
       model: model.name,
       config: preset,
+      ringAddressing: ring,
       images: images.length,
       groups: r.plan.groups.map((p) => ({ name: p.name, tileRows: p.tileRows, onChipBytes: p.onChipBytes })),
       bitExact: r.fused.goldenMismatches === 0 && r.layerByLayer.goldenMismatches === 0,
@@ -77,9 +85,9 @@ if (!values['skip-rtl']) {
       seconds,
     };
     rtl.push(row);
-    log(`${model.name} on '${preset}' (${images.length} images, RTL, ${seconds.toFixed(1)} s): ${row.groups.map((q) => `${q.name} T=${q.tileRows} (${int(q.onChipBytes)} B on chip)`).join(', ') || 'no group'}; bit-exact both ways: ${row.bitExact ? 'yes' : 'NO'}`);
+    log(`${model.name} on '${preset}'${ring ? ' with ring addressing' : ''} (${images.length} images, RTL, ${seconds.toFixed(1)} s): ${row.groups.map((q) => `${q.name} T=${q.tileRows} (${int(q.onChipBytes)} B on chip)`).join(', ') || 'no group'}; bit-exact both ways: ${row.bitExact ? 'yes' : 'NO'}`);
     log(`  feature maps ${int(row.fused.fmBytes)} B fused vs ${int(row.layerByLayer.fmBytes)} B layer by layer; weights ${int(row.fused.weightBytes)} vs ${int(row.layerByLayer.weightBytes)} B; cycles ${int(row.fused.cycles)} vs ${int(row.layerByLayer.cycles)}; energy ${row.fused.energyUJ.toFixed(3)} vs ${row.layerByLayer.energyUJ.toFixed(3)} µJ`);
   }
 }
-if (values.json) console.log(JSON.stringify({ vgg: { seconds: vggSeconds, idealRead, idealWritten, alwani: ALWANI, sweep }, rtl }, null, 2));
+if (values.json) console.log(JSON.stringify({ vgg: { seconds: vggSeconds, idealRead, idealWritten, alwani: ALWANI, sweep, ringSweep }, rtl }, null, 2));
 process.exitCode = rtl.every((r) => r.bitExact) ? 0 : 1;

@@ -41,8 +41,8 @@ export function fuseRunReport(prepared: PreparedRun, opts: { fuse: string; fuseB
 /** What `splitfuse run --fuse` prints; returns the exit code. */
 export function fuseRunCommand(prepared: PreparedRun, opts: { fuse: string; fuseBufferBytes?: string | number; json?: boolean }, io: CliIO): number {
   const r = fuseRunReport(prepared, opts, io);
-  const { plan, fused, layerByLayer } = r;
-  io.stdout(opts.json ? `${JSON.stringify({ plan, fused, layerByLayer }, null, 2)}\n` : fusedRunText(r));
+  const { plan, ringAddressing, fused, layerByLayer } = r;
+  io.stdout(opts.json ? `${JSON.stringify({ plan, ringAddressing, fused, layerByLayer }, null, 2)}\n` : fusedRunText(r));
   return fused.goldenMismatches === 0 && layerByLayer.goldenMismatches === 0 ? 0 : 1;
 }
 

@@ -146,6 +146,7 @@ function program(io: CliIO, status: { exitCode: number }): Command {
     .requiredOption('--target <family>', 'FPGA family: xc7, ice40, ecp5 or gowin')
     .option('--model <file>', 'accel: the quantized model file whose program fills the table ROMs')
     .option('--config <name|file>', 'accel: configuration preset (tiny, default, large) or JSON file')
+    .option('--fuse <groups>', 'accel: compile the program with these fusion groups (auto, none or L1-L2,L3+L4[:T], as for run --fuse)')
     .option('--part <name>', 'a named part of the target (xc7a35t, xc7a100t, xc7a200t, up5k, hx8k, hx1k, LFE5U-25F, LFE5U-45F, LFE5U-85F): print its utilisation and whether the design fits')
     .option('--pnr', 'ice40: place and route with nextpnr-ice40 on --part (default up5k), print Fmax and write a bitstream')
     .option('--seed <n>', '--pnr: placer seed (default 1)')

@@ -13,6 +13,8 @@ import { parseTarget, TARGET_NAMES, type SynthTarget } from '../fpga/targets.js'
 import { resolveEngine, type YosysEngine } from '../fpga/yosys.js';
 import { build } from '../hdl/dsl/index.js';
 import { compile as compileModel } from '../accel/compiler.js';
+import { fuseGroups, planFusion } from '../accel/fuse/plan.js';
+import { accelGeometry } from '../gen/accel/config.js';
 import { encode } from '../gen/accel/isa.js';
 import { accelTop } from '../gen/accel/top.js';
 import { ACCEL_TARGET, accelInputs, rejectOptions } from './accel.js';
@@ -93,6 +95,8 @@ export interface SynthAccelOptions {
   readonly config?: string;
   /** Configuration overrides `key=value`. */
   readonly set?: readonly string[];
+  /** Fusion groups of the program (accel/fuse/plan.ts: auto, none, L1-L2,…), as `run --fuse`; absent: layer by layer. */
+  readonly fuse?: string;
   readonly target: string;
   readonly part?: string;
   readonly pnr?: PnrChoice;
@@ -110,7 +114,8 @@ export async function synthAccel(options: SynthAccelOptions): Promise<SynthRepor
   const target = parseTarget(options.target);
   checkPart(target, options);
   const { model, config } = accelInputs('synth', options);
-  const compiled = compileModel(model, config);
+  const fuse = options.fuse === undefined ? {} : { fuse: fuseGroups(planFusion(model, accelGeometry(config, { imemDepth: 1, pixDepth: 1, offDepth: 1, pmemDepth: 1, dramWords: 1 }), { fuse: options.fuse })) };
+  const compiled = compileModel(model, { ...config, ...fuse });
   const init = { imem: compiled.program.map(encode), pixmem: compiled.pixmem, offmem: compiled.offmem, pmem: compiled.pmem };
   const design = build(accelTop(config, compiled.sizes, init));
   const result = await synthesizeOrPlace(design, target, ` (config ${config.name}, model ${model.name})`, options);
@@ -122,6 +127,7 @@ export async function synthAccel(options: SynthAccelOptions): Promise<SynthRepor
     accWidth: config.accWidth,
     model: model.name,
     instructions: compiled.program.length,
+    ...(options.fuse !== undefined ? { fuse: options.fuse } : {}),
   };
   return { block: ACCEL_TARGET, params, ...result };
 }
@@ -134,6 +140,7 @@ export interface SynthCommandOptions {
   /** accel only. */
   readonly model?: string;
   readonly config?: string;
+  readonly fuse?: string;
   readonly part?: string;
   readonly pnr?: boolean;
   /** --pnr only: strings as typed (validated by fpga/pnr.ts, E204). */
@@ -177,9 +184,9 @@ export async function synthCommand(block: string, opts: SynthCommandOptions, io:
   const common = { target: opts.target, part: opts.part, pnr: pnrChoice(opts), engine: engineChoice(opts.yosys), ...log };
   let report: SynthReport;
   if (block === ACCEL_TARGET) {
-    report = await synthAccel({ model: opts.model, config: opts.config, set: opts.set, ...common });
+    report = await synthAccel({ model: opts.model, config: opts.config, set: opts.set, ...(opts.fuse !== undefined ? { fuse: opts.fuse } : {}), ...common });
   } else {
-    rejectOptions('synth', block, { '--model': opts.model !== undefined, '--config': opts.config !== undefined }, "'splitfuse synth accel'", 'a block takes --set only; the accelerator takes --model and --config');
+    rejectOptions('synth', block, { '--model': opts.model !== undefined, '--config': opts.config !== undefined, '--fuse': opts.fuse !== undefined }, "'splitfuse synth accel'", 'a block takes --set only; the accelerator takes --model and --config');
     report = await synthBlock({ block, set: opts.set, ...common });
   }
   io.stdout(opts.json ? synthReportJson(report) : synthReportText(report));

@@ -114,6 +114,7 @@ export const CODES = {
   E194: 'unsupported ONNX operator attribute',
   E195: 'unsupported ONNX quantization parameters',
   E196: 'ONNX graph is not a sequential chain',
+  E197: 'program needs ring addressing the machine lacks',
   E200: 'nextpnr run failed',
   E201: 'design does not fit the FPGA part',
   E202: 'no place and route for the target or part',
@@ -392,6 +393,8 @@ export const msg = {
     diag('E178', `On-chip bytes of fusion group '${group}' must be at most the buffer budget ${budget}, not ${needed}`, null, hint),
   fuseMachine: (group: string, what: string) =>
     diag('E179', `${what} (fusion group '${group}')`, null, 'raise activationBufferBytes/weightBufferBytes/accumulatorBufferBytes with --set, use a larger --config, or fuse fewer layers (--fuse auto picks groups that fit)'),
+  ringMachine: (config: string, instr: number, op: string) =>
+    diag('E197', `Machine '${config}' running a program with ${op} (instruction ${instr}) must have ring addressing (ringAddressing=true), not be without it`, null, 'the program was compiled for a ring-addressing machine (fused line buffers that wrap, isa.ts RING): run it on that configuration, or compile the model again for this one'),
 
   // ---- ONNX import (accel/onnx/import.ts) ----
   /** `what` names the node or tensor ("Node 'conv1' (Conv)"), `file` the ONNX file. */

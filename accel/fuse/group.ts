@@ -7,6 +7,11 @@
 //   channel, N + k − 1 rows of pitch pl + W + pr elements: padded input row i in ring row i mod N, rows 0 .. k − 2
 //   mirrored in rows N .. N + k − 2 (written twice: a second POST, or LOAD), so every window's k rows are
 //   consecutive in the buffer and the GEMM's pixmem/offmem addressing (base + ky·pitch + kx) needs no wrap-around.
+//   On a machine with ring addressing (g.ring; gen/accel/ring.ts) there are no mirror rows: ring row r holds every
+//   channel's line (channel c at ring base + r·C_in·pitch + c·pitch), so a ring is one contiguous region of
+//   N·C_in·pitch elements, the GEMMs of the stage set ring = 1 on a ring register that holds it (RING, register
+//   l mod 4), and a window running past the last ring row wraps to the first (its addresses stay below base + 2·size
+//   because N >= k). POSTs and LOADs write one ring row at a time, so they never cross the ring's end.
 //   Each ring is first filled with its map's zero point (one LOAD of a constant block in DRAM): the padding columns
 //   are never written again and the top padding rows hold it; bottom padding rows are filled when reached.
 // GEMMs. One output row (or a chunk of it: at most accRows GEMM rows, one requantization class) per GEMM, in N tiles
@@ -17,7 +22,9 @@
 import { tiledReduction } from '../compiler/banks.js';
 import { DiagnosticError, msg } from '../../hdl/diagnostics.js';
 import type { AccelGeometry } from '../../gen/accel/config.js';
-import { encodeOffset, encodeParam, encodeZeroPoint, type Instruction } from '../../gen/accel/isa.js';
+import { addrBits } from '../../gen/accel/config.js';
+import { encodeOffset, encodeParam, encodeZeroPoint, MAX_ABUF_BITS, type Instruction } from '../../gen/accel/isa.js';
+import { RING_REGISTERS } from '../../gen/accel/ring.js';
 import { nTiles, type NTile } from '../compiler/ntiles.js';
 import type { Stage } from '../compiler/stages.js';
 import { mapIndex, tableInterner, type MapLayout } from '../compiler/stream.js';
@@ -91,6 +98,8 @@ export interface GroupLayout {
   readonly schedule: GroupSchedule;
   readonly ringBase: number[];
   readonly chanStride: number[];
+  /** Elements from one ring row to the next: the pitch, or with ring addressing channels·pitch (rows interleave channels). */
+  readonly rowStride: number[];
   readonly stagingBase: number;
   /** Rows of each staging half (a tile: T rows of the last stage). */
   readonly stagingRows: number;
@@ -100,15 +109,28 @@ export interface GroupLayout {
 /** Ring sizes and their places in the two activation buffers; E179 when they do not fit. */
 export function layoutGroup(stages: readonly Stage[], g: AccelGeometry, tileRows: number, check = true): GroupLayout {
   const name = stages.flatMap((s) => (s.fused ? [s.name, s.fused] : [s.name])).join('+');
-  const geoms = stages.map((st) => windowGeom(st) ?? noFit(name, `stage '${st.name}' must be a conv or pool, not an fc`));
-  const schedule = scheduleGroup(geoms, tileRows);
+  // Ring addressing (g.ring): a ring row holds every channel's line and GEMM reads wrap, so no mirror rows.
+  const plain = stages.map((st) => windowGeom(st) ?? noFit(name, `stage '${st.name}' must be a conv or pool, not an fc`));
+  const schedule = scheduleGroup(plain, tileRows);
+  // A ring's size is a multiple of 2·R rounded up to a power of two, so a wrapped address keeps its low bits (any
+  // interleaving of the activation buffer over that many banks sees the same bank before and after the wrap): the
+  // pitch grows by right padding columns (filled with the zero point, never read) until C_in·pitch is one.
+  const align = 2 ** Math.ceil(Math.log2(2 * g.rows));
+  const geoms = plain.map((geo) => {
+    if (!g.ring) return geo;
+    const step = align / Math.min(align, geo.inC & -geo.inC);
+    const extra = Math.ceil(geo.pitch / step) * step - geo.pitch;
+    return { ...geo, mirror: 0, pitch: geo.pitch + extra, pad: [geo.pad[0], geo.pad[1], geo.pad[2], geo.pad[3] + extra] as const };
+  });
   const used: [number, number] = [0, 0];
   const ringBase: number[] = [];
   const chanStride: number[] = [];
+  const rowStride: number[] = [];
   const rings = geoms.map((geo, l) => {
     const rows = schedule.ringRows[l]!;
-    chanStride.push((rows + geo.mirror) * geo.pitch);
-    const elements = geo.inC * chanStride[l]!;
+    chanStride.push(g.ring ? geo.pitch : (rows + geo.mirror) * geo.pitch);
+    rowStride.push(g.ring ? geo.inC * geo.pitch : geo.pitch);
+    const elements = geo.inC * (rows + geo.mirror) * geo.pitch;
     ringBase.push(used[l % 2]!);
     used[l % 2]! += elements;
     return { stage: geo.name, rows, mirror: geo.mirror, pitch: geo.pitch, channels: geo.inC, elements };
@@ -118,12 +140,12 @@ export function layoutGroup(stages: readonly Stage[], g: AccelGeometry, tileRows
   const staging = 2 * batch * last.outC * last.outW;
   const stagingBase = used[geoms.length % 2]!;
   used[geoms.length % 2]! += staging;
-  // GEMM addresses (pixmem entries, offmem offsets) are 16 bits: a ring must lie in the first 2^16 elements.
-  const limit = Math.min(g.abufDepth, 1 << 16);
+  // GEMM addresses (pixmem entries, offmem offsets) are as wide as an activation-buffer address (isa.ts).
+  const limit = g.abufDepth;
   if (check)
     for (const b of [0, 1])
       if (used[b]! > limit) noFit(name, `Line buffers and staging in abuf${b} for tiles of ${tileRows} rows must fit its ${limit} addressable elements, not need ${used[b]}`);
-  return { geoms, schedule, ringBase, chanStride, stagingBase, stagingRows: batch, buffers: { rings, staging, abuf: used, wbufRows: 0 } };
+  return { geoms, schedule, ringBase, chanStride, rowStride, stagingBase, stagingRows: batch, buffers: { rings, staging, abuf: used, wbufRows: 0 } };
 }
 
 /** One DRAM word of P copies of `fill`. */
@@ -140,7 +162,7 @@ export function compileGroup(input: GroupInput): CompiledGroup {
   const name = stages.flatMap((s) => (s.fused ? [s.name, s.fused] : [s.name])).join('+');
   const check = input.check ?? true;
   const lay = layoutGroup(stages, g, tileRows, check);
-  const { geoms, schedule, ringBase, chanStride, stagingBase } = lay;
+  const { geoms, schedule, ringBase, chanStride, rowStride, stagingBase } = lay;
   const n = stages.length;
   const pixmem: number[] = [];
   const offmem: number[] = [];
@@ -165,7 +187,7 @@ export function compileGroup(input: GroupInput): CompiledGroup {
         for (let ky = 0; ky < geo.k; ky++)
           for (let kx = 0; kx < geo.k; kx++) {
             kIdx.push(ci * k2 + ky * geo.k + kx);
-            offs.push((ci - channels[0]!) * chanStride[l]! + ky * geo.pitch + kx);
+            offs.push((ci - channels[0]!) * chanStride[l]! + ky * rowStride[l]! + kx);
           }
       });
       red = tiledReduction(kIdx, offs, R, g.abufBanks);
@@ -242,6 +264,15 @@ export function compileGroup(input: GroupInput): CompiledGroup {
     const p = i % N;
     return [p, p < geoms[l]!.mirror ? N + p : null];
   };
+  // Ring addressing: stage l's GEMMs wrap in ring register l mod 4, set (again) when another stage held it.
+  const held: number[] = new Array<number>(RING_REGISTERS).fill(-1);
+  const useRing = (l: number): { ring?: number; ringSel?: number } => {
+    if (!g.ring) return {};
+    const reg = l % RING_REGISTERS;
+    if (held[reg] !== l) program.push({ op: 'RING', reg, base: ringBase[l]!, size: schedule.ringRows[l]! * rowStride[l]! });
+    held[reg] = l;
+    return { ring: 1, ...(reg ? { ringSel: reg } : {}) };
+  };
   // ---- start: resident weights ----
   weights.forEach((w, l) => {
     if (resident[l]) load({ op: 'LOAD', buf: 0, dram: w.word[0]![0]!, addr: residentRow[l]!, count: w.total }, 'weight');
@@ -289,7 +320,7 @@ export function compileGroup(input: GroupInput): CompiledGroup {
       for (let cy = cyLo; cy <= cyHi; cy++)
         for (let dx = 0; dx < geo.pool.k; dx++) {
           const cx = ox * geo.pool.stride - geo.pool.pad[1] + dx;
-          if (cx >= 0 && cx < geo.convW) win.push(ringBase[l]! + c0 * chanStride[l]! + ((cy * geo.s) % N) * geo.pitch + cx * geo.s);
+          if (cx >= 0 && cx < geo.convW) win.push(ringBase[l]! + c0 * chanStride[l]! + ((cy * geo.s) % N) * rowStride[l]! + cx * geo.s);
         }
       while (win.length < geo.pool.g) win.push(win[0]!);
       px.push(...win);
@@ -304,8 +335,9 @@ export function compileGroup(input: GroupInput): CompiledGroup {
       const geo = geoms[l]!;
       const offs = reductionOf(l, channels).offsets;
       const top = Math.max(...offs.map((o) => o ?? 0));
-      if (check && top >= 1 << 16) noFit(name, `GEMM offsets of stage '${geo.name}' must be below 65536 (16 bits), not ${top}`);
-      at = intern(offmem, 'off', offs.map((o) => encodeOffset(o === null ? null : o % (1 << 16))));
+      const offLimit = 2 ** Math.max(16, addrBits(g.abufDepth));
+      if (check && top >= offLimit) noFit(name, `GEMM offsets of stage '${geo.name}' must be below ${offLimit} (an activation-buffer address), not ${top}`);
+      at = intern(offmem, 'off', offs.map((o) => encodeOffset(o === null ? null : o % 2 ** MAX_ABUF_BITS)));
       offsetsOf.set(key, at);
     }
     return at;
@@ -324,7 +356,8 @@ export function compileGroup(input: GroupInput): CompiledGroup {
       w.groups[ti]!.forEach((gr, gi) => {
         const pixAddr = intern(pixmem, 'pix', pixels(l, oy, ch.x0, ch.x1, gr.channels[0]!));
         const wRow = wRowOf(gi);
-        program.push({ op: 'GEMM', src: l % 2, bank, mCount, kTiles: w.rows[ti]![gi]! / R, wRow, pixAddr, offAddr: offAddrOf(l, gr.channels), ...(gi > 0 ? { acc: 1 } : {}) });
+        const ring = useRing(l);
+        program.push({ op: 'GEMM', src: l % 2, bank, mCount, kTiles: w.rows[ti]![gi]! / R, wRow, pixAddr, offAddr: offAddrOf(l, gr.channels), ...(gi > 0 ? { acc: 1 } : {}), ...ring });
       });
       const post = (dst: number, dstBase: number, plane: number): void => {
         posts.push({ layer: st.name, instr: program.length, bank, m0: (oy * geo.outW + ch.x0) * G, mCount, channel0: t.start, nValid: t.count, pool: G > 1 });
@@ -335,7 +368,7 @@ export function compileGroup(input: GroupInput): CompiledGroup {
       if (l + 1 < n) {
         const next = geoms[l + 1]!;
         const [p, mirror] = ringRow(l + 1, oy + next.pad[0]);
-        const at = (row: number): number => ringBase[l + 1]! + t.logical0 * chanStride[l + 1]! + row * next.pitch + next.pad[1] + ch.x0;
+        const at = (row: number): number => ringBase[l + 1]! + t.logical0 * chanStride[l + 1]! + row * rowStride[l + 1]! + next.pad[1] + ch.x0;
         post((l + 1) % 2, at(p), chanStride[l + 1]!);
         if (mirror !== null) post((l + 1) % 2, at(mirror), chanStride[l + 1]!);
       } else post(n % 2, stage0() + t.logical0 * lay.stagingRows * geo.outW + r * geo.outW + ch.x0, lay.stagingRows * geo.outW);
@@ -368,6 +401,12 @@ export function compileGroup(input: GroupInput): CompiledGroup {
   /** Padded rows `rows` (ring rows) of every channel of ring l set to its zero point. */
   const fillRows = (zb: number, l: number, row: number, rows: number): void => {
     const geo = geoms[l]!;
+    if (g.ring) {
+      // Ring rows are consecutive lines of `pitch` elements, channels interleaved.
+      const lines = rows * geo.inC;
+      for (let c = 0; c < lines; c += C) fillRuns(zb, l % 2, ringBase[l]! + (row * geo.inC + c) * geo.pitch, geo.pitch, Math.min(C, lines - c), geo.pitch, stages[l]!.zIn);
+      return;
+    }
     for (let c = 0; c < geo.inC; c += C) fillRuns(zb, l % 2, ringBase[l]! + c * chanStride[l]! + row * geo.pitch, chanStride[l]!, Math.min(C, geo.inC - c), rows * geo.pitch, stages[l]!.zIn);
   };
   // Start: what windows read outside the data in every padded ring — the padding columns (the right ones of a ring
@@ -397,7 +436,7 @@ export function compileGroup(input: GroupInput): CompiledGroup {
         const [p, mirror] = ringRow(0, y + geo.pad[0]);
         for (let c = 0; c < geo.inC; c++)
           for (const row of mirror === null ? [p] : [p, mirror])
-            load({ op: 'LOAD', buf: 1, dram: inMap.word + mapIndex(inMap, c, y, 0) / P, addr: ringBase[0]! + c * chanStride[0]! + row * geo.pitch + geo.pad[1], count: geo.inW }, 'fm');
+            load({ op: 'LOAD', buf: 1, dram: inMap.word + mapIndex(inMap, c, y, 0) / P, addr: ringBase[0]! + c * chanStride[0]! + row * rowStride[0]! + geo.pad[1], count: geo.inW }, 'fm');
       }
     } else if (ev.kind === 'fill') {
       const [p, mirror] = ringRow(ev.stage, ev.row);

@@ -8,7 +8,7 @@
 // STORE sizes give its DRAM bytes (feature maps, weights) and its ring sizes the on-chip bytes
 // (line buffers + output staging); the unfused layers' bytes come from the layer-by-layer program of the whole model.
 // auto: dynamic programming over the stages, minimising DRAM bytes per image; a group must fit the budget and (unless
-// machine = false) the accelerator's buffers and 16-bit GEMM addresses.
+// machine = false) the accelerator's buffers.
 import { DiagnosticError, msg } from '../../hdl/diagnostics.js';
 import type { AccelGeometry } from '../../gen/accel/config.js';
 import type { Instruction } from '../../gen/accel/isa.js';

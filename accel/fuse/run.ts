@@ -18,6 +18,8 @@ export interface ProgramTraffic {
 
 export interface FusedRunReport {
   readonly plan: FusePlan;
+  /** The machine has ring addressing (config ringAddressing): the fused line buffers wrap, no mirror rows. */
+  readonly ringAddressing: boolean;
   readonly fused: ModelReport & { readonly traffic: ProgramTraffic };
   readonly layerByLayer: ModelReport & { readonly traffic: ProgramTraffic };
 }
@@ -39,7 +41,7 @@ export function runFused(options: FusedRunOptions): FusedRunReport {
   };
   const fused = one(fuseGroups(plan), 'fused');
   const layerByLayer = one([], 'layer by layer');
-  return { plan, fused, layerByLayer };
+  return { plan, ringAddressing: config.ringAddressing === true, fused, layerByLayer };
 }
 
 const int = (x: number): string => Math.round(x).toLocaleString('en-US');
@@ -62,10 +64,10 @@ export function fusedRunText(r: FusedRunReport): string {
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
   const line = (row: string[]): string => `  ${row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')}`.trimEnd();
   const groups = plan.groups.length
-    ? plan.groups.map((p) => `  group ${p.name}: tiles of ${p.tileRows} output row${p.tileRows === 1 ? '' : 's'} × full width, ${p.steps} step${p.steps === 1 ? '' : 's'}; on chip ${int(p.onChipBytes)} B (line buffers ${p.buffers.rings.map((q) => `${q.stage} ${q.rows}+${q.mirror} rows × ${q.channels} ch`).join(', ')}; staging ${int(p.buffers.staging)} B)`)
+    ? plan.groups.map((p) => `  group ${p.name}: tiles of ${p.tileRows} output row${p.tileRows === 1 ? '' : 's'} × full width, ${p.steps} step${p.steps === 1 ? '' : 's'}; on chip ${int(p.onChipBytes)} B (line buffers ${p.buffers.rings.map((q) => `${q.stage} ${q.rows}${q.mirror ? `+${q.mirror}` : ''} rows × ${q.channels} ch`).join(', ')}; staging ${int(p.buffers.staging)} B)`)
     : ['  no fusion group (every layer through DRAM)'];
   return [
-    `${f.model} on '${f.config}' (${f.rows}×${f.cols} PEs, ${f.clockMHz} MHz): --fuse ${plan.mode === 'list' ? 'groups' : plan.mode}${plan.budget !== null ? `, budget ${int(plan.budget)} B` : ''}; ${f.images} ${f.labelled ? 'test digits' : 'random inputs'}, RTL in the compiled simulator`,
+    `${f.model} on '${f.config}' (${f.rows}×${f.cols} PEs, ${f.clockMHz} MHz${r.ringAddressing ? ', ring addressing' : ''}): --fuse ${plan.mode === 'list' ? 'groups' : plan.mode}${plan.budget !== null ? `, budget ${int(plan.budget)} B` : ''}; ${f.images} ${f.labelled ? 'test digits' : 'random inputs'}, RTL in the compiled simulator`,
     ...groups,
     ...table.map(line),
     '',

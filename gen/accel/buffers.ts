@@ -4,9 +4,10 @@
 // $readmemh into `<top>.accel.<name>`.
 //
 //   imem            UInt(96)  × imemDepth       instructions (gen/accel/isa.ts)
-//   pixmem          UInt(min(16, abuf address bits)) × pixDepth   GEMM pixel bases (an entry is an
+//   pixmem          UInt(abuf address bits) × pixDepth   GEMM pixel bases (an entry is an
 //                                               activation-buffer address, so it is as wide as one)
-//   offmem          UInt(17)  × offDepth        GEMM reduction offsets (bit 16 = valid)
+//   offmem          UInt(max(17, abuf address bits + 1)) × offDepth   GEMM reduction offsets (bit 16 =
+//                                               valid; offset bits above 15 above it: isa.ts encodeOffset)
 //   pmem            UInt(69)  × pmemDepth       POST parameters {bias, b, c} (UInt(72/79) with a correction
 //                                               unit: + LCU code and split bound, gen/accel/isa.ts)
 //   wbuf_<j>        SInt(bits) × wbufDepth      weight bank of array column j (j < C): wbuf row r = wbuf_*[r]
@@ -18,7 +19,7 @@
 //                                               (gen/accel/abuf-banks.ts).
 //   accbuf_<j>      SInt(accWidth) × 2·accRows  accumulator column j; bank k occupies rows k·accRows ..
 import { Bool, mux, UInt, SInt, type MemoryHandle, type ModuleBuilder, type Value } from '../../hdl/dsl/index.js';
-import { OFF_BITS, paramBits, PIX_BITS, INSTRUCTION_BITS } from './isa.js';
+import { offBits, paramBits, pixBits, INSTRUCTION_BITS } from './isa.js';
 import { addrBits, type AccelGeometry } from './config.js';
 import { abufMemoryName, abufWrite, declareAbufs, type AbufMemories } from './abuf-banks.js';
 
@@ -61,8 +62,8 @@ export const memoryNames = {
 export function declareBuffers(m: ModuleBuilder, g: AccelGeometry, init: ProgramInit = {}): Buffers {
   const { sizes } = g;
   const imem = m.memory(memoryNames.imem, { shape: UInt(INSTRUCTION_BITS), depth: sizes.imemDepth, init: init.imem });
-  const pixmem = m.memory(memoryNames.pixmem, { shape: UInt(Math.min(PIX_BITS, addrBits(g.abufDepth))), depth: sizes.pixDepth, init: init.pixmem });
-  const offmem = m.memory(memoryNames.offmem, { shape: UInt(OFF_BITS), depth: sizes.offDepth, init: init.offmem });
+  const pixmem = m.memory(memoryNames.pixmem, { shape: UInt(pixBits(addrBits(g.abufDepth))), depth: sizes.pixDepth, init: init.pixmem });
+  const offmem = m.memory(memoryNames.offmem, { shape: UInt(offBits(addrBits(g.abufDepth))), depth: sizes.offDepth, init: init.offmem });
   const pmem = m.memory(memoryNames.pmem, { shape: UInt(paramBits(g.protection)), depth: sizes.pmemDepth, init: init.pmem });
   const wbuf = Array.from({ length: g.cols }, (_, j) => m.memory(memoryNames.wbuf(j), { shape: SInt(g.bits), depth: g.wbufDepth }));
   const abuf = declareAbufs(m, g);

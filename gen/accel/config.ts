@@ -36,6 +36,8 @@ export interface AccelHardwareConfig {
   readonly dramBytesPerCycle: number;
   /** Correction unit in the POST path (gen/protect/lcu.ts) for protected models; absent or 'none': no unit. */
   readonly protection?: 'none' | 'split' | 'dup' | 'tmr';
+  /** Ring (modulo) addressing of GEMM activation reads: the RING instruction and GEMM ring fields (issue 13; absent: off). */
+  readonly ringAddressing?: boolean;
 }
 
 /** Depths of the program tables and of the simulated DRAM (parameters of the instance, not of the config). */
@@ -62,6 +64,8 @@ export interface AccelGeometry {
   readonly doubleBuffer: boolean;
   /** Row-addressed weight loading (config weightLoad 'row'; gen/array.ts rowLoad). */
   readonly rowLoad: boolean;
+  /** Ring addressing (config ringAddressing): ring registers and the GEMM's address wrap (gen/accel/ring.ts). */
+  readonly ring: boolean;
   /** The correction unit's scheme, 'none' without one. */
   readonly protection: 'none' | 'split' | 'dup' | 'tmr';
   readonly dramLatency: number;
@@ -122,6 +126,7 @@ export function accelGeometry(config: AccelHardwareConfig, sizes: AccelSizes): A
     accWidth: config.accWidth,
     doubleBuffer: config.doubleBuffer,
     rowLoad,
+    ring: config.ringAddressing === true,
     protection: config.protection ?? 'none',
     dramLatency: config.dramLatency,
     wordBits,

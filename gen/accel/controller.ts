@@ -35,6 +35,8 @@ export class InstructionDecoder {
     private readonly m: ModuleBuilder,
     /** The instruction word at pc (imem read port). */
     readonly ir: Value,
+    /** Fields this machine does not build (`OP.field`, the last ones of their op): their bits are reserved bits. */
+    private readonly absent: ReadonlySet<string> = new Set(),
   ) {
     this.words = splitWords(m, 'ir', ir);
   }
@@ -73,7 +75,7 @@ export class InstructionDecoder {
 
   /** High when the instruction (of op `op`) has reserved bits set or a field that does not fit. */
   invalid(op: OpName): Value {
-    const fields = Object.values(FIELDS[op] as Record<string, Field>);
+    const fields = Object.entries(FIELDS[op] as Record<string, Field>).filter(([name]) => !this.absent.has(`${op}.${name}`)).map(([, f]) => f);
     const top = Math.max(4, ...fields.map((f) => f.lo + f.width));
     let bad: Value = top < INSTRUCTION_BITS ? anyBits(this.words, top, INSTRUCTION_BITS - top) : this.m.constant(0, Bool);
     for (const c of this.overflow.get(op) ?? []) bad = bad.or(c);
@@ -87,6 +89,8 @@ export interface Controller {
   readonly startDma: Value;
   readonly startGemm: Value;
   readonly startPost: Value;
+  /** RING issues (ring-addressing machines; constant 0 otherwise). */
+  readonly startRing: Value;
   /** LOAD (0) or STORE (1) for startDma. */
   readonly isStore: Value;
   readonly pc: Value;
@@ -96,8 +100,9 @@ export interface Controller {
   finish(): void;
 }
 
-/** Build the controller; `busy` are wires the engines drive. */
-export function buildController(m: ModuleBuilder, bufs: Buffers, busy: EngineBusy): Controller {
+/** Build the controller; `busy` are wires the engines drive; `ring`: the machine has ring addressing (RING, GEMM ring fields). */
+export function buildController(m: ModuleBuilder, bufs: Buffers, busy: EngineBusy, options: { readonly ring?: boolean } = {}): Controller {
+  const ring = options.ring === true;
   const pc = m.reg('pc_q', UInt(bufs.aw.imem), { reset: 0 });
   const irValid = m.reg('irValid', Bool, { reset: 0 });
   const done = m.reg('done_q', Bool, { reset: 0 });
@@ -108,7 +113,7 @@ export function buildController(m: ModuleBuilder, bufs: Buffers, busy: EngineBus
   const ir = bufs.imem.read('ir', pcNext);
   pc.set(pcNext);
   irValid.set(1);
-  const decoder = new InstructionDecoder(m, ir);
+  const decoder = new InstructionDecoder(m, ir, ring ? new Set() : new Set(['GEMM.ring', 'GEMM.ringSel']));
   const op = decoder.bits(FIELDS.op.lo, FIELDS.op.width);
   const is = (name: OpName): Value => op.eq(OP[name]);
   const isDma = is('LOAD').or(is('STORE'));
@@ -119,7 +124,7 @@ export function buildController(m: ModuleBuilder, bufs: Buffers, busy: EngineBus
   const ready = mux(
     isDma,
     busy.dma.not(),
-    mux(is('GEMM'), busy.gemm.not(), mux(is('POST'), busy.post.not(), mux(is('WAIT'), waitBlocked.not(), anyBusy.not()))),
+    mux(is('GEMM'), busy.gemm.not(), mux(is('POST'), busy.post.not(), mux(is('WAIT'), waitBlocked.not(), ring ? mux(is('RING'), 1, anyBusy.not()) : anyBusy.not()))),
   );
   const active = irValid.and(done.not()).and(fault.not());
   const badNow = m.wire('badInstruction', Bool);
@@ -128,6 +133,7 @@ export function buildController(m: ModuleBuilder, bufs: Buffers, busy: EngineBus
   const startDma = m.wire('startDma', issue.and(isDma));
   const startGemm = m.wire('startGemm', issue.and(is('GEMM')));
   const startPost = m.wire('startPost', issue.and(is('POST')));
+  const startRing = ring ? m.wire('startRing', issue.and(is('RING'))) : m.constant(0, Bool);
   m.when(issue.and(is('HALT')), () => done.set(1));
   m.when(active.and(badNow), () => fault.set(1));
   return {
@@ -135,12 +141,13 @@ export function buildController(m: ModuleBuilder, bufs: Buffers, busy: EngineBus
     startDma,
     startGemm,
     startPost,
+    startRing,
     isStore: is('STORE'),
     pc,
     done,
     fault,
     finish(): void {
-      const names = Object.keys(OP) as OpName[];
+      const names = (Object.keys(OP) as OpName[]).filter((n) => ring || n !== 'RING');
       let bad: Value = names.map((n) => is(n)).reduce((a, b) => a.or(b)).not(); // unknown opcode
       for (const n of names) bad = bad.or(is(n).and(decoder.invalid(n)));
       badNow.set(bad);

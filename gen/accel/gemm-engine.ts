@@ -29,7 +29,7 @@
 //   T+2+L out_valid (L = R + C - 1): read accbuf[bank][m] (tiles after the first)
 //   T+3+L write accbuf[bank][m] = (first tile and not acc ? 0 : old) + out, wrapping at accWidth (a row's next
 //         read comes at least d + R >= 2 cycles after, so it always sees this write).
-import { Bool, mux, UInt, SInt, type ModuleBuilder, type Value } from '../../hdl/dsl/index.js';
+import { Bool, cat, mux, UInt, SInt, type ModuleBuilder, type Value } from '../../hdl/dsl/index.js';
 import { arrayPorts, systolicArray } from '../array.js';
 import { wrappingAdd } from '../arith.js';
 import { fitU, type AccelGeometry } from './config.js';
@@ -37,6 +37,8 @@ import { accAddress, type Buffers } from './buffers.js';
 import { abufRowReads } from './abuf-banks.js';
 import type { Controller } from './controller.js';
 import type { Counters } from './counters.js';
+import { OFF_BITS } from './isa.js';
+import { buildRingUnit } from './ring.js';
 
 export interface GemmEngine {
   readonly busy: Value;
@@ -141,19 +143,26 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const swap1 = reg1('gemm_swap1', swapIssue.and(vecIssue));
 
   // ---- stage 1: offsets, activation reads, weight register ----
+  const offW = bufs.offmem.shape.width;
   const shadow = Array.from({ length: R }, (_, i) => {
-    const r = m.reg(`gemm_offShadow_${i}`, UInt(17), { reset: 0 });
+    const r = m.reg(`gemm_offShadow_${i}`, UInt(offW), { reset: 0 });
     m.when(ld1.and(row1.eq(i)), () => r.set(offQ));
     return r;
   });
   const activeOff = shadow.map((s, i) => {
-    const r = m.reg(`gemm_offActive_${i}`, UInt(17), { reset: 0 });
+    const r = m.reg(`gemm_offActive_${i}`, UInt(offW), { reset: 0 });
     m.when(swap1, () => r.set(s));
     return r;
   });
   const off1 = shadow.map((s, i) => mux(swap1, s, activeOff[i]!));
-  // Address per row, then one read of both buffers per row (copies or banks: gen/accel/abuf-banks.ts).
-  const rowReads = off1.map((off) => ({ addr: fitU(pixQ.add(off.slice(0, 16)), bufs.aw.abuf), valid: off.bit(16) }));
+  // Offset bits above 15 sit above the valid bit (isa.ts encodeOffset); ring machines wrap each row's address
+  // (gen/accel/ring.ts), then one read of both buffers per row (copies or banks: gen/accel/abuf-banks.ts).
+  const offOf = (off: Value): Value => (offW > OFF_BITS ? cat(off.slice(OFF_BITS, offW - OFF_BITS), off.slice(0, 16)) : off.slice(0, 16));
+  const ring = g.ring ? buildRingUnit(m, bufs, ctl) : null;
+  const rowReads = off1.map((off, i) => {
+    const sum = pixQ.add(offOf(off));
+    return { addr: ring ? ring.wrap(`gemm_aaddr_${i}`, sum) : fitU(sum, bufs.aw.abuf), valid: off.bit(16) };
+  });
   const actQ = abufRowReads(m, 'gemm', bufs.abuf, rowReads, { src, valid: vec1 });
   const offValid2 = off1.map((off, i) => reg1(`gemm_offValid2_${i}`, off.bit(16)));
   const vec2 = reg1('gemm_vec2', vec1);

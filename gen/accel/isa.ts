@@ -9,7 +9,11 @@
 //           pool, the four pixels of a window are consecutive).
 //   offmem  17-bit entries, one per reduction index k: bit 16 = valid, bits 15..0 = the offset added
 //           to the pixel base (conv: ci*H*W + ky*W + kx; fc: k). Invalid entries (K padded up to a
-//           multiple of R) feed a zero activation.
+//           multiple of R) feed a zero activation. A machine whose activation buffers have more than
+//           2^16 elements (A = ceil(log2(abuf elements)) > 16 address bits) has wider tables: pixmem
+//           entries of A bits, offmem entries of A + 1 bits whose offset bits above 15 sit above the
+//           valid bit (bits A..17 = offset bits A-1..16: encodeOffset, decodeOffset), so small machines
+//           and their programs are unchanged.
 //   pmem    69-bit entries (72 with a dup/tmr correction unit, 79 with a split one), one per (physical) output channel of each layer: bias (bits 68..37, int32),
 //           dyadic multiplier b (bits 36..6, uint31), shift c (bits 5..0) — see accel/quant.ts — and for
 //           the correction unit the channel's LCU code (bits 71..69: accel/model.ts LCU) and split bound
@@ -55,6 +59,15 @@
 //         (nValid + 2 cycles), unless the previous lcu POST had the same chan. lcu = 0: as above.
 //         `interval` is the number of cycles between two accumulator rows entering the lanes, chosen
 //         by the compiler so that the single activation-buffer write port keeps up (>= 1).
+//         ring = 1 (a machine with ring addressing, config ringAddressing; issue 13): every activation
+//         address wraps inside ring register ringSel {base, size} as the GEMM issues it:
+//         a = pixmem[pixAddr+m] + off;  a(m, k) reads abuf[src][a >= base + size ? a - size : a]
+//         (a line-buffer ring of `size` elements at `base`: a window that runs past the ring's end reads on
+//         at its start; the compiler keeps a < base + 2·size).
+//   RING  reg, base, size          ring register reg (0..3) = {base, size} (activation-buffer addresses);
+//                                  issues at once (a GEMM takes the registers' values when it issues, so a
+//                                  RING after a GEMM does not affect it). Only on a machine with ring
+//                                  addressing; registers are 0 after reset.
 //   WAIT  mask                     bit 0 DMA, bit 1 GEMM, bit 2 POST.
 //   HALT
 //
@@ -63,8 +76,8 @@
 //   Elements. "Byte" above means one operand element: int8 → P = B elements per DRAM word, int16 →
 //           P = floor(B/2). Element e of a word occupies bits [e·bits, (e+1)·bits) (little-endian
 //           lanes); buffers hold signed elements.
-//   pixmem  entries are activation-buffer addresses, so the RTL memory is min(16, ceil(log2(abuf
-//           elements))) bits wide; a(m, k) reads abuf[src][(pix + off) mod 2^that width].
+//   pixmem  entries are activation-buffer addresses, so the RTL memory is ceil(log2(abuf elements))
+//           bits wide; a(m, k) reads abuf[src][(pix + off) mod 2^that width].
 //   GEMM    mCount >= 1 and kTiles >= 1 (either 0: no effect); mCount <= accumulator rows per bank.
 //   POST    nValid <= C; requantize(z, {b, c}) with z = acc + bias exact (no wrap), c >= 1 as in
 //           accel/quant.ts, c = 0 meaning no rounding term (floor(z·b), clamped, ReLU). With pool the
@@ -73,9 +86,10 @@
 //           overlap (plane >= mCount, or mCount/4 with pool, when nValid > 1): the RTL writes
 //           group-major. `interval` is only a minimum spacing of accumulator rows (0 acts as 1); the
 //           engine paces itself to the write port (one element per cycle), so 1 is always right.
-//   Faults. The controller refuses (output `fault`, no `done`) an unknown opcode, nonzero bits above
+//   Faults. The controller refuses (output `fault`, no `done`) an unknown opcode (RING on a machine
+//           without ring addressing, whose GEMM ring/ringSel bits are reserved bits), nonzero bits above
 //           the op's last field, a field whose value needs more bits than the memory it addresses
-//           (wRow/addr vs wbuf or abuf, pixAddr, offAddr, chan, dstBase, plane vs abuf), LOAD buf 3,
+//           (wRow/addr vs wbuf or abuf, pixAddr, offAddr, chan, dstBase, plane, RING base/size vs abuf), LOAD buf 3,
 //           and STORE from WBUF.
 //   Hazards (the compiler's WAITs; the hardware does not check). Engines run concurrently; an
 //           instruction must wait (WAIT on the other engine) when another engine's outstanding
@@ -100,7 +114,7 @@ export const zeroPointLo = (protection: string): number => (protection === 'none
 /** The pmem width of a machine: the LCU fields exist only where the unit does, the bound only for split; then the zero point. */
 export const paramBits = (protection: string): number => zeroPointLo(protection) + 8;
 
-export const OP = { HALT: 0, LOAD: 1, STORE: 2, GEMM: 3, POST: 4, WAIT: 5 } as const;
+export const OP = { HALT: 0, LOAD: 1, STORE: 2, GEMM: 3, POST: 4, WAIT: 5, RING: 6 } as const;
 export type OpName = keyof typeof OP;
 
 export const BUF = { WBUF: 0, ABUF0: 1, ABUF1: 2 } as const;
@@ -119,7 +133,7 @@ export const FIELDS = {
   op: f(0, 4),
   LOAD: { buf: f(4, 2), dram: f(6, 26), addr: f(32, 24), count: f(56, 24) },
   STORE: { buf: f(4, 2), dram: f(6, 26), addr: f(32, 24), count: f(56, 24), fill: f(80, 8) },
-  GEMM: { src: f(4, 1), bank: f(5, 1), mCount: f(6, 16), kTiles: f(22, 12), wRow: f(34, 24), pixAddr: f(58, 16), offAddr: f(74, 16), acc: f(90, 1) },
+  GEMM: { src: f(4, 1), bank: f(5, 1), mCount: f(6, 16), kTiles: f(22, 12), wRow: f(34, 24), pixAddr: f(58, 16), offAddr: f(74, 16), acc: f(90, 1), ring: f(91, 1), ringSel: f(92, 2) },
   POST: {
     bank: f(4, 1),
     pool: f(5, 1),
@@ -136,11 +150,13 @@ export const FIELDS = {
   },
   WAIT: { mask: f(4, 3) },
   HALT: {},
+  RING: { reg: f(4, 2), base: f(6, 24), size: f(30, 24) },
 } as const;
 
 export type Instruction =
   | { op: 'HALT' }
   | { op: 'WAIT'; mask: number }
+  | { op: 'RING'; reg: number; base: number; size: number }
   | { op: 'LOAD'; buf: number; dram: number; addr: number; count: number }
   | {
       op: 'STORE';
@@ -162,6 +178,9 @@ export type Instruction =
       offAddr: number;
       /** 1: add to the bank's rows instead of overwriting them (K split over GEMMs; optional, 0 when absent). */
       acc?: number;
+      /** 1: activation addresses wrap inside ring register ringSel (ring-addressing machines; optional, 0). */
+      ring?: number;
+      ringSel?: number;
     }
   | {
       op: 'POST';
@@ -182,7 +201,7 @@ export type Instruction =
     };
 
 /** Fields that may be left out (0); decode leaves them out when 0, so decode(encode(ins)) equals ins. */
-const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['lcu', 'acc', 'fill', 'window']);
+const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['lcu', 'acc', 'fill', 'window', 'ring', 'ringSel']);
 
 /** Encode an instruction; throws a RangeError naming the field when a value does not fit. */
 export function encode(ins: Instruction): bigint {
@@ -222,12 +241,25 @@ export function encodeParam(bias: number, b: number, c: number, lcu = 0, bound =
   return (BigInt(bound) << 72n) | (BigInt(lcu) << 69n) | (BigInt.asUintN(32, BigInt(bias)) << 37n) | (BigInt(b) << 6n) | BigInt(c);
 }
 
-/** An offmem entry: a valid offset, or the invalid (zero-activation) entry. */
+/** Widest activation-buffer address (the 24-bit abuf address fields of LOAD/STORE/POST/RING). */
+export const MAX_ABUF_BITS = 24;
+
+/** An offmem entry: a valid offset, or the invalid (zero-activation) entry; offset bits above 15 go above the valid bit. */
 export function encodeOffset(offset: number | null): number {
   if (offset === null) return 0;
-  if (!Number.isInteger(offset) || offset < 0 || offset >= 2 ** 16) throw new RangeError(`offset must be in 0..65535, not ${offset}`);
-  return OFF_VALID | offset;
+  if (!Number.isInteger(offset) || offset < 0 || offset >= 2 ** MAX_ABUF_BITS) throw new RangeError(`offset must be in 0..${2 ** MAX_ABUF_BITS - 1}, not ${offset}`);
+  return OFF_VALID + (offset % 2 ** 16) + Math.floor(offset / 2 ** 16) * 2 ** 17;
 }
+
+/** The offset of a valid offmem entry (the inverse of encodeOffset; check `entry & OFF_VALID` first). */
+export function decodeOffset(entry: number): number {
+  return (entry % 2 ** 16) + Math.floor(entry / 2 ** 17) * 2 ** 16;
+}
+
+/** Bits of a pixmem entry of a machine whose activation buffers have `abufBits` address bits (min 16 before issue 13's widening: equal there). */
+export const pixBits = (abufBits: number): number => abufBits;
+/** Bits of an offmem entry: 17, or abufBits + 1 for activation buffers beyond 2^16 elements. */
+export const offBits = (abufBits: number): number => Math.max(OFF_BITS, abufBits + 1);
 
 /**
  * The output zero point field of a pmem entry on a machine with this protection (OR it into encodeParam's word):

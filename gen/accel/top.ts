@@ -66,9 +66,9 @@ export const COUNTER_NAMES = [
 ] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 
-/** `accel_r<R>c<C>_i<bits>_acc<accWidth>[_db][_<protection>]`. */
+/** `accel_r<R>c<C>_i<bits>_acc<accWidth>[_db][_<protection>][_ring]`. */
 export function accelModuleName(g: AccelGeometry, prefix = 'accel'): string {
-  return `${prefix}_r${g.rows}c${g.cols}_i${g.bits}_acc${g.accWidth}${g.doubleBuffer ? '_db' : ''}${g.protection !== 'none' ? `_${g.protection}` : ''}`;
+  return `${prefix}_r${g.rows}c${g.cols}_i${g.bits}_acc${g.accWidth}${g.doubleBuffer ? '_db' : ''}${g.protection !== 'none' ? `_${g.protection}` : ''}${g.ring ? '_ring' : ''}`;
 }
 
 /** The accelerator top described in the header; `init` fills the program tables at power-on. */
@@ -82,6 +82,7 @@ export function accelTop(config: AccelHardwareConfig, sizes: AccelSizes, init: P
     doubleBuffer: g.doubleBuffer,
     weightLoad: g.rowLoad ? 'row' : 'shift',
     protection: g.protection,
+    ...(g.ring ? { ringAddressing: true } : {}),
     wbufRows: g.wbufDepth,
     abufElements: g.abufDepth,
     accRows: g.accRows,
@@ -96,7 +97,7 @@ export function accelTop(config: AccelHardwareConfig, sizes: AccelSizes, init: P
     const rdData = m.input(accelPorts.rdData, UInt(g.wordBits));
     const bufs = declareBuffers(m, g, init);
     const busy = { dma: m.wire('busyDma', Bool), gemm: m.wire('busyGemm', Bool), post: m.wire('busyPost', Bool) };
-    const ctl = buildController(m, bufs, busy);
+    const ctl = buildController(m, bufs, busy, { ring: g.ring });
     const counters = new Counters();
     const dma = buildDma(m, g, bufs, ctl, rdValid, rdData, counters);
     const gemm = buildGemmEngine(m, g, bufs, ctl, counters);

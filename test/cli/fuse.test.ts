@@ -34,6 +34,21 @@ describe('splitfuse run --fuse', () => {
     expect(text.stdout).toMatch(/bit-exact vs golden +1\/1 +1\/1/);
   });
 
+  it('with --set ringAddressing=true: the same group without mirror rows, bit-exact, fewer on-chip and input bytes; a bad value is E140', async () => {
+    const args = ['run', '--model', LENET, '--config', 'tiny', '--images', '1', '--fuse', 'conv1-pool2:4', '--json'];
+    const [mirror, ring] = await Promise.all([runCli(args), runCli([...args, '--set', 'ringAddressing=true'])]);
+    expect([mirror.code, ring.code, ring.stderr]).toEqual([0, 0, '']);
+    const [m, r] = [mirror, ring].map((x) => JSON.parse(x.stdout) as FusedRunReport);
+    expect([m!.ringAddressing, r!.ringAddressing]).toEqual([false, true]);
+    expect(r!.fused.goldenMismatches).toBe(0);
+    expect(r!.plan.groups[0]!.buffers.rings.every((q) => q.mirror === 0)).toBe(true);
+    expect(r!.plan.groups[0]!.onChipBytes).toBeLessThan(m!.plan.groups[0]!.onChipBytes);
+    expect(r!.fused.traffic.fmRead).toBeLessThan(m!.fused.traffic.fmRead);
+    const bad = await runCli(['run', '--model', LENET, '--config', 'tiny', '--images', '1', '--fuse', 'auto', '--set', 'ringAddressing=sometimes']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^E140: Configuration field 'ringAddressing' must be/m);
+  });
+
   it('refuses bad fusion options with exit 2', async () => {
     const cases: [string[], RegExp][] = [
       [['--fuse', 'conv1+fc1'], /^E177: /m],

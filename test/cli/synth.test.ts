@@ -103,13 +103,20 @@ describe('splitfuse synth', () => {
     expect(json.lut).toBeGreaterThan(100);
   }, 600_000);
 
-  it('synth accel needs --model and --config; a block rejects them (E146)', async () => {
+  it('synth accel needs --model and --config; a block rejects them and --fuse (E146); a bad --fuse group is E176', async () => {
     const missing = await run(['synth', 'accel', '--target', 'xc7']);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain("E146: Option '--model' of 'splitfuse synth accel' must be given, not left out");
     const block = await run(['synth', 'mac', '--config', 'tiny', '--target', 'xc7']);
     expect(block.status).toBe(2);
     expect(block.stderr).toContain("E146: Option '--config' of 'splitfuse synth mac' must be left out");
+    const fused = await run(['synth', 'mac', '--fuse', 'auto', '--target', 'xc7']);
+    expect(fused.status).toBe(2);
+    expect(fused.stderr).toContain("E146: Option '--fuse' of 'splitfuse synth mac' must be left out");
+    // A bad group of synth accel is the planner's E176, before any synthesis.
+    const bad = await run(['synth', 'accel', '--model', 'models/lenet5-mnist-int8.sfm', '--config', 'tiny', '--fuse', 'conv2-conv1', '--target', 'xc7']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^E176: /m);
   });
 });
 
