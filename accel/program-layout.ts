@@ -107,7 +107,9 @@ function effects(ins: Instruction, detail?: HazardDetail): Effects | null {
       if (!detail || !g) return { engine: 'gemm', reads: [wholeOf('wbuf'), wholeOf(abuf(ins.src))], writes: [wholeOf(acc)] };
       if (ins.mCount === 0 || ins.kTiles === 0) return { engine: 'gemm', reads: [], writes: [] };
       const K = ins.kTiles * g.rows;
-      return { engine: 'gemm', reads: [...part('wbuf', ins.wRow, K, g.wbufDepth), ...gemmActivations(ins, K, detail)], writes: [wholeOf(acc)] };
+      // A GEMV (isa.ts gemv) reads mCount weight tiles per K tile, and one pixel.
+      const rows = ins.gemv ? K * ins.mCount : K;
+      return { engine: 'gemm', reads: [...part('wbuf', ins.wRow, rows, g.wbufDepth), ...gemmActivations(ins.gemv ? { ...ins, mCount: 1 } : ins, K, detail)], writes: [wholeOf(acc)] };
     }
     case 'POST': {
       const groups = ins.pool ? Math.floor(ins.mCount / (4 << (ins.window ?? 0))) : ins.mCount;
@@ -174,6 +176,11 @@ function gemmActivations(ins: Extract<Instruction, { op: 'GEMM' }>, K: number, d
 /** The elements a POST writes: dstBase + j·plane + q for j < nValid, q < groups (merged per channel). */
 function postDestinations(space: Space, ins: Extract<Instruction, { op: 'POST' }>, groups: number, depth: number): Span[] {
   if (ins.nValid === 0 || groups === 0) return [];
+  if (!ins.pool && ins.window) {
+    // Row-major (isa.ts): dstBase + q·nValid + j·plane, one span over all of them.
+    const end = ins.dstBase + (groups - 1) * ins.nValid + (ins.nValid - 1) * ins.plane + 1;
+    return end > depth ? [wholeOf(space)] : [{ space, lo: ins.dstBase, hi: end }];
+  }
   if (ins.dstBase + (ins.nValid - 1) * ins.plane + groups > depth) return [wholeOf(space)];
   return shifted(space, ins.dstBase, ins.dstBase + groups, Array.from({ length: ins.nValid }, (_, j) => j * ins.plane));
 }

@@ -19,9 +19,10 @@ export interface AccelHardwareConfig {
   /**
    * How a K tile's weight rows enter the array (issue 14): 'shift' (absent) down the columns, a tile every
    * max(M, 2R-1) cycles; 'row' into one addressed row per cycle, every max(M, R) (double-buffered arrays; a
-   * single-buffered array shifts either way).
+   * single-buffered array shifts either way); 'tile' a whole R×C tile per cycle from R·C weight banks, same
+   * timing as 'row' plus the GEMV path (isa.ts GEMM gemv; R a power of two).
    */
-  readonly weightLoad?: 'shift' | 'row';
+  readonly weightLoad?: 'shift' | 'row' | 'tile';
   readonly weightBufferBytes: number;
   readonly activationBufferBytes: number;
   readonly accumulatorBufferBytes: number;
@@ -57,6 +58,11 @@ export interface AccelGeometry {
   readonly doubleBuffer: boolean;
   /** Row-addressed weight loading (config weightLoad 'row'; gen/array.ts rowLoad). */
   readonly rowLoad: boolean;
+  /**
+   * Whole-tile weight loading (config weightLoad 'tile'; gen/array.ts tileLoad): the wbuf is R·C banks, row r of
+   * column j in bank (r mod R, j) at r div R (R a power of two), so an R-aligned tile is read in one cycle.
+   */
+  readonly tileLoad: boolean;
   /** The correction unit's scheme, 'none' without one. */
   readonly protection: 'none' | 'split' | 'dup' | 'tmr';
   readonly dramLatency: number;
@@ -95,7 +101,11 @@ export function accelGeometry(config: AccelHardwareConfig, sizes: AccelSizes): A
   check('dramLatency', Number.isInteger(config.dramLatency) && config.dramLatency >= 1, 'an integer >= 1', config.dramLatency);
   // Row loading writes the shadow weights: a single-buffered array shifts whatever weightLoad says.
   const rowLoad = config.weightLoad === 'row' && config.doubleBuffer;
-  const wbufDepth = Math.floor(config.weightBufferBytes / (cols * elemBytes));
+  const tileLoad = config.weightLoad === 'tile' && config.doubleBuffer;
+  if (tileLoad) check('Array rows', (rows & (rows - 1)) === 0, "a power of two with weightLoad 'tile'", rows);
+  // Tile loading: whole tiles of R rows per bank address (the same total bits, rounded down to a multiple of R).
+  const rowsOfBuffer = Math.floor(config.weightBufferBytes / (cols * elemBytes));
+  const wbufDepth = tileLoad ? rows * Math.floor(rowsOfBuffer / rows) : rowsOfBuffer;
   const abufDepth = Math.floor(config.activationBufferBytes / 2 / elemBytes);
   const accRows = Math.floor(config.accumulatorBufferBytes / (2 * cols * Math.ceil(config.accWidth / 8)));
   check('weightBufferBytes', wbufDepth >= rows, `at least R·C elements (${rows * cols * elemBytes} bytes)`, config.weightBufferBytes);
@@ -112,6 +122,7 @@ export function accelGeometry(config: AccelHardwareConfig, sizes: AccelSizes): A
     accWidth: config.accWidth,
     doubleBuffer: config.doubleBuffer,
     rowLoad,
+    tileLoad,
     protection: config.protection ?? 'none',
     dramLatency: config.dramLatency,
     wordBits,
@@ -137,6 +148,13 @@ export function uconst(m: ModuleBuilder, value: number, width: number): Value {
 /** `v` (unsigned) brought to exactly `width` bits: truncated or zero-extended. */
 export function fitU(v: Value, width: number): Value {
   return v.width >= width ? v.asUnsigned().trunc(width) : v.asUnsigned().zext(width);
+}
+
+/** A wbuf row index → the address of its tile in the weight banks of a tile-loading machine: row div R (R a power of two). */
+export function tileAddress(m: ModuleBuilder, row: Value, g: AccelGeometry): Value {
+  const rBits = Math.log2(g.rows);
+  const width = addrBits(g.wbufDepth / g.rows);
+  return row.width > rBits ? fitU(row.slice(rBits, row.width - rBits), width) : m.constant(0, UInt(width));
 }
 
 /** The signed operand shape. */

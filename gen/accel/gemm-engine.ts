@@ -21,6 +21,13 @@
 //   So a GEMM keeps busy_gemm high for R + (kTiles-1)·(d + R) + M + (R + C - 1) + 3 cycles (load of
 //   tile 0, streaming, two issue stages, the array latency, read-modify-write): gemmBusyCycles().
 //   E.g. M = 64, kTiles = 19 on 8×8 double-buffered: 1242 cycles for 64·19 = 1216 vectors (97.9%).
+//   Whole-tile loading (config weightLoad 'tile', gen/array.ts tileLoad; issue 14): the same schedule (the
+//   offsets still load one per cycle), but a K tile's weights are read from the R·C weight banks in ONE
+//   cycle, the last of its load window (bank (i, j) reads the tile address delayed by i+j+1 cycles, so its
+//   word meets the array's skewed strobe). GEMV (instruction field gemv): every vector also strobes a tile of
+//   its own in the cycle before it issues (vector m of K tile t: tile t·mCount + m after wRow), carries swap,
+//   and reads pixmem[pixAddr]; only the first vector of a K tile swaps the offsets. So a GEMV of an fc layer
+//   (mCount = N tiles) streams one vector per cycle: R + (kTiles-1)·max(M, R, 2) + M + (R+C-1) + 3, as above.
 //   A GEMM does not overlap the next one: the next issues once the last write is done.
 // Pipeline of one vector
 //   T    pixmem read;                 wbuf/offmem read (loading)
@@ -32,7 +39,7 @@
 import { Bool, mux, UInt, SInt, type ModuleBuilder, type Value } from '../../hdl/dsl/index.js';
 import { arrayPorts, systolicArray } from '../array.js';
 import { wrappingAdd } from '../arith.js';
-import { fitU, type AccelGeometry } from './config.js';
+import { addrBits, fitU, tileAddress, type AccelGeometry } from './config.js';
 import { accAddress, type Buffers } from './buffers.js';
 import type { Controller } from './controller.js';
 import type { Counters } from './counters.js';
@@ -65,7 +72,8 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const d = g.doubleBuffer ? mux(fMw.ge(2 * R - 1), fMw.sub(R), R - 1) : fMw.add(R + C).sub(3);
   // Row loading: d = max(M - R, 2 - R, 0); d = 0 is continuous loading (contLoad), else as above.
   const dRow = mux(fMw.ge(R + 1), fMw.sub(R), Math.max(0, 2 - R));
-  const dClamped = g.rowLoad ? mux(dRow.lt(1), 1, dRow) : mux(d.lt(1), 1, d);
+  const rowLike = g.rowLoad || g.tileLoad; // tile loading keeps the row schedule (offsets one per cycle)
+  const dClamped = rowLike ? mux(dRow.lt(1), 1, dRow) : mux(d.lt(1), 1, d);
   const contLoad = m.reg('gemm_contLoad', Bool, { reset: 0 });
   m.when(start, () => {
     src.set(dec.field('GEMM', 'src'));
@@ -75,8 +83,19 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
     kTiles.set(fK);
     pixBase.set(dec.fit('GEMM', 'pixAddr', bufs.aw.pix));
     dMinus1.set(dClamped.sub(1).asUnsigned().trunc(PHASE_BITS));
-    contLoad.set(g.rowLoad ? dRow.eq(0) : m.constant(0, Bool));
+    contLoad.set(rowLike ? dRow.eq(0) : m.constant(0, Bool));
   });
+  // GEMV (tile loading only; elsewhere the controller refuses it) and the R-aligned wRow of tile loading.
+  let gemv: Value = m.constant(0, Bool);
+  const rBits = Math.log2(R);
+  if (g.tileLoad) {
+    const gemvReg = m.reg('gemm_gemv', Bool, { reset: 0 });
+    m.when(start, () => gemvReg.set(dec.field('GEMM', 'gemv')));
+    gemv = gemvReg;
+    if (rBits > 0) dec.forbid('GEMM', dec.field('GEMM', 'wRow').slice(0, rBits).orR());
+  } else {
+    dec.forbid('GEMM', dec.field('GEMM', 'gemv'));
+  }
 
   // ---- load sequencer ----
   const kBits = Math.max(1, Math.ceil(Math.log2(R)));
@@ -89,7 +108,7 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const p = m.reg('gemm_phase', UInt(PHASE_BITS), { reset: 0 });
   const stTile = m.reg('gemm_stTile', UInt(12), { reset: 0 });
   // Bottom row first for the shift chain; top row first for row loading (gen/array.ts).
-  const rowIdx = R === 1 ? m.constant(0, UInt(kBits)) : g.rowLoad ? ldK : m.constant(R - 1, UInt(kBits)).sub(ldK).asUnsigned().trunc(kBits);
+  const rowIdx = R === 1 ? m.constant(0, UInt(kBits)) : rowLike ? ldK : m.constant(R - 1, UInt(kBits)).sub(ldK).asUnsigned().trunc(kBits);
   const ldLast = R === 1 ? ldOn : ldOn.and(ldK.eq(R - 1));
   const loadNext = stOn.and(p.eq(dMinus1)).and(ldTile.lt(kTiles)).and(contLoad.not());
   const lastVector = stOn.and(stTile.add(1).eq(kTiles)).and(p.add(1).eq(mCount));
@@ -126,14 +145,32 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const swapIssue = stOn.and(p.eq(0));
   const wRead = ldW.add(fitU(rowIdx, bufs.aw.wbuf)).trunc(bufs.aw.wbuf);
   const oRead = ldO.add(fitU(rowIdx, bufs.aw.off)).trunc(bufs.aw.off); // a table shallower than R wraps
-  const wq = bufs.wbuf.map((bank, j) => bank.read(`gemm_wq_${j}`, wRead));
+  const wq = g.tileLoad ? [] : bufs.wbuf.map((bank, j) => bank.read(`gemm_wq_${j}`, wRead));
   const offQ = bufs.offmem.read('gemm_offq', oRead);
-  const pixQ = bufs.pixmem.read('gemm_pixq', fitU(pixBase.add(p.trunc(Math.min(PHASE_BITS, bufs.aw.pix))), bufs.aw.pix));
+  const pixStep = p.trunc(Math.min(PHASE_BITS, bufs.aw.pix));
+  const pixQ = bufs.pixmem.read('gemm_pixq', fitU(pixBase.add(g.tileLoad ? mux(gemv, m.constant(0, pixStep.shape), pixStep) : pixStep), bufs.aw.pix));
   const reg1 = <T extends Value>(name: string, v: T, width = 1): Value => {
     const r = m.reg(name, v.signed ? SInt(width) : UInt(width), { reset: 0 });
     r.set(v);
     return r;
   };
+  // Tile loading: the strobe (last load cycle of a K tile; with gemv also the cycle before each further vector),
+  // a tile counter, and the tile address delayed by i+j+1 for bank (i, j) (see the header).
+  let tileQ: Value[] = [];
+  let tileLoad2: Value | null = null;
+  let tileSwap1: Value | null = null;
+  if (g.tileLoad) {
+    const strobe = m.wire('gemm_tileStrobe', ldLast.or(gemv.and(stOn).and(p.add(1).trunc(PHASE_BITS).lt(mCount.zext(PHASE_BITS)))));
+    const tileAw = addrBits(g.wbufDepth / R);
+    const wTile = m.reg('gemm_wTile', UInt(tileAw), { reset: 0 });
+    m.when(start, () => wTile.set(tileAddress(m, dec.fit('GEMM', 'wRow', bufs.aw.wbuf), g))).elseWhen(strobe, () => wTile.set(wTile.add(1).trunc(tileAw)));
+    const taps: Value[] = [wTile];
+    for (let k = 1; k <= R + C - 1; k++) taps.push(reg1(`gemm_tileAddr_${k}`, taps[k - 1]!, tileAw));
+    tileQ = bufs.wbuf.map((bank, b) => bank.read(`gemm_tq_${Math.floor(b / C)}_${b % C}`, taps[Math.floor(b / C) + (b % C) + 1]!));
+    tileLoad2 = reg1('gemm_tileLoad2', reg1('gemm_tileLoad1', strobe));
+    tileSwap1 = reg1('gemm_tileSwap1', vecIssue.and(swapIssue.or(gemv)));
+    counters.add('cnt_wbuf_rd', mux(strobe, m.constant(R, UInt(Math.ceil(Math.log2(R + 1)))), 0));
+  }
   const ld1 = reg1('gemm_ld1', ldOn);
   const row1 = reg1('gemm_row1', rowIdx, kBits);
   const vec1 = reg1('gemm_vec1', vecIssue);
@@ -159,7 +196,7 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   });
   const offValid2 = off1.map((off, i) => reg1(`gemm_offValid2_${i}`, off.bit(16)));
   const vec2 = reg1('gemm_vec2', vec1);
-  const swap2 = g.doubleBuffer ? reg1('gemm_swap2', swap1) : null;
+  const swap2 = g.doubleBuffer ? reg1('gemm_swap2', tileSwap1 ?? swap1) : null;
   const ld2 = reg1('gemm_ld2', ld1);
   const row2 = g.rowLoad ? reg1('gemm_row2', row1, kBits) : null;
   const weight2 = wq.map((q, j) => reg1(`gemm_w2_${j}`, q, g.bits));
@@ -168,15 +205,16 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const zero = m.constant(0, SInt(g.bits));
   const inputs: Record<string, Value> = {
     [arrayPorts.valid]: vec2,
-    [arrayPorts.loadWeight]: ld2,
+    [arrayPorts.loadWeight]: tileLoad2 ?? ld2,
   };
   actQ.forEach(({ q0, q1 }, i) => {
     inputs[arrayPorts.act(i)] = mux(vec2.and(offValid2[i]!), mux(src, q1, q0), zero);
   });
   weight2.forEach((w, j) => (inputs[arrayPorts.weight(j)] = w));
+  tileQ.forEach((w, b) => (inputs[arrayPorts.tileWeight(Math.floor(b / C), b % C)] = w));
   if (swap2) inputs[arrayPorts.swap] = swap2; // single-buffered arrays: swap only switches the offsets
   if (row2) inputs[arrayPorts.loadRow] = row2;
-  const array = m.instance('array', systolicArray({ rows: R, cols: C, width: g.bits, signed: true, accWidth: g.accWidth, dataflow: 'ws', doubleBuffer: g.doubleBuffer, rowLoad: g.rowLoad }), inputs);
+  const array = m.instance('array', systolicArray({ rows: R, cols: C, width: g.bits, signed: true, accWidth: g.accWidth, dataflow: 'ws', doubleBuffer: g.doubleBuffer, rowLoad: g.rowLoad, tileLoad: g.tileLoad }), inputs);
 
   // ---- results: accumulate into accbuf[bank] ----
   const outValid = array.out(arrayPorts.outValid);
@@ -207,7 +245,7 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   m.when(aValid.and(aLast), () => active.set(0));
 
   counters.add('cnt_macs', mux(vec2, m.constant(R * C, UInt(Math.ceil(Math.log2(R * C + 1)))), 0));
-  counters.add('cnt_wbuf_rd', ldOn);
+  if (!g.tileLoad) counters.add('cnt_wbuf_rd', ldOn);
   counters.add('cnt_abuf_rd', mux(vec1, m.constant(R, UInt(Math.ceil(Math.log2(R + 1)))), 0));
   counters.add('cnt_acc_rd', outValid.and(resTile.ne(0).or(accumulate)));
   counters.add('cnt_acc_wr', aValid);
@@ -222,11 +260,12 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
  *   with row loading (g.rowLoad) R + max(mCount - R, 2 - R, 0) = max(R, mCount, 2).
  * 0 for mCount = 0 or kTiles = 0 (no work).
  */
-export function gemmBusyCycles(g: Pick<AccelGeometry, 'rows' | 'cols' | 'doubleBuffer'> & { readonly rowLoad?: boolean; readonly weightLoad?: 'shift' | 'row' }, mCount: number, kTiles: number): number {
+export function gemmBusyCycles(g: Pick<AccelGeometry, 'rows' | 'cols' | 'doubleBuffer'> & { readonly rowLoad?: boolean; readonly tileLoad?: boolean; readonly weightLoad?: 'shift' | 'row' | 'tile' }, mCount: number, kTiles: number): number {
   if (mCount === 0 || kTiles === 0) return 0;
   const { rows: R, cols: C } = g;
   // A geometry says rowLoad, a configuration weightLoad.
-  if ((g.rowLoad ?? g.weightLoad === 'row') && g.doubleBuffer) return R + (kTiles - 1) * (R + Math.max(mCount - R, 2 - R, 0)) + mCount + (R + C - 1) + 3;
+  // Tile loading (gemv or not) keeps the row schedule.
+  if ((g.rowLoad || g.tileLoad || (g.rowLoad === undefined && (g.weightLoad === 'row' || g.weightLoad === 'tile'))) && g.doubleBuffer) return R + (kTiles - 1) * (R + Math.max(mCount - R, 2 - R, 0)) + mCount + (R + C - 1) + 3;
   const d = g.doubleBuffer ? Math.max(R - 1, mCount - R) : mCount + R + C - 3;
   const period = Math.max(1, d) + R;
   return R + (kTiles - 1) * period + mCount + (R + C - 1) + 3;
