@@ -336,7 +336,7 @@ function place(plan: GemmLayer[], g: AccelGeometry, inputCount: number, batch = 
   for (const L of plan) {
     const K = L.offsets.length;
     const tiles = nTiles(L, C, fail);
-    const gemv = usesGemv(L.layer, tiles, g, batch);
+    const gemv = usesGemv(L.layer, tiles, K, g, batch);
     // A GEMV's POST also writes the unused columns of the last N tile (accel/compiler/gemv.ts).
     const outCount = gemv ? tiles.length * C : L.outN * L.plane;
     if (outCount > abufDepth) fail(`Output of layer '${L.layer.name}' must fit one activation buffer (${abufDepth} elements), not ${outCount}`);

@@ -61,20 +61,20 @@ export type ConfigField = keyof AccelConfig;
 
 const KiB = 1024;
 
-/** The named presets: tiny (4×4), default (8×8), large (16×16); all INT8 weight-stationary, double-buffered with row-addressed weight loading. */
+/** The named presets: tiny (4×4), default (8×8), large (16×16); all INT8 weight-stationary, double-buffered with whole-tile weight loading (issue 14). */
 export const PRESETS: Readonly<Record<string, AccelConfig>> = {
   tiny: {
-    name: 'tiny', rows: 4, cols: 4, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'row',
+    name: 'tiny', rows: 4, cols: 4, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'tile',
     weightBufferBytes: 8 * KiB, activationBufferBytes: 8 * KiB, accumulatorBufferBytes: 4 * KiB,
     dramLatency: 50, dramBytesPerCycle: 8, clockMHz: 100, protection: 'none',
   },
   default: {
-    name: 'default', rows: 8, cols: 8, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'row',
+    name: 'default', rows: 8, cols: 8, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'tile',
     weightBufferBytes: 64 * KiB, activationBufferBytes: 32 * KiB, accumulatorBufferBytes: 16 * KiB,
     dramLatency: 100, dramBytesPerCycle: 8, clockMHz: 200, protection: 'none',
   },
   large: {
-    name: 'large', rows: 16, cols: 16, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'row',
+    name: 'large', rows: 16, cols: 16, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'tile',
     weightBufferBytes: 128 * KiB, activationBufferBytes: 64 * KiB, accumulatorBufferBytes: 64 * KiB,
     dramLatency: 100, dramBytesPerCycle: 16, clockMHz: 200, protection: 'none',
   },

@@ -9,9 +9,13 @@
 import type { FcLayer, Conv2dLayer } from '../model.js';
 import type { NTile } from './ntiles.js';
 
-/** Whether the compiler maps this layer as one GEMV: an unprotected fc layer at batch 1 on a tile-loading machine, more than one N tile. */
-export function usesGemv(layer: Conv2dLayer | FcLayer, tiles: readonly NTile[], g: { readonly tileLoad: boolean }, batch: number): boolean {
-  return g.tileLoad && batch === 1 && layer.kind === 'fc' && !layer.protection && tiles.length > 1;
+/**
+ * Whether the compiler maps this layer as one GEMV: an unprotected fc layer at batch 1 on a tile-loading machine,
+ * more than one N tile, and its K·tiles weight rows within half the wbuf (so that, where the weights stream, the
+ * next block still loads while this one is read; otherwise the layer keeps one GEMM per N tile).
+ */
+export function usesGemv(layer: Conv2dLayer | FcLayer, tiles: readonly NTile[], K: number, g: { readonly tileLoad: boolean; readonly wbufDepth: number }, batch: number): boolean {
+  return g.tileLoad && batch === 1 && layer.kind === 'fc' && !layer.protection && tiles.length > 1 && K * tiles.length <= g.wbufDepth / 2;
 }
 
 /**

@@ -55,6 +55,11 @@ export const memoryNames = {
   accbuf: (col: number): string => `accbuf_${col}`,
 } as const;
 
+/** Where wbuf row `row`, column `col` lives: the memory (memoryNames) and its address (a bank of a tile-loading machine: row div R). */
+export function wbufCell(g: Pick<AccelGeometry, 'rows' | 'tileLoad'>, row: number, col: number): { readonly mem: string; readonly addr: number } {
+  return g.tileLoad ? { mem: memoryNames.wbufBank(row % g.rows, col), addr: Math.floor(row / g.rows) } : { mem: memoryNames.wbuf(col), addr: row };
+}
+
 /** Declare every memory of the accelerator top. */
 export function declareBuffers(m: ModuleBuilder, g: AccelGeometry, init: ProgramInit = {}): Buffers {
   const { sizes } = g;

@@ -164,10 +164,18 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
     const tileAw = addrBits(g.wbufDepth / R);
     const wTile = m.reg('gemm_wTile', UInt(tileAw), { reset: 0 });
     m.when(start, () => wTile.set(tileAddress(m, dec.fit('GEMM', 'wRow', bufs.aw.wbuf), g))).elseWhen(strobe, () => wTile.set(wTile.add(1).trunc(tileAw)));
+    // The strobe travels beside the address: a bank reads only for a load (its data register holds otherwise).
     const taps: Value[] = [wTile];
-    for (let k = 1; k <= R + C - 1; k++) taps.push(reg1(`gemm_tileAddr_${k}`, taps[k - 1]!, tileAw));
-    tileQ = bufs.wbuf.map((bank, b) => bank.read(`gemm_tq_${Math.floor(b / C)}_${b % C}`, taps[Math.floor(b / C) + (b % C) + 1]!));
-    tileLoad2 = reg1('gemm_tileLoad2', reg1('gemm_tileLoad1', strobe));
+    const enables: Value[] = [strobe];
+    for (let k = 1; k <= Math.max(R + C - 1, 2); k++) {
+      if (k <= R + C - 1) taps.push(reg1(`gemm_tileAddr_${k}`, taps[k - 1]!, tileAw));
+      enables.push(reg1(`gemm_tileRead_${k}`, enables[k - 1]!)); // tap 2: the array's strobe
+    }
+    tileQ = bufs.wbuf.map((bank, b) => {
+      const skew = Math.floor(b / C) + (b % C) + 1;
+      return bank.read(`gemm_tq_${Math.floor(b / C)}_${b % C}`, taps[skew]!, { enable: enables[skew]! });
+    });
+    tileLoad2 = enables[2]!;
     tileSwap1 = reg1('gemm_tileSwap1', vecIssue.and(swapIssue.or(gemv)));
     counters.add('cnt_wbuf_rd', mux(strobe, m.constant(R, UInt(Math.ceil(Math.log2(R + 1)))), 0));
   }
@@ -197,7 +205,7 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const offValid2 = off1.map((off, i) => reg1(`gemm_offValid2_${i}`, off.bit(16)));
   const vec2 = reg1('gemm_vec2', vec1);
   const swap2 = g.doubleBuffer ? reg1('gemm_swap2', tileSwap1 ?? swap1) : null;
-  const ld2 = reg1('gemm_ld2', ld1);
+  const ld2 = g.tileLoad ? null : reg1('gemm_ld2', ld1); // tile loading strobes the array itself (tileLoad2)
   const row2 = g.rowLoad ? reg1('gemm_row2', row1, kBits) : null;
   const weight2 = wq.map((q, j) => reg1(`gemm_w2_${j}`, q, g.bits));
 
@@ -205,7 +213,7 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const zero = m.constant(0, SInt(g.bits));
   const inputs: Record<string, Value> = {
     [arrayPorts.valid]: vec2,
-    [arrayPorts.loadWeight]: tileLoad2 ?? ld2,
+    [arrayPorts.loadWeight]: (tileLoad2 ?? ld2)!,
   };
   actQ.forEach(({ q0, q1 }, i) => {
     inputs[arrayPorts.act(i)] = mux(vec2.and(offValid2[i]!), mux(src, q1, q0), zero);

@@ -281,11 +281,11 @@ export function convReference(c: ConvCase): number[] {
 }
 
 
-/** One GEMM of mCount rows and kTiles K tiles (identity pixel and offset tables, no weights), then HALT, on the RTL with a trace. */
-export function gemmOnlyRun(config: AccelHardwareConfig, mCount: number, kTiles: number): { run: RtlRun; sizes: AccelSizes } {
+/** One GEMM (options.gemv: a GEMV) of mCount rows and kTiles K tiles (identity pixel and offset tables, no weights), then HALT, on the RTL with a trace. */
+export function gemmOnlyRun(config: AccelHardwareConfig, mCount: number, kTiles: number, options: { gemv?: boolean } = {}): { run: RtlRun; sizes: AccelSizes } {
   const sizes: AccelSizes = { imemDepth: 8, pixDepth: 16, offDepth: 16, pmemDepth: 4, dramWords: 16 };
   const image: ProgramImage = {
-    program: [{ op: 'GEMM', src: 0, bank: 1, mCount, kTiles, wRow: 0, pixAddr: 0, offAddr: 0 }, { op: 'HALT' }],
+    program: [{ op: 'GEMM', src: 0, bank: 1, mCount, kTiles, wRow: 0, pixAddr: 0, offAddr: 0, ...(options.gemv ? { gemv: 1 } : {}) }, { op: 'HALT' }],
     pixmem: Array.from({ length: 16 }, (_, i) => i),
     offmem: Array.from({ length: 16 }, (_, i) => encodeOffset(i)),
     pmem: [0n, 0n, 0n, 0n],
