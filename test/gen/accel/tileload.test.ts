@@ -212,3 +212,17 @@ describe('accelerator with tile loading', () => {
     }, 300_000);
   });
 });
+
+describe('compilers on tile-loading machines', () => {
+  it('the streaming compiler puts the second wbuf half at an R-aligned row when the bank count is odd (cifar10 CNN, interpreter = golden)', () => {
+    const model = readModelFile('models/cifar10-cnn-random-int8.sfm');
+    // 4·4·4·257 bytes: 1,028 wbuf rows = 257 tiles of 4; half the buffer (514 rows) is not a tile boundary.
+    const config: AccelHardwareConfig = { ...tileTiny, weightBufferBytes: 4 * 4 * 257 };
+    const compiled = compile(model, config);
+    const wRows = compiled.program.flatMap((i) => (i.op === 'GEMM' ? [i.wRow] : []));
+    expect(wRows.some((r) => r > 0)).toBe(true);
+    expect(wRows.every((r) => r % 4 === 0)).toBe(true);
+    const image = Int8Array.from({ length: model.input.shape[0] * model.input.shape[1] * model.input.shape[2] }, (_, k) => ((k * 37) % 255) - 127);
+    expect(Array.from(readOutput(compiled, interpret(config, { ...compiled, dram: inputToDram(compiled, image) }).dram))).toEqual(Array.from(runGolden(model, image).logits));
+  }, 120_000);
+});
