@@ -23,7 +23,7 @@ const schema = z
     weightLoad: z
       .enum(['shift', 'row', 'tile'])
       .optional()
-      .describe("how weight rows enter the array: 'shift' down the columns (a K tile every max(M, 2R-1) cycles; the default when absent), 'row' into one addressed row per cycle (every max(M, R)), or 'tile' a whole R×C tile per cycle from R·C weight banks (as 'row', plus the GEMV path: one weight tile per vector, fc layers at batch 1 at the full array; rows a power of two); double-buffered arrays only, a single-buffered one shifts"),
+      .describe("how weight rows enter the array: 'shift' down the columns (a K tile every max(M, 2R-1) cycles; the default when absent), 'row' into one addressed row per cycle (every max(M, R)), or 'tile' a whole R×C tile per cycle from R·C weight banks (as 'row', plus the GEMV path: one weight tile per vector, fc layers at batch 1 at the full array; rows a power of two, other rows load by row); double-buffered arrays only, a single-buffered one shifts"),
     weightBufferBytes: z.int().min(64).max(1 << 24).describe('on-chip weight buffer size in bytes'),
     activationBufferBytes: z.int().min(64).max(1 << 24).describe('on-chip activation buffer size in bytes'),
     accumulatorBufferBytes: z.int().min(64).max(1 << 24).describe('on-chip partial-sum buffer size in bytes'),
@@ -49,7 +49,6 @@ const schema = z
       need('accumulatorBufferBytes', c.accumulatorBufferBytes >= 8 * c.cols * Math.ceil(c.accWidth / 8), `at least 4 rows per bank (${8 * c.cols * Math.ceil(c.accWidth / 8)} bytes for ${c.cols} columns of ${c.accWidth} bits)`, 'the partial-sum buffer has two banks of at least 4 rows');
     }
     need('dramBytesPerCycle', c.dramBytesPerCycle <= 16 && c.dramBytesPerCycle >= elemBytes, `in ${elemBytes}..16 (a DRAM word is at most 128 bits)`, 'e.g. dramBytesPerCycle=8');
-    need('weightLoad', c.weightLoad !== 'tile' || !Number.isInteger(c.rows) || (c.rows & (c.rows - 1)) === 0, `'shift' or 'row' when rows (${c.rows}) is not a power of two`, "tile loading splits the weight buffer into R banks by the low bits of the row: use rows=4, 8, 16 or weightLoad='row'");
     const least = 2 * (bits[c.dtype] ?? 8) + 1;
     if (Number.isInteger(c.accWidth) && c.accWidth < least) {
       ctx.addIssue({ code: 'custom', path: ['accWidth'], message: `at least 2*operand width+1 = ${least} for ${c.dtype}`, params: { hint: `use accWidth=${c.dtype === 'int8' ? 32 : 48}` } });

@@ -20,7 +20,7 @@ export interface AccelHardwareConfig {
    * How a K tile's weight rows enter the array (issue 14): 'shift' (absent) down the columns, a tile every
    * max(M, 2R-1) cycles; 'row' into one addressed row per cycle, every max(M, R) (double-buffered arrays; a
    * single-buffered array shifts either way); 'tile' a whole R×C tile per cycle from R·C weight banks, same
-   * timing as 'row' plus the GEMV path (isa.ts GEMM gemv; R a power of two).
+   * timing as 'row' plus the GEMV path (isa.ts GEMM gemv; R a power of two, other R load by row).
    */
   readonly weightLoad?: 'shift' | 'row' | 'tile';
   readonly weightBufferBytes: number;
@@ -100,9 +100,10 @@ export function accelGeometry(config: AccelHardwareConfig, sizes: AccelSizes): A
   check('accWidth', config.accWidth >= 2 * bits + 1 && config.accWidth <= 64, `in ${2 * bits + 1}..64`, config.accWidth);
   check('dramLatency', Number.isInteger(config.dramLatency) && config.dramLatency >= 1, 'an integer >= 1', config.dramLatency);
   // Row loading writes the shadow weights: a single-buffered array shifts whatever weightLoad says.
-  const rowLoad = config.weightLoad === 'row' && config.doubleBuffer;
-  const tileLoad = config.weightLoad === 'tile' && config.doubleBuffer;
-  if (tileLoad) check('Array rows', (rows & (rows - 1)) === 0, "a power of two with weightLoad 'tile'", rows);
+  // Tile loading banks the wbuf by the low bits of the row: R a power of two; other R load by row.
+  const pow2 = (rows & (rows - 1)) === 0;
+  const tileLoad = config.weightLoad === 'tile' && config.doubleBuffer && pow2;
+  const rowLoad = (config.weightLoad === 'row' || (config.weightLoad === 'tile' && !pow2)) && config.doubleBuffer;
   // Tile loading: whole tiles of R rows per bank address (the same total bits, rounded down to a multiple of R).
   const rowsOfBuffer = Math.floor(config.weightBufferBytes / (cols * elemBytes));
   const wbufDepth = tileLoad ? rows * Math.floor(rowsOfBuffer / rows) : rowsOfBuffer;

@@ -22,7 +22,6 @@ import { runGolden } from '../../../accel/golden.js';
 import { testImages } from '../../../accel/mnist.js';
 import { readModelFile } from '../../../accel/model.js';
 import { runModelImage } from '../../../accel/run.js';
-import { DiagnosticError } from '../../../hdl/diagnostics.js';
 import { cosimBatch, defaultToolchain, describeMismatch, type Toolchain } from '../../../sim/verilator/index.js';
 import { lintVerilator, tempDir } from '../../support/tools.js';
 import { gemmOnlyRun, randomConfig, randomProgram, rng, runOnRtl, type RtlRun } from '../../support/accel-programs.js';
@@ -89,17 +88,14 @@ describe('array with whole-tile loading', () => {
     expect(got).toEqual(want);
   });
 
-  it('rejects tileLoad without doubleBuffer or with rowLoad; the configuration wants R a power of two (E140)', () => {
+  it('rejects tileLoad without doubleBuffer or with rowLoad; a machine whose R is not a power of two loads by row', () => {
     expect(() => systolicArray({ rows: 2, cols: 2, width: 8, tileLoad: true })).toThrow(/tileLoad must be false without doubleBuffer/);
     expect(() => systolicArray({ rows: 2, cols: 2, width: 8, doubleBuffer: true, tileLoad: true, rowLoad: true })).toThrow(/tileLoad must be false with rowLoad/);
-    expect(() => resolveConfig({ config: 'default', set: ['rows=6'] })).toThrow(DiagnosticError);
-    try {
-      resolveConfig({ config: 'default', set: ['rows=6'] });
-    } catch (e) {
-      expect((e as DiagnosticError).diagnostics.map((d) => d.code)).toEqual(['E140']);
-      expect((e as DiagnosticError).diagnostics[0]!.message).toMatch(/Configuration field 'weightLoad' must be 'shift' or 'row' when rows \(6\) is not a power of two, not 'tile'/);
-    }
-    expect(resolveConfig({ config: 'default', set: ['rows=6', 'weightLoad=row'] }).rows).toBe(6);
+    // `--set rows=6` on a preset keeps working: no banks, row loading (and no GEMV).
+    const six = resolveConfig({ config: 'default', set: ['rows=6'] });
+    const g = accelGeometry(six, { imemDepth: 1, pixDepth: 1, offDepth: 1, pmemDepth: 1, dramWords: 1 });
+    expect([six.weightLoad, g.tileLoad, g.rowLoad]).toEqual(['tile', false, true]);
+    expect(accelGeometry(tileDefault, { imemDepth: 1, pixDepth: 1, offDepth: 1, pmemDepth: 1, dramWords: 1 }).tileLoad).toBe(true);
   });
 });
 
