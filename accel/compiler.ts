@@ -56,7 +56,7 @@ import { layerMacs } from './golden.js';
 import { LCU, LCU_GROUP_SIZE, layerShapes, logicalChannels, modelFormatVersion, type ActivationShape, type Conv2dLayer, type FcLayer, type Model } from './model.js';
 import { schemeOf } from './protect/transform.js';
 import { nTiles, type NTile } from './compiler/ntiles.js';
-import { gemvWeightRows, usesGemv } from './compiler/gemv.js';
+import { gemvPixels, gemvWeightRows, usesGemv } from './compiler/gemv.js';
 import { compiledFromMaps } from './compiler/assemble.js';
 import { compileStreamed, mapIndex, type MapLayout } from './compiler/stream.js';
 import { compileWithFusion, type FuseTarget } from './fuse/compile.js';
@@ -336,13 +336,13 @@ function place(plan: GemmLayer[], g: AccelGeometry, inputCount: number, batch = 
   for (const L of plan) {
     const K = L.offsets.length;
     const tiles = nTiles(L, C, fail);
-    const gemv = usesGemv(L.layer, tiles, K, g, batch);
+    const gemv = usesGemv(L.layer, tiles, L.offsets, g, batch);
     // A GEMV's POST also writes the unused columns of the last N tile (accel/compiler/gemv.ts).
     const outCount = gemv ? tiles.length * C : L.outN * L.plane;
     if (outCount > abufDepth) fail(`Output of layer '${L.layer.name}' must fit one activation buffer (${abufDepth} elements), not ${outCount}`);
     if (K > wbufDepth) fail(`Weight rows of one N tile of layer '${L.layer.name}' must fit the wbuf (${wbufDepth} rows), not ${K}`);
     if (L.pool && accRows < 4) fail(`Accumulator rows per bank must be at least 4 to fuse pool '${L.fused}' (one 2×2 window), not ${accRows}`);
-    const pixAddr = L.layer.kind === 'fc' && batch === 1 ? fcPix : pixmem.push(...L.pixels) - L.pixels.length;
+    const pixAddr = gemv ? pixmem.push(...gemvPixels(K, R)) - K / R : L.layer.kind === 'fc' && batch === 1 ? fcPix : pixmem.push(...L.pixels) - L.pixels.length;
     const offAddr = offmem.push(...L.offsets.map(encodeOffset)) - K;
     const chan = pmem.length;
     const lp = L.layer;

@@ -139,19 +139,20 @@ export function interpret(config: AccelHardwareConfig, image: ProgramImage, opti
         if (g.tileLoad && ins.wRow % R !== 0) throw new RangeError(`${where}: wRow must be a multiple of R = ${R} with tile loading, not ${ins.wRow} (the controller faults)`);
         const weightRow = (m: number, k: number): number => (gemv ? ins.wRow + (Math.floor(k / R) * ins.mCount + m) * R + (k % R) : ins.wRow + k);
         check(where, gemv ? 'last wbuf row wRow + kTiles·mCount·R - 1' : 'last wbuf row wRow + kTiles·R - 1', weightRow(ins.mCount - 1, K - 1), g.wbufDepth);
-        check(where, 'last offmem entry offAddr + kTiles·R - 1', ins.offAddr + K - 1, image.offmem.length);
-        check(where, 'last pixmem entry pixAddr + mCount - 1', ins.pixAddr + (gemv ? 0 : ins.mCount - 1), image.pixmem.length);
+        check(where, gemv ? 'last offmem entry offAddr + R - 1' : 'last offmem entry offAddr + kTiles·R - 1', ins.offAddr + (gemv ? R : K) - 1, image.offmem.length);
+        check(where, gemv ? 'last pixmem entry pixAddr + kTiles - 1' : 'last pixmem entry pixAddr + mCount - 1', ins.pixAddr + (gemv ? ins.kTiles : ins.mCount) - 1, image.pixmem.length);
         if (ins.mCount > g.accRows) throw new RangeError(`${where}: mCount must be at most ${g.accRows} (accumulator rows), not ${ins.mCount}`);
         macs += ins.mCount * ins.kTiles * R * C;
         const bank = acc[ins.bank]!;
         for (let m = 0; m < ins.mCount; m++) {
+          // A GEMV reads pixel t and offset k mod R for k in K tile t (isa.ts).
           const pix = image.pixmem[ins.pixAddr + (gemv ? 0 : m)]!;
           const sums = new Array<number>(C).fill(0);
           for (let k = 0; k < K; k++) {
-            const off = image.offmem[ins.offAddr + k]!;
+            const off = image.offmem[ins.offAddr + (gemv ? k % R : k)]!;
             if ((off & OFF_VALID) === 0) continue;
-            const addr = pix + (off & 0xffff);
-            check(where, `activation address pixmem[${ins.pixAddr + m}] + offset ${k}`, addr, g.abufDepth);
+            const addr = (gemv ? image.pixmem[ins.pixAddr + Math.floor(k / R)]! : pix) + (off & 0xffff);
+            check(where, `activation address pixmem[${ins.pixAddr + (gemv ? Math.floor(k / R) : m)}] + offset ${k}`, addr, g.abufDepth);
             const a = src[addr]!;
             if (a === 0) continue;
             const wrow = wbuf[weightRow(m, k)]!;

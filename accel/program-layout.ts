@@ -107,9 +107,9 @@ function effects(ins: Instruction, detail?: HazardDetail): Effects | null {
       if (!detail || !g) return { engine: 'gemm', reads: [wholeOf('wbuf'), wholeOf(abuf(ins.src))], writes: [wholeOf(acc)] };
       if (ins.mCount === 0 || ins.kTiles === 0) return { engine: 'gemm', reads: [], writes: [] };
       const K = ins.kTiles * g.rows;
-      // A GEMV (isa.ts gemv) reads mCount weight tiles per K tile, and one pixel.
+      // A GEMV (isa.ts gemv) reads mCount weight tiles per K tile, and pixel t plus the first R offsets per K tile t.
       const rows = ins.gemv ? K * ins.mCount : K;
-      return { engine: 'gemm', reads: [...part('wbuf', ins.wRow, rows, g.wbufDepth), ...gemmActivations(ins.gemv ? { ...ins, mCount: 1 } : ins, K, detail)], writes: [wholeOf(acc)] };
+      return { engine: 'gemm', reads: [...part('wbuf', ins.wRow, rows, g.wbufDepth), ...(ins.gemv ? gemmActivations({ ...ins, mCount: ins.kTiles }, g.rows, detail) : gemmActivations(ins, K, detail))], writes: [wholeOf(acc)] };
     }
     case 'POST': {
       const groups = ins.pool ? Math.floor(ins.mCount / (4 << (ins.window ?? 0))) : ins.mCount;
@@ -199,7 +199,7 @@ export function busyEstimate(ins: Instruction, g: AccelGeometry): number {
     case 'STORE':
       return ins.count + 2;
     case 'GEMM':
-      return gemmBusyCycles(g, ins.mCount, ins.kTiles);
+      return gemmBusyCycles(g, ins.mCount, ins.kTiles, ins.gemv === 1);
     case 'POST': {
       const span = ins.pool ? 4 << (ins.window ?? 0) : 1;
       const groups = Math.floor(ins.mCount / span);

@@ -26,8 +26,10 @@
 //   cycle, the last of its load window (bank (i, j) reads the tile address delayed by i+j+1 cycles, so its
 //   word meets the array's skewed strobe). GEMV (instruction field gemv): every vector also strobes a tile of
 //   its own in the cycle before it issues (vector m of K tile t: tile t·mCount + m after wRow), carries swap,
-//   and reads pixmem[pixAddr]; only the first vector of a K tile swaps the offsets. So a GEMV of an fc layer
-//   (mCount = N tiles) streams one vector per cycle: R + (kTiles-1)·max(M, R, 2) + M + (R+C-1) + 3, as above.
+//   and reads pixmem[pixAddr + t]. Only the first K tile loads offsets (R cycles); the later ones keep them
+//   (the pixel steps instead) and load in one cycle, the strobe of their first vector, so the next K tile
+//   follows the last vector at once: d = max(M-1, 1), period max(M, 2). A GEMV of an fc layer (mCount = N
+//   tiles) streams one vector per cycle: R + (kTiles-1)·max(M, 2) + M + (R+C-1) + 3 (gemmBusyCycles gemv).
 //   A GEMM does not overlap the next one: the next issues once the last write is done.
 // Pipeline of one vector
 //   T    pixmem read;                 wbuf/offmem read (loading)
@@ -92,6 +94,12 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
     const gemvReg = m.reg('gemm_gemv', Bool, { reset: 0 });
     m.when(start, () => gemvReg.set(dec.field('GEMM', 'gemv')));
     gemv = gemvReg;
+    // A GEMV's K tiles after the first load no offsets (they keep the first tile's; the pixel steps instead):
+    // one load cycle, so the next tile may follow the last vector at once: d = max(M − 1, 1), period max(M, 2).
+    m.when(start.and(dec.field('GEMM', 'gemv')), () => {
+      dMinus1.set(mux(fMw.ge(3), fMw.sub(2), 0).asUnsigned().trunc(PHASE_BITS));
+      contLoad.set(0);
+    });
     if (rBits > 0) dec.forbid('GEMM', dec.field('GEMM', 'wRow').slice(0, rBits).orR());
   } else {
     dec.forbid('GEMM', dec.field('GEMM', 'gemv'));
@@ -109,7 +117,8 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const stTile = m.reg('gemm_stTile', UInt(12), { reset: 0 });
   // Bottom row first for the shift chain; top row first for row loading (gen/array.ts).
   const rowIdx = R === 1 ? m.constant(0, UInt(kBits)) : rowLike ? ldK : m.constant(R - 1, UInt(kBits)).sub(ldK).asUnsigned().trunc(kBits);
-  const ldLast = R === 1 ? ldOn : ldOn.and(ldK.eq(R - 1));
+  const gemvLater = gemv.and(ldTile.ne(0)); // a GEMV K tile after the first: a one-cycle load, no offsets
+  const ldLast = R === 1 ? ldOn : ldOn.and(ldK.eq(R - 1).or(gemvLater));
   const loadNext = stOn.and(p.eq(dMinus1)).and(ldTile.lt(kTiles)).and(contLoad.not());
   const lastVector = stOn.and(stTile.add(1).eq(kTiles)).and(p.add(1).eq(mCount));
   m.when(start, () => {
@@ -148,7 +157,8 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const wq = g.tileLoad ? [] : bufs.wbuf.map((bank, j) => bank.read(`gemm_wq_${j}`, wRead));
   const offQ = bufs.offmem.read('gemm_offq', oRead);
   const pixStep = p.trunc(Math.min(PHASE_BITS, bufs.aw.pix));
-  const pixQ = bufs.pixmem.read('gemm_pixq', fitU(pixBase.add(g.tileLoad ? mux(gemv, m.constant(0, pixStep.shape), pixStep) : pixStep), bufs.aw.pix));
+  // A GEMV's vectors read the pixel of their K tile: pixmem[pixAddr + t].
+  const pixQ = bufs.pixmem.read('gemm_pixq', fitU(pixBase.add(g.tileLoad ? mux(gemv, fitU(stTile, pixStep.width), pixStep) : pixStep), bufs.aw.pix));
   const reg1 = <T extends Value>(name: string, v: T, width = 1): Value => {
     const r = m.reg(name, v.signed ? SInt(width) : UInt(width), { reset: 0 });
     r.set(v);
@@ -179,7 +189,7 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
     tileSwap1 = reg1('gemm_tileSwap1', vecIssue.and(swapIssue.or(gemv)));
     counters.add('cnt_wbuf_rd', mux(strobe, m.constant(R, UInt(Math.ceil(Math.log2(R + 1)))), 0));
   }
-  const ld1 = reg1('gemm_ld1', ldOn);
+  const ld1 = reg1('gemm_ld1', g.tileLoad ? ldOn.and(gemvLater.not()) : ldOn);
   const row1 = reg1('gemm_row1', rowIdx, kBits);
   const vec1 = reg1('gemm_vec1', vecIssue);
   const swap1 = reg1('gemm_swap1', swapIssue.and(vecIssue));
@@ -265,12 +275,15 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
  * accumulator write, inclusive), as the schedule in the header gives it; the RTL is tested equal:
  *   R + (kTiles - 1)·period + mCount + (R + C - 1) + 3,
  *   period = max(R + 1, 2R - 1, mCount) double-buffered, mCount + 2R + C - 3 (at least R + 1) otherwise;
- *   with row loading (g.rowLoad) R + max(mCount - R, 2 - R, 0) = max(R, mCount, 2).
+ *   with row loading (g.rowLoad) R + max(mCount - R, 2 - R, 0) = max(R, mCount, 2); so with tile loading, except
+ *   a GEMV (gemv, tile loading only), whose K tiles after the first follow every max(mCount, 2) cycles.
  * 0 for mCount = 0 or kTiles = 0 (no work).
  */
-export function gemmBusyCycles(g: Pick<AccelGeometry, 'rows' | 'cols' | 'doubleBuffer'> & { readonly rowLoad?: boolean; readonly tileLoad?: boolean; readonly weightLoad?: 'shift' | 'row' | 'tile' }, mCount: number, kTiles: number): number {
+export function gemmBusyCycles(g: Pick<AccelGeometry, 'rows' | 'cols' | 'doubleBuffer'> & { readonly rowLoad?: boolean; readonly tileLoad?: boolean; readonly weightLoad?: 'shift' | 'row' | 'tile' }, mCount: number, kTiles: number, gemv = false): number {
   if (mCount === 0 || kTiles === 0) return 0;
   const { rows: R, cols: C } = g;
+  // A GEMV (tile loading only; see the header): later K tiles load in one cycle.
+  if (gemv) return R + (kTiles - 1) * Math.max(mCount, 2) + mCount + (R + C - 1) + 3;
   // A geometry says rowLoad, a configuration weightLoad.
   // Tile loading (gemv or not) keeps the row schedule.
   if ((g.rowLoad || g.tileLoad || (g.rowLoad === undefined && (g.weightLoad === 'row' || g.weightLoad === 'tile'))) && g.doubleBuffer) return R + (kTiles - 1) * (R + Math.max(mCount - R, 2 - R, 0)) + mCount + (R + C - 1) + 3;

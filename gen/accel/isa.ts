@@ -39,9 +39,11 @@
 //         over several GEMMs, when its input channels or weight rows do not fit the buffers at once)
 //         a(m, k) = offmem[offAddr+k].valid ? abuf[src][pixmem[pixAddr+m] + offmem[offAddr+k].off] : 0
 //         (operands signed, sums wrapping at the accumulator width).
-//         gemv = 1 (GEMV, machines with weightLoad 'tile' only; issue 14): every vector reads the same pixel and
-//         vector m has its own weight tile in each K tile t:
-//           acc[bank][m][j] = (acc ? … : 0) + Σ_{k < kTiles·R} a(0, k) · wbuf[wRow + (t·mCount + m)·R + k mod R][j],  t = k div R
+//         gemv = 1 (GEMV, machines with weightLoad 'tile' only; issue 14): every vector reads the same input vector,
+//         K tile t at pixel pixmem[pixAddr + t] with the offsets of the first K tile, and vector m has its own
+//         weight tile in each K tile t:
+//           acc[bank][m][j] = (acc ? … : 0) + Σ_{k < kTiles·R} g(t, k mod R) · wbuf[wRow + (t·mCount + m)·R + k mod R][j],  t = k div R
+//           g(t, i) = offmem[offAddr+i].valid ? abuf[src][pixmem[pixAddr+t] + offmem[offAddr+i].off] : 0
 //         i.e. an fc layer's N tiles m side by side (the tiles of K tile t at consecutive R-row slots), one
 //         GEMM for the whole layer. On a tile-loading machine wRow is a multiple of R (gemv or not).
 //   POST  bank, mCount, nValid, chan, dst, dstBase, plane, pool, relu, interval, lcu

@@ -82,7 +82,7 @@ export function randomProgram(seed: number, config?: AccelHardwareConfig, length
     if (kind <= 3 && tile && r.chance(0.5)) {
       const tiles = Math.floor(g.wbufDepth / g.rows);
       const mCount = r.int(1, Math.min(g.accRows, tiles, 6));
-      const kTiles = r.int(1, Math.max(1, Math.min(Math.floor(tiles / mCount), Math.floor(sizes.offDepth / g.rows), 4)));
+      const kTiles = r.int(1, Math.max(1, Math.min(Math.floor(tiles / mCount), sizes.pixDepth, 4)));
       b.push({
         op: 'GEMM',
         src: r.int(0, 1),
@@ -90,8 +90,8 @@ export function randomProgram(seed: number, config?: AccelHardwareConfig, length
         mCount,
         kTiles,
         wRow: g.rows * r.int(0, tiles - kTiles * mCount),
-        pixAddr: r.int(0, sizes.pixDepth - 1),
-        offAddr: r.int(0, sizes.offDepth - kTiles * g.rows),
+        pixAddr: r.int(0, sizes.pixDepth - kTiles), // pixel t for K tile t, the offsets of one K tile
+        offAddr: r.int(0, sizes.offDepth - g.rows),
         gemv: 1,
         ...(r.chance(0.3) ? { acc: 1 } : {}),
       });

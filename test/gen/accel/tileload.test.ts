@@ -100,7 +100,7 @@ describe('array with whole-tile loading', () => {
 });
 
 describe('accelerator with tile loading', () => {
-  it('keeps busy_gemm high for exactly gemmBusyCycles(), GEMV or not: a K tile every max(M, R, 2) cycles', () => {
+  it('keeps busy_gemm high for exactly gemmBusyCycles(): a K tile every max(M, R, 2) cycles, every max(M, 2) in a GEMV', () => {
     const shapes: [AccelHardwareConfig, number, number][] = [
       [tileTiny, 1, 1],
       [tileTiny, 1, 5],
@@ -116,12 +116,14 @@ describe('accelerator with tile loading', () => {
         const { run, sizes } = gemmOnlyRun(config, mCount, kTiles, { gemv });
         expect([run.done, run.fault]).toEqual([true, false]);
         const busy = run.trace!.filter((t) => t.gemm === 1).length;
-        expect({ R: config.rows, mCount, kTiles, gemv, busy }).toEqual({ R: config.rows, mCount, kTiles, gemv, busy: gemmBusyCycles(accelGeometry(config, sizes), mCount, kTiles) });
+        expect({ R: config.rows, mCount, kTiles, gemv, busy }).toEqual({ R: config.rows, mCount, kTiles, gemv, busy: gemmBusyCycles(accelGeometry(config, sizes), mCount, kTiles, gemv) });
       }
     // fc1 of LeNet-5 on 8×8 as one GEMV: 15 N tiles × 32 K tiles = 480 vectors in 506 cycles (row loading, one
     // GEMM per N tile: 15 · 282 = 4,230).
     const g = accelGeometry(tileDefault, { imemDepth: 1, pixDepth: 1, offDepth: 1, pmemDepth: 1, dramWords: 1 });
-    expect(gemmBusyCycles(g, 15, 32)).toBe(506);
+    expect(gemmBusyCycles(g, 15, 32, true)).toBe(506);
+    // fc3 (2 N tiles, 11 K tiles): its K tiles load no offsets after the first, 48 cycles instead of 8 + 10·8 + 20 = 108.
+    expect([gemmBusyCycles(g, 2, 11, true), gemmBusyCycles(g, 2, 11)]).toEqual([48, 108]);
     expect(15 * gemmBusyCycles({ ...g, tileLoad: false, rowLoad: true }, 1, 32)).toBe(4_125);
   });
 
