@@ -57,6 +57,7 @@ import { layerMacs } from './golden.js';
 import { LCU, LCU_GROUP_SIZE, layerShapes, logicalChannels, modelFormatVersion, type ActivationShape, type Conv2dLayer, type FcLayer, type Model } from './model.js';
 import { schemeOf } from './protect/transform.js';
 import { nTiles, type NTile } from './compiler/ntiles.js';
+import { gemvPixels, gemvWeightRows, usesGemv } from './compiler/gemv.js';
 import { compiledFromMaps } from './compiler/assemble.js';
 import { applyOrder, balancedSpacing, reductionOrder, reductionTiles } from './compiler/banks.js';
 import { compileStreamed, mapIndex, type MapLayout } from './compiler/stream.js';
@@ -92,6 +93,11 @@ export interface PostTile {
   readonly channel0: number;
   readonly nValid: number;
   readonly pool: boolean;
+  /**
+   * A GEMV's row-major POST (accel/compiler/gemv.ts): bank row r holds channels channel0 + r·rowWidth + j
+   * (column j), all of pixel m0; absent: row r is pixel m0 + r, column j channel channel0 + j.
+   */
+  readonly rowWidth?: number;
 }
 
 /** A compiled model: an accel/interpret.ts ProgramImage plus the layout of its DRAM image. */
@@ -273,6 +279,8 @@ interface PlacedLayer {
   /** Largest M tile (accumulator rows per bank, a multiple of 4 when pooling) and the tile unit. */
   readonly maxTile: number;
   readonly unit: number;
+  /** One GEMV for the whole layer (accel/compiler/gemv.ts): one block of K·tiles rows, one GEMM, one row-major POST. */
+  readonly gemv: boolean;
 }
 
 /** The fixed part of a compilation: tables, DRAM image, layers; what schedule() needs besides M tiles. */
@@ -347,26 +355,35 @@ function place(plan: GemmLayer[], g: AccelGeometry, inputCount: number, batch = 
   const layers: PlacedLayer[] = [];
   let src = 0;
   for (const L of plan) {
-    const K = L.offsets.length;
     const tiles = nTiles(L, C, fail);
-    const outCount = L.outN * L.plane;
+    const lp = L.layer;
+    const Kreal = lp.kind === 'fc' ? lp.in : lp.inC * lp.k * lp.k;
+    // A GEMV reads its input in natural order (K tile t at pixel t·R with the offsets 0..R−1, distinct banks), so
+    // it takes the reduction unpermuted; the other GEMMs take banks.ts's order (L.order).
+    const natural = Array.from({ length: R * Math.ceil(Kreal / R) }, (_, k) => (k < Kreal ? k : null));
+    const gemv = L.order.every((k, s) => k === null || L.offsets[s] === k) && usesGemv(lp, tiles, natural, g, batch);
+    const offsets = gemv ? natural : L.offsets;
+    const K = offsets.length;
+    // A GEMV's POST also writes the unused columns of the last N tile (accel/compiler/gemv.ts).
+    const outCount = gemv ? tiles.length * C : L.outN * L.plane;
     if (outCount > abufDepth) fail(`Output of layer '${L.layer.name}' must fit one activation buffer (${abufDepth} elements), not ${outCount}`);
     if (K > wbufDepth) fail(`Weight rows of one N tile of layer '${L.layer.name}' must fit the wbuf (${wbufDepth} rows), not ${K}`);
     if (L.pool && accRows < 4) fail(`Accumulator rows per bank must be at least 4 to fuse pool '${L.fused}' (one 2×2 window), not ${accRows}`);
-    const pixAddr = L.layer.kind === 'fc' && batch === 1 ? fcPix : pixmem.push(...L.pixels) - L.pixels.length;
-    const offAddr = offmem.push(...L.offsets.map(encodeOffset)) - K;
+    const pixAddr = gemv ? pixmem.push(...gemvPixels(K, R)) - K / R : L.layer.kind === 'fc' && batch === 1 ? fcPix : pixmem.push(...L.pixels) - L.pixels.length;
+    const offAddr = offmem.push(...offsets.map(encodeOffset)) - K;
     const chan = pmem.length;
-    const lp = L.layer;
     const prot = lp.protection;
     for (let o = 0; o < L.physN; o++) pmem.push(encodeParam(lp.bias[o]!, lp.requantB[o]!, lp.requantC[o]!, prot?.lcu[o] ?? LCU.plain, prot?.bound[o] ?? 0));
-    // Weight rows: tile n, slot s (reduction index k = order[s]), column j = w[(n·C + j)·Kreal + k].
-    const Kreal = lp.kind === 'fc' ? lp.in : lp.inC * lp.k * lp.k;
-    const rows: number[][] = [];
-    for (const t of tiles)
-      for (const k of L.order) rows.push(Array.from({ length: C }, (_, j) => (k !== null && j < t.count ? lp.weights[(t.start + j) * Kreal + k]! : 0)));
+    if (gemv) while (pmem.length < chan + tiles.length * C) pmem.push(0n);
+    // Weight rows: tile n, slot s (reduction index k = order[s]), column j = w[(n·C + j)·Kreal + k]; a GEMV's
+    // block K-tile-major in natural order (accel/compiler/gemv.ts).
+    const rows: number[][] = gemv ? gemvWeightRows(lp, tiles, K, R, C) : [];
+    if (!gemv)
+      for (const t of tiles)
+        for (const k of L.order) rows.push(Array.from({ length: C }, (_, j) => (k !== null && j < t.count ? lp.weights[(t.start + j) * Kreal + k]! : 0)));
     const weightWord = weightBase + weightWords.length;
     weightWords.push(...packWeightRows(rows, g));
-    layers.push({ plan: L, K, tiles, pixAddr, offAddr, chan, weightWord, src, maxTile: L.pool ? accRows - (accRows % 4) : accRows, unit: L.pool ? 4 : 1 });
+    layers.push({ plan: L, K, tiles, pixAddr, offAddr, chan, weightWord, src, maxTile: L.pool ? accRows - (accRows % 4) : accRows, unit: L.pool ? 4 : 1, gemv });
     src = 1 - src;
   }
   if (pixmem.length > 1 << 16) fail(`pixmem must have at most 65536 entries, not ${pixmem.length}`);
@@ -399,24 +416,46 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
   let ringRow = 0;
   let inputLoaded = 0;
   let bank = 0;
+  // Ring allocation of the wbuf: blocks in the order they are read; a block that would run past
+  // the end starts again at row 0. Its LOAD must follow the last GEMM of every block it overwrites.
+  const weightBlock = (rows: number, dram: number): { wRow: number; block: { wRow: number; rows: number; lastUse: number }; weightNeeds: PendingLoad[] } => {
+    if (ringRow + rows > wbufDepth) ringRow = 0;
+    const wRow = ringRow;
+    ringRow += rows;
+    const computeBefore = blocks.filter((b) => b.wRow < wRow + rows && wRow < b.wRow + b.rows).reduce((m, b) => Math.max(m, b.lastUse + 1), 0);
+    const block = { wRow, rows, lastUse: compute.length };
+    blocks.push(block);
+    const load: PendingLoad = { ins: { op: 'LOAD', buf: 0, dram, addr: wRow, count: rows }, firstUse: compute.length, computeBefore };
+    if (!resident) loads.push(load);
+    return { wRow, block, weightNeeds: resident ? [] : [load] };
+  };
   for (const [li, layer] of layers.entries()) {
     const L = layer.plan;
     const { K, src } = layer;
     const dst = 1 - src;
     const maxOff = Math.max(...L.offsets.map((o) => o ?? 0));
     layerStart.push(compute.length);
+    if (layer.gemv) {
+      // One GEMV and one row-major POST for the whole layer (accel/compiler/gemv.ts).
+      const nT = layer.tiles.length;
+      const { wRow, weightNeeds } = weightBlock(K * nT, layer.weightWord);
+      if (li === 0 && inputLoaded < inputCount) {
+        const chunk: PendingLoad = { ins: { op: 'LOAD', buf: 1, dram: inputWord, addr: 0, count: inputCount }, firstUse: compute.length, computeBefore: 0 };
+        loads.push(chunk);
+        inputLoads.push(chunk);
+        inputLoaded = inputCount;
+      }
+      compute.push({ ins: { op: 'GEMM', src, bank, mCount: nT, kTiles: K / R, wRow, pixAddr: layer.pixAddr, offAddr: layer.offAddr, gemv: 1 }, needs: li === 0 ? [...weightNeeds, ...inputLoads] : weightNeeds });
+      compute.push({
+        ins: { op: 'POST', bank, pool: 0, relu: L.layer.relu ? 1 : 0, nValid: C, chan: layer.chan, dst, dstBase: 0, plane: 1, mCount: nT, interval: 1, window: 1 },
+        needs: [],
+        tile: { layer: L.layer.name, bank, m0: 0, mCount: 1, channel0: 0, nValid: L.physN, pool: false, rowWidth: C },
+      });
+      bank = 1 - bank;
+      continue;
+    }
     for (const [n, tile] of layer.tiles.entries()) {
-      // Ring allocation of the wbuf: blocks in the order they are read; a block that would run past
-      // the end starts again at row 0. Its LOAD must follow the last GEMM of every block it overwrites.
-      if (ringRow + K > wbufDepth) ringRow = 0;
-      const wRow = ringRow;
-      ringRow += K;
-      const computeBefore = blocks.filter((b) => b.wRow < wRow + K && wRow < b.wRow + b.rows).reduce((m, b) => Math.max(m, b.lastUse + 1), 0);
-      const block = { wRow, rows: K, lastUse: compute.length };
-      blocks.push(block);
-      const load: PendingLoad = { ins: { op: 'LOAD', buf: 0, dram: layer.weightWord + n * K * WR, addr: wRow, count: K }, firstUse: compute.length, computeBefore };
-      if (!resident) loads.push(load);
-      const weightNeeds = resident ? [] : [load];
+      const { wRow, block, weightNeeds } = weightBlock(K, layer.weightWord + n * K * WR);
       const nValid = tile.count;
       for (const [m0, mCount] of tilings[li]!) {
         if (li === 0 && inputLoaded < inputCount) {

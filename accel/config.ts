@@ -21,9 +21,9 @@ const schema = z
     accWidth: z.int().min(17).max(64).describe('accumulator width in bits (default 32 for int8, 48 for int16)'),
     doubleBuffer: z.boolean().describe('double-buffered PE weights, so loading the next tile overlaps streaming'),
     weightLoad: z
-      .enum(['shift', 'row'])
+      .enum(['shift', 'row', 'tile'])
       .optional()
-      .describe("how weight rows enter the array: 'shift' down the columns (a K tile every max(M, 2R-1) cycles; the default when absent) or 'row' into one addressed row per cycle (every max(M, R); double-buffered arrays only, a single-buffered one shifts)"),
+      .describe("how weight rows enter the array: 'shift' down the columns (a K tile every max(M, 2R-1) cycles; the default when absent), 'row' into one addressed row per cycle (every max(M, R)), or 'tile' a whole R×C tile per cycle from R·C weight banks (as 'row', plus the GEMV path: one weight tile per vector, fc layers at batch 1 at the full array; rows a power of two, other rows load by row); double-buffered arrays only, a single-buffered one shifts"),
     activationLayout: z
       .enum(['copies', 'banked'])
       .optional()
@@ -65,20 +65,20 @@ export type ConfigField = keyof AccelConfig;
 
 const KiB = 1024;
 
-/** The named presets: tiny (4×4), default (8×8), large (16×16); all INT8 weight-stationary, double-buffered with row-addressed weight loading and banked activation buffers. */
+/** The named presets: tiny (4×4), default (8×8), large (16×16); all INT8 weight-stationary, double-buffered with whole-tile weight loading and banked activation buffers (issue 14). */
 export const PRESETS: Readonly<Record<string, AccelConfig>> = {
   tiny: {
-    name: 'tiny', rows: 4, cols: 4, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'row', activationLayout: 'banked',
+    name: 'tiny', rows: 4, cols: 4, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'tile', activationLayout: 'banked',
     weightBufferBytes: 8 * KiB, activationBufferBytes: 8 * KiB, accumulatorBufferBytes: 4 * KiB,
     dramLatency: 50, dramBytesPerCycle: 8, clockMHz: 100, protection: 'none',
   },
   default: {
-    name: 'default', rows: 8, cols: 8, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'row', activationLayout: 'banked',
+    name: 'default', rows: 8, cols: 8, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'tile', activationLayout: 'banked',
     weightBufferBytes: 64 * KiB, activationBufferBytes: 32 * KiB, accumulatorBufferBytes: 16 * KiB,
     dramLatency: 100, dramBytesPerCycle: 8, clockMHz: 200, protection: 'none',
   },
   large: {
-    name: 'large', rows: 16, cols: 16, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'row', activationLayout: 'banked',
+    name: 'large', rows: 16, cols: 16, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'tile', activationLayout: 'banked',
     weightBufferBytes: 128 * KiB, activationBufferBytes: 64 * KiB, accumulatorBufferBytes: 64 * KiB,
     dramLatency: 100, dramBytesPerCycle: 16, clockMHz: 200, protection: 'none',
   },

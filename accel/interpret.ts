@@ -145,27 +145,33 @@ export function interpret(config: AccelHardwareConfig, image: ProgramImage, opti
         const src = abuf[ins.src]!;
         const ring = ins.ring ? rings[ins.ringSel ?? 0]! : null;
         const K = ins.kTiles * R;
-        check(where, 'last wbuf row wRow + kTiles·R - 1', ins.wRow + K - 1, g.wbufDepth);
-        check(where, 'last offmem entry offAddr + kTiles·R - 1', ins.offAddr + K - 1, image.offmem.length);
-        check(where, 'last pixmem entry pixAddr + mCount - 1', ins.pixAddr + ins.mCount - 1, image.pixmem.length);
+        // GEMV (isa.ts): vector m reads pixel pixAddr and, in K tile t, the weight tile t·mCount + m.
+        const gemv = ins.gemv === 1;
+        if (gemv && !g.tileLoad) throw new RangeError(`${where}: gemv must be 0 on a machine without weightLoad 'tile', not 1 (the controller faults)`);
+        if (g.tileLoad && ins.wRow % R !== 0) throw new RangeError(`${where}: wRow must be a multiple of R = ${R} with tile loading, not ${ins.wRow} (the controller faults)`);
+        const weightRow = (m: number, k: number): number => (gemv ? ins.wRow + (Math.floor(k / R) * ins.mCount + m) * R + (k % R) : ins.wRow + k);
+        check(where, gemv ? 'last wbuf row wRow + kTiles·mCount·R - 1' : 'last wbuf row wRow + kTiles·R - 1', weightRow(ins.mCount - 1, K - 1), g.wbufDepth);
+        check(where, gemv ? 'last offmem entry offAddr + R - 1' : 'last offmem entry offAddr + kTiles·R - 1', ins.offAddr + (gemv ? R : K) - 1, image.offmem.length);
+        check(where, gemv ? 'last pixmem entry pixAddr + kTiles - 1' : 'last pixmem entry pixAddr + mCount - 1', ins.pixAddr + (gemv ? ins.kTiles : ins.mCount) - 1, image.pixmem.length);
         if (ins.mCount > g.accRows) throw new RangeError(`${where}: mCount must be at most ${g.accRows} (accumulator rows), not ${ins.mCount}`);
-        if (g.abufBanks > 1) checkBanks(where, g.abufBanks, R, image.offmem.slice(ins.offAddr, ins.offAddr + K));
+        if (g.abufBanks > 1) checkBanks(where, g.abufBanks, R, image.offmem.slice(ins.offAddr, ins.offAddr + (gemv ? R : K)));
         // A wrap moves an address by the ring size: on banked buffers it must keep the bank (size a multiple of NB).
         if (ring && g.abufBanks > 1 && ring.size % g.abufBanks !== 0) throw new RangeError(`${where}: ring ${ins.ringSel ?? 0}'s size must be a multiple of the ${g.abufBanks} activation banks on this machine (a wrapped row would read another bank), not ${ring.size}`);
         macs += ins.mCount * ins.kTiles * R * C;
         const bank = acc[ins.bank]!;
         for (let m = 0; m < ins.mCount; m++) {
-          const pix = image.pixmem[ins.pixAddr + m]!;
+          // A GEMV reads pixel t and offset k mod R for k in K tile t (isa.ts).
+          const pix = image.pixmem[ins.pixAddr + (gemv ? 0 : m)]!;
           const sums = new Array<number>(C).fill(0);
           for (let k = 0; k < K; k++) {
-            const off = image.offmem[ins.offAddr + k]!;
+            const off = image.offmem[ins.offAddr + (gemv ? k % R : k)]!;
             if ((off & OFF_VALID) === 0) continue;
-            const sum = pix + decodeOffset(off);
+            const sum = (gemv ? image.pixmem[ins.pixAddr + Math.floor(k / R)]! : pix) + decodeOffset(off);
             const addr = ring && sum >= ring.base + ring.size ? sum - ring.size : sum;
-            check(where, `activation address pixmem[${ins.pixAddr + m}] + offset ${k}`, addr, g.abufDepth);
+            check(where, `activation address pixmem[${ins.pixAddr + (gemv ? Math.floor(k / R) : m)}] + offset ${k}`, addr, g.abufDepth);
             const a = src[addr]!;
             if (a === 0) continue;
-            const wrow = wbuf[ins.wRow + k]!;
+            const wrow = wbuf[weightRow(m, k)]!;
             for (let j = 0; j < C; j++) sums[j]! += a * wrow[j]!;
           }
           // Exact in doubles: |sum| <= K·2^30 < 2^53 for any K the 12-bit kTiles field allows.
@@ -176,6 +182,8 @@ export function interpret(config: AccelHardwareConfig, image: ProgramImage, opti
       case 'POST': {
         if (ins.nValid > C) throw new RangeError(`${where}: nValid must be at most C = ${C}, not ${ins.nValid}`);
         const span = ins.pool ? 4 << (ins.window ?? 0) : 1;
+        // Row-major (pool = 0, window != 0; isa.ts): row q's column j is output q·nValid + j.
+        const rowMajor = !ins.pool && (ins.window ?? 0) !== 0;
         if (ins.pool && ins.mCount % span !== 0) throw new RangeError(`${where}: mCount must be a multiple of the pool window ${span} with pool, not ${ins.mCount}`);
         if (ins.mCount > g.accRows) throw new RangeError(`${where}: mCount must be at most ${g.accRows} (accumulator rows), not ${ins.mCount}`);
         const dst = abuf[ins.dst]!;
@@ -188,11 +196,13 @@ export function interpret(config: AccelHardwareConfig, image: ProgramImage, opti
           check(where, 'pmem entry chan + j', ins.chan + j, image.pmem.length);
           if (codes?.[j] === LCU.copy) continue;
           const out = logical++;
-          const { bias, b, c, zeroPoint } = decodeParamWord(image.pmem[ins.chan + j]!, g.protection);
           for (let q = 0; q < groups; q++) {
+            const at = rowMajor ? q * ins.nValid : 0;
+            check(where, rowMajor ? 'pmem entry chan + q·nValid + j' : 'pmem entry chan + j', ins.chan + at + j, image.pmem.length);
+            const { bias, b, c, zeroPoint } = decodeParamWord(image.pmem[ins.chan + at + j]!, g.protection);
             let v = -Infinity;
             for (let r = 0; r < span; r++) v = Math.max(v, requantLane(bank[q * span + r]![j]! + BigInt(bias), b, c, bits, ins.relu === 1, zeroPoint));
-            const addr = ins.dstBase + out * ins.plane + q;
+            const addr = ins.dstBase + at + out * ins.plane + q * (rowMajor ? 0 : 1);
             check(where, 'destination dstBase + j·plane + q', addr, g.abufDepth);
             dst[addr] = v;
           }

@@ -107,8 +107,10 @@ function effects(ins: Instruction, detail?: HazardDetail, ring?: Ring): Effects 
       if (!detail || !g) return { engine: 'gemm', reads: [wholeOf('wbuf'), wholeOf(abuf(ins.src))], writes: [wholeOf(acc)] };
       if (ins.mCount === 0 || ins.kTiles === 0) return { engine: 'gemm', reads: [], writes: [] };
       const K = ins.kTiles * g.rows;
-      const act = gemmActivations(ins, K, detail);
-      return { engine: 'gemm', reads: [...part('wbuf', ins.wRow, K, g.wbufDepth), ...(ins.ring && ring ? wrapped(act, ring) : act)], writes: [wholeOf(acc)] };
+      // A GEMV (isa.ts gemv) reads mCount weight tiles per K tile, and pixel t plus the first R offsets per K tile t.
+      const rows = ins.gemv ? K * ins.mCount : K;
+      const act = ins.gemv ? gemmActivations({ ...ins, mCount: ins.kTiles }, g.rows, detail) : gemmActivations(ins, K, detail);
+      return { engine: 'gemm', reads: [...part('wbuf', ins.wRow, rows, g.wbufDepth), ...(ins.ring && ring ? wrapped(act, ring) : act)], writes: [wholeOf(acc)] };
     }
     case 'POST': {
       const groups = ins.pool ? Math.floor(ins.mCount / (4 << (ins.window ?? 0))) : ins.mCount;
@@ -194,6 +196,11 @@ function gemmActivations(ins: Extract<Instruction, { op: 'GEMM' }>, K: number, d
 /** The elements a POST writes: dstBase + j·plane + q for j < nValid, q < groups (merged per channel). */
 function postDestinations(space: Space, ins: Extract<Instruction, { op: 'POST' }>, groups: number, depth: number): Span[] {
   if (ins.nValid === 0 || groups === 0) return [];
+  if (!ins.pool && ins.window) {
+    // Row-major (isa.ts): dstBase + q·nValid + j·plane, one span over all of them.
+    const end = ins.dstBase + (groups - 1) * ins.nValid + (ins.nValid - 1) * ins.plane + 1;
+    return end > depth ? [wholeOf(space)] : [{ space, lo: ins.dstBase, hi: end }];
+  }
   if (ins.dstBase + (ins.nValid - 1) * ins.plane + groups > depth) return [wholeOf(space)];
   return shifted(space, ins.dstBase, ins.dstBase + groups, Array.from({ length: ins.nValid }, (_, j) => j * ins.plane));
 }
@@ -212,7 +219,7 @@ export function busyEstimate(ins: Instruction, g: AccelGeometry): number {
     case 'STORE':
       return ins.count + 2;
     case 'GEMM':
-      return gemmBusyCycles(g, ins.mCount, ins.kTiles);
+      return gemmBusyCycles(g, ins.mCount, ins.kTiles, ins.gemv === 1);
     case 'POST': {
       const span = ins.pool ? 4 << (ins.window ?? 0) : 1;
       const groups = Math.floor(ins.mCount / span);

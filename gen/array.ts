@@ -77,6 +77,17 @@
 //   cycle) then lets swaps follow every max(M, R) cycles. Extra port: loadRow (UInt of
 //   ceil(log2 R) bits); registers: C-1 row-index skew stages.
 //
+// Whole-tile loading (tileLoad: true, with doubleBuffer; issue 14)
+//   Every PE (i, j) has its own weight input tileWeight_i_j (no weight_j ports). loadWeight poked in
+//   cycle s writes PE (i, j)'s shadow with tileWeight_i_j at the edge ending cycle s+i+j: the strobe
+//   is skewed by one delay line of R+C-2 stages (tap i+j), and the driver presents tileWeight_i_j in
+//   cycle s+i+j (the accelerator reads weight bank (i, j) with its address delayed by i+j: R+C-1
+//   address registers instead of R·C skewed weight registers). That is when the swap vector of cycle
+//   s+1 reaches the PE, so a tile may be loaded every cycle: for a tile loaded in cycle s whose swap
+//   vector is poked in cycle t, s < t <= s_next (the next load writes at the edge ending s_next+i+j,
+//   no earlier than the copy of this one at t+i+j). One tile per vector (every vector with swap) is
+//   the GEMV of gen/accel/gemm-engine.ts. Registers: R+C-2 strobe skew stages.
+//
 // ── Output-stationary (dataflow 'os') ──────────────────────────────────────────────────────────────
 // PE (i, j) accumulates y_i[j] for R vectors x_0 .. x_{R-1} at once, over any K: in cycle k of a
 // tile, act_i carries x_i[k] and weight_j carries W[k][j]; `last` marks the tile's final k.
@@ -124,12 +135,15 @@ export interface ArrayOptions extends PeOptions {
   cols: number;
   /** 'ws' with doubleBuffer: load one addressed row's shadows per cycle instead of shifting (header, "Row-addressed loading"). */
   rowLoad?: boolean;
+  /** 'ws' with doubleBuffer: load a whole tile per cycle through R·C skewed ports (header, "Whole-tile loading"). */
+  tileLoad?: boolean;
 }
 
 export interface ArrayConfig extends PeConfig {
   readonly rows: number;
   readonly cols: number;
   readonly rowLoad: boolean;
+  readonly tileLoad: boolean;
 }
 
 /** Fill in the defaults and check the options; throws a RangeError naming the bad option. */
@@ -141,7 +155,10 @@ export function resolveArrayOptions(options: ArrayOptions): ArrayConfig {
   const pe = resolvePeOptions(options);
   const rowLoad = options.rowLoad ?? false;
   if (rowLoad && !pe.doubleBuffer) throw new RangeError('Array rowLoad must be false without doubleBuffer, not true (row-addressed loading writes the shadow weights)');
-  return { ...pe, rows, cols, rowLoad };
+  const tileLoad = options.tileLoad ?? false;
+  if (tileLoad && !pe.doubleBuffer) throw new RangeError('Array tileLoad must be false without doubleBuffer, not true (tile loading writes the shadow weights)');
+  if (tileLoad && rowLoad) throw new RangeError('Array tileLoad must be false with rowLoad, not true (one loading mode)');
+  return { ...pe, rows, cols, rowLoad, tileLoad };
 }
 
 /** Bits of the loadRow port of a rowLoad array: ceil(log2 R), at least 1. */
@@ -162,13 +179,15 @@ export function osOutputDelay(options: { rows: number; cols: number }, row: numb
 /** `array_ws_r<R>c<C>_<i|u><width>_acc<accWidth>[_db]`, e.g. `array_ws_r16c16_i8_acc32`. */
 export function arrayModuleName(options: ArrayOptions): string {
   const c = resolveArrayOptions(options);
-  return `array_${c.dataflow}_r${c.rows}c${c.cols}_${operandTag(c)}_acc${c.accWidth}${c.doubleBuffer ? '_db' : ''}${c.rowLoad ? '_rl' : ''}`;
+  return `array_${c.dataflow}_r${c.rows}c${c.cols}_${operandTag(c)}_acc${c.accWidth}${c.doubleBuffer ? '_db' : ''}${c.rowLoad ? '_rl' : ''}${c.tileLoad ? '_tl' : ''}`;
 }
 
 /** Port names, for drivers and tests. */
 export const arrayPorts = {
   act: (row: number): string => `act_${row}`,
   weight: (col: number): string => `weight_${col}`,
+  /** 'ws' with tileLoad only: PE (row, col)'s shadow weight, sampled row+col cycles after loadWeight. */
+  tileWeight: (row: number, col: number): string => `tileWeight_${row}_${col}`,
   /** 'ws' only. */
   loadWeight: 'loadWeight',
   /** 'ws' only. */
@@ -189,13 +208,13 @@ export function systolicArray(options: ArrayOptions): ModuleDef {
   const { rows, cols, dataflow } = config;
   const peDef = pe(config);
   const name = arrayModuleName(config);
-  const params: Record<string, ParamValue> = { ...peDef.module.params, rows, cols, ...(config.rowLoad ? { rowLoad: true } : {}) };
+  const params: Record<string, ParamValue> = { ...peDef.module.params, rows, cols, ...(config.rowLoad ? { rowLoad: true } : {}), ...(config.tileLoad ? { tileLoad: true } : {}) };
   if (dataflow === 'ws') params.latency = arrayLatency(config);
   else params.firstRowDelay = osOutputDelay(config, rows - 1);
   return defineModule({ name, generator: 'array', params }, (m) => {
     const { operand } = peShapes(config);
     const act = Array.from({ length: rows }, (_, i) => m.input(arrayPorts.act(i), operand));
-    const weight = Array.from({ length: cols }, (_, j) => m.input(arrayPorts.weight(j), operand));
+    const weight = config.tileLoad ? [] : Array.from({ length: cols }, (_, j) => m.input(arrayPorts.weight(j), operand));
     // Input skew: row i enters i cycles late, so that it meets the partial sums coming down.
     const skewedAct = act.map((x, i) => delayLine(m, `actSkew_${i}`, x, i));
     if (dataflow === 'ws') weightStationaryGrid(m, config, skewedAct, weight, peDef);
@@ -213,7 +232,7 @@ function weightStationaryGrid(m: ModuleBuilder, config: ArrayConfig, skewedAct: 
   let columnWeight = weight;
   const actLinks: ChainLink[] = [{ from: 'actOut', to: 'actIn', edge: (i) => skewedAct[i]! }];
   if (doubleBuffer) {
-    delayLine(m, 'loadSkew', loadWeight, cols - 1, (stage) => loadTaps.push(stage));
+    delayLine(m, 'loadSkew', loadWeight, config.tileLoad ? rows + cols - 2 : cols - 1, (stage) => loadTaps.push(stage));
     columnWeight = weight.map((w, j) => delayLine(m, `weightSkew_${j}`, w, j));
     const swap = m.input(arrayPorts.swap, Bool);
     const swapTaps = [swap];
@@ -234,12 +253,14 @@ function weightStationaryGrid(m: ModuleBuilder, config: ArrayConfig, skewedAct: 
     module: () => peDef,
     name: (i, j) => `pe_${i}_${j}`,
     inputs: (i, j): Record<string, ValueLike> =>
-      config.rowLoad
+      config.tileLoad
+        ? { loadWeight: loadTaps[i + j]!, weightIn: m.input(arrayPorts.tileWeight(i, j), peShapes(config).operand) }
+        : config.rowLoad
         ? { loadWeight: m.wire(`loadRow_${i}_${j}`, loadTaps[j]!.and(rowTaps[j]!.eq(i))), weightIn: columnWeight[j]! }
         : { loadWeight: doubleBuffer ? loadTaps[j]! : loadWeight },
   });
   chain(pes, 'right', ...actLinks);
-  if (config.rowLoad) chain(pes, 'down', topPsum(m, config));
+  if (config.rowLoad || config.tileLoad) chain(pes, 'down', topPsum(m, config));
   else chain(pes, 'down', topPsum(m, config), { from: 'weightOut', to: 'weightIn', edge: (j) => columnWeight[j]! });
   pes.instantiate();
   deskewOutputs(m, pes, 'psumOut', (y, j) => m.output(arrayPorts.out(j), y));

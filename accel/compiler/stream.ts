@@ -356,7 +356,8 @@ export function compileStreamed(model: Model, g: AccelGeometry): StreamedProgram
             let wRow: number;
             if (resident) wRow = blockRow[ti]![gi]!;
             else {
-              wRow = wHalf * Math.floor(wbufDepth / 2);
+              // A tile-loading machine reads whole tiles at R-aligned rows (isa.ts): the second half starts at one.
+              wRow = wHalf * (g.tileLoad ? R * Math.floor(wbufDepth / (2 * R)) : Math.floor(wbufDepth / 2));
               program.push({ op: 'LOAD', buf: 0, dram: blockWord[ti]![gi]!, addr: wRow, count: blockRows[ti]![gi]! });
               wHalf = 1 - wHalf;
             }

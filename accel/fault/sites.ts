@@ -115,6 +115,7 @@ const MEMORY_ALIASES: readonly [RegExp, (m: RegExpExecArray) => string][] = [
   [/^offmem$/, () => 'buf.off.mem'],
   [/^pmem$/, () => 'buf.param.mem'],
   [/^wbuf_(\d+)$/, (m) => `buf.weight.mem[${m[1]}]`],
+  [/^wbuf_(\d+)_(\d+)$/, (m) => `buf.weight.mem[${m[1]}][${m[2]}]`], // a tile-loading machine: bank (row mod R, column)
   [/^abuf(\d+)_(\d+)$/, (m) => `buf.act.mem[${m[1]}][${m[2]}]`],
   [/^abuf(\d+)_bank(\d+)$/, (m) => `buf.act.mem[${m[1]}][${m[2]}]`],
   [/^accbuf_(\d+)$/, (m) => `buf.acc.mem[${m[1]}]`],

@@ -133,8 +133,11 @@ export function neuronFaultToRtl(compiled: CompiledModel, postCycles: readonly n
   if (!(nf.bits.length > 0 && nf.bits.every((b) => Number.isSafeInteger(b) && b >= 0 && b < W) && new Set(nf.bits).size === nf.bits.length)) {
     throw bad(`Bits of a neuron fault in layer '${nf.layer}'`, `one or more distinct integers in 0..${W - 1}`, JSON.stringify(nf.bits), `the accumulator is ${W} bits wide`);
   }
-  const addr = tile.bank * compiled.geometry.accRows + (nf.pixel - tile.m0);
-  return { model: 'seu', site: accelName(memoryNames.accbuf(nf.channel - tile.channel0)), addr, bits: [...nf.bits], cycle: postCycles[index]! };
+  // A GEMV's row-major POST (PostTile.rowWidth): channel c is in row (c − channel0) div rowWidth, column … mod rowWidth.
+  const c = nf.channel - tile.channel0;
+  const [row, col] = tile.rowWidth ? [Math.floor(c / tile.rowWidth), c % tile.rowWidth] : [nf.pixel - tile.m0, c];
+  const addr = tile.bank * compiled.geometry.accRows + row;
+  return { model: 'seu', site: accelName(memoryNames.accbuf(col)), addr, bits: [...nf.bits], cycle: postCycles[index]! };
 }
 
 // ---- the NVF ranking against fault injection on the RTL ----

@@ -11,6 +11,8 @@
 //   pmem            UInt(69)  × pmemDepth       POST parameters {bias, b, c} (UInt(72/79) with a correction
 //                                               unit: + LCU code and split bound, gen/accel/isa.ts)
 //   wbuf_<j>        SInt(bits) × wbufDepth      weight bank of array column j (j < C): wbuf row r = wbuf_*[r]
+//   wbuf_<i>_<j>    SInt(bits) × wbufDepth/R    instead, with tile loading (weightLoad 'tile'): bank (i, j) holds
+//                                               column j of the rows r with r mod R = i, at r div R
 //   abuf<b>_<i>     SInt(bits) × abufDepth      activation buffer b (0/1), read copy i (i < R): array row i
 //                                               reads copy i; all copies of a buffer hold the same bytes
 //                                               (one write port, shared); STORE reads copy 0.
@@ -36,7 +38,7 @@ export interface Buffers {
   readonly pixmem: MemoryHandle;
   readonly offmem: MemoryHandle;
   readonly pmem: MemoryHandle;
-  /** wbuf[j]: the bank of array column j. */
+  /** wbuf[j]: the bank of array column j; with tile loading wbuf[i·C + j]: bank (i, j) (memoryNames.wbufBank). */
   readonly wbuf: MemoryHandle[];
   /** abuf[b]: activation buffer b, R read copies or NB banks (gen/accel/abuf-banks.ts). */
   readonly abuf: AbufMemories[];
@@ -53,10 +55,16 @@ export const memoryNames = {
   offmem: 'offmem',
   pmem: 'pmem',
   wbuf: (col: number): string => `wbuf_${col}`,
+  wbufBank: (row: number, col: number): string => `wbuf_${row}_${col}`,
   abuf: (buffer: number, copy: number): string => abufMemoryName(buffer, copy, false),
   abufBank: (buffer: number, bank: number): string => abufMemoryName(buffer, bank, true),
   accbuf: (col: number): string => `accbuf_${col}`,
 } as const;
+
+/** Where wbuf row `row`, column `col` lives: the memory (memoryNames) and its address (a bank of a tile-loading machine: row div R). */
+export function wbufCell(g: Pick<AccelGeometry, 'rows' | 'tileLoad'>, row: number, col: number): { readonly mem: string; readonly addr: number } {
+  return g.tileLoad ? { mem: memoryNames.wbufBank(row % g.rows, col), addr: Math.floor(row / g.rows) } : { mem: memoryNames.wbuf(col), addr: row };
+}
 
 /** Declare every memory of the accelerator top. */
 export function declareBuffers(m: ModuleBuilder, g: AccelGeometry, init: ProgramInit = {}): Buffers {
@@ -65,7 +73,9 @@ export function declareBuffers(m: ModuleBuilder, g: AccelGeometry, init: Program
   const pixmem = m.memory(memoryNames.pixmem, { shape: UInt(pixBits(addrBits(g.abufDepth))), depth: sizes.pixDepth, init: init.pixmem });
   const offmem = m.memory(memoryNames.offmem, { shape: UInt(offBits(addrBits(g.abufDepth))), depth: sizes.offDepth, init: init.offmem });
   const pmem = m.memory(memoryNames.pmem, { shape: UInt(paramBits(g.protection)), depth: sizes.pmemDepth, init: init.pmem });
-  const wbuf = Array.from({ length: g.cols }, (_, j) => m.memory(memoryNames.wbuf(j), { shape: SInt(g.bits), depth: g.wbufDepth }));
+  const wbuf = g.tileLoad
+    ? Array.from({ length: g.rows * g.cols }, (_, b) => m.memory(memoryNames.wbufBank(Math.floor(b / g.cols), b % g.cols), { shape: SInt(g.bits), depth: g.wbufDepth / g.rows }))
+    : Array.from({ length: g.cols }, (_, j) => m.memory(memoryNames.wbuf(j), { shape: SInt(g.bits), depth: g.wbufDepth }));
   const abuf = declareAbufs(m, g);
   const accbuf = Array.from({ length: g.cols }, (_, j) => m.memory(memoryNames.accbuf(j), { shape: SInt(g.accWidth), depth: 2 * g.accRows }));
   return {

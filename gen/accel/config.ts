@@ -19,9 +19,10 @@ export interface AccelHardwareConfig {
   /**
    * How a K tile's weight rows enter the array (issue 14): 'shift' (absent) down the columns, a tile every
    * max(M, 2R-1) cycles; 'row' into one addressed row per cycle, every max(M, R) (double-buffered arrays; a
-   * single-buffered array shifts either way).
+   * single-buffered array shifts either way); 'tile' a whole R×C tile per cycle from R·C weight banks, same
+   * timing as 'row' plus the GEMV path (isa.ts GEMM gemv; R a power of two, other R load by row).
    */
-  readonly weightLoad?: 'shift' | 'row';
+  readonly weightLoad?: 'shift' | 'row' | 'tile';
   /**
    * Activation buffers (issue 14): 'copies' (absent) keeps R identical read copies of each; 'banked' one copy in
    * abufBanks address-interleaved banks (gen/accel/abuf-banks.ts).
@@ -66,6 +67,11 @@ export interface AccelGeometry {
   readonly rowLoad: boolean;
   /** Ring addressing (config ringAddressing): ring registers and the GEMM's address wrap (gen/accel/ring.ts). */
   readonly ring: boolean;
+  /**
+   * Whole-tile weight loading (config weightLoad 'tile'; gen/array.ts tileLoad): the wbuf is R·C banks, row r of
+   * column j in bank (r mod R, j) at r div R (R a power of two), so an R-aligned tile is read in one cycle.
+   */
+  readonly tileLoad: boolean;
   /** The correction unit's scheme, 'none' without one. */
   readonly protection: 'none' | 'split' | 'dup' | 'tmr';
   readonly dramLatency: number;
@@ -108,8 +114,13 @@ export function accelGeometry(config: AccelHardwareConfig, sizes: AccelSizes): A
   check('accWidth', config.accWidth >= 2 * bits + 1 && config.accWidth <= 64, `in ${2 * bits + 1}..64`, config.accWidth);
   check('dramLatency', Number.isInteger(config.dramLatency) && config.dramLatency >= 1, 'an integer >= 1', config.dramLatency);
   // Row loading writes the shadow weights: a single-buffered array shifts whatever weightLoad says.
-  const rowLoad = config.weightLoad === 'row' && config.doubleBuffer;
-  const wbufDepth = Math.floor(config.weightBufferBytes / (cols * elemBytes));
+  // Tile loading banks the wbuf by the low bits of the row: R a power of two; other R load by row.
+  const pow2 = (rows & (rows - 1)) === 0;
+  const tileLoad = config.weightLoad === 'tile' && config.doubleBuffer && pow2;
+  const rowLoad = (config.weightLoad === 'row' || (config.weightLoad === 'tile' && !pow2)) && config.doubleBuffer;
+  // Tile loading: whole tiles of R rows per bank address (the same total bits, rounded down to a multiple of R).
+  const rowsOfBuffer = Math.floor(config.weightBufferBytes / (cols * elemBytes));
+  const wbufDepth = tileLoad ? rows * Math.floor(rowsOfBuffer / rows) : rowsOfBuffer;
   const abufDepth = Math.floor(config.activationBufferBytes / 2 / elemBytes);
   const accRows = Math.floor(config.accumulatorBufferBytes / (2 * cols * Math.ceil(config.accWidth / 8)));
   check('weightBufferBytes', wbufDepth >= rows, `at least R·C elements (${rows * cols * elemBytes} bytes)`, config.weightBufferBytes);
@@ -127,6 +138,7 @@ export function accelGeometry(config: AccelHardwareConfig, sizes: AccelSizes): A
     doubleBuffer: config.doubleBuffer,
     rowLoad,
     ring: config.ringAddressing === true,
+    tileLoad,
     protection: config.protection ?? 'none',
     dramLatency: config.dramLatency,
     wordBits,
@@ -158,6 +170,13 @@ export function uconst(m: ModuleBuilder, value: number, width: number): Value {
 /** `v` (unsigned) brought to exactly `width` bits: truncated or zero-extended. */
 export function fitU(v: Value, width: number): Value {
   return v.width >= width ? v.asUnsigned().trunc(width) : v.asUnsigned().zext(width);
+}
+
+/** A wbuf row index → the address of its tile in the weight banks of a tile-loading machine: row div R (R a power of two). */
+export function tileAddress(m: ModuleBuilder, row: Value, g: AccelGeometry): Value {
+  const rBits = Math.log2(g.rows);
+  const width = addrBits(g.wbufDepth / g.rows);
+  return row.width > rBits ? fitU(row.slice(rBits, row.width - rBits), width) : m.constant(0, UInt(width));
 }
 
 /** The signed operand shape. */

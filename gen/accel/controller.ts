@@ -78,6 +78,8 @@ export class InstructionDecoder {
     const fields = Object.entries(FIELDS[op] as Record<string, Field>).filter(([name]) => !this.absent.has(`${op}.${name}`)).map(([, f]) => f);
     const top = Math.max(4, ...fields.map((f) => f.lo + f.width));
     let bad: Value = top < INSTRUCTION_BITS ? anyBits(this.words, top, INSTRUCTION_BITS - top) : this.m.constant(0, Bool);
+    // An absent field below a present one (GEMM ring/ringSel under gemv) is reserved bits too.
+    for (const [name, f] of Object.entries(FIELDS[op] as Record<string, Field>)) if (this.absent.has(`${op}.${name}`) && f.lo < top) bad = bad.or(anyBits(this.words, f.lo, f.width));
     for (const c of this.overflow.get(op) ?? []) bad = bad.or(c);
     return bad;
   }

@@ -17,7 +17,7 @@
 //              last one padded with the instruction's fill element): count + 2 cycles.
 import { Bool, cat, mux, UInt, type ModuleBuilder, type Value } from '../../hdl/dsl/index.js';
 import { BUF } from './isa.js';
-import { DRAM_ADDR_BITS, fitU, sliceWords, splitWords, type AccelGeometry } from './config.js';
+import { DRAM_ADDR_BITS, fitU, sliceWords, splitWords, tileAddress, type AccelGeometry } from './config.js';
 import type { AbufWrite, Buffers } from './buffers.js';
 import { abufStoreRead } from './abuf-banks.js';
 import type { Controller } from './controller.js';
@@ -109,9 +109,14 @@ export function buildDma(m: ModuleBuilder, g: AccelGeometry, bufs: Buffers, ctl:
   // The DRAM word in 32-bit pieces: lanes never straddle two (32 is a multiple of the element width).
   const rdWords = splitWords(m, 'dma_rd', rdData);
   const lane = (words: readonly Value[], e: number): Value => sliceWords(words, e * g.bits, g.bits).asSigned();
-  bufs.wbuf.forEach((bank, j) => {
+  // Tile loading (R a power of two): row r goes to bank (r mod R, j) at r div R.
+  const rBits = Math.log2(g.rows);
+  const bankRow = g.tileLoad ? tileAddress(m, rspRow, g) : rspRow;
+  bufs.wbuf.forEach((bank, b) => {
+    const j = b % g.cols;
     const hit = rspWord ? wordIn.and(rspWord.eq(Math.floor(j / P))) : wordIn;
-    bank.write(rspRow, lane(rdWords, j % P), hit);
+    const here = g.tileLoad && rBits > 0 ? hit.and(rspRow.slice(0, rBits).eq(Math.floor(b / g.cols))) : hit;
+    bank.write(bankRow, lane(rdWords, j % P), here);
   });
   // Responses still expected (LOAD WBUF and LOAD ABUF).
   const rspLeft = m.reg('dma_rspLeft', UInt(reqBits), { reset: 0 });

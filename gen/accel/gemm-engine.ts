@@ -21,6 +21,15 @@
 //   So a GEMM keeps busy_gemm high for R + (kTiles-1)·(d + R) + M + (R + C - 1) + 3 cycles (load of
 //   tile 0, streaming, two issue stages, the array latency, read-modify-write): gemmBusyCycles().
 //   E.g. M = 64, kTiles = 19 on 8×8 double-buffered: 1242 cycles for 64·19 = 1216 vectors (97.9%).
+//   Whole-tile loading (config weightLoad 'tile', gen/array.ts tileLoad; issue 14): the same schedule (the
+//   offsets still load one per cycle), but a K tile's weights are read from the R·C weight banks in ONE
+//   cycle, the last of its load window (bank (i, j) reads the tile address delayed by i+j+1 cycles, so its
+//   word meets the array's skewed strobe). GEMV (instruction field gemv): every vector also strobes a tile of
+//   its own in the cycle before it issues (vector m of K tile t: tile t·mCount + m after wRow), carries swap,
+//   and reads pixmem[pixAddr + t]. Only the first K tile loads offsets (R cycles); the later ones keep them
+//   (the pixel steps instead) and load in one cycle, the strobe of their first vector, so the next K tile
+//   follows the last vector at once: d = max(M-1, 1), period max(M, 2). A GEMV of an fc layer (mCount = N
+//   tiles) streams one vector per cycle: R + (kTiles-1)·max(M, 2) + M + (R+C-1) + 3 (gemmBusyCycles gemv).
 //   A GEMM does not overlap the next one: the next issues once the last write is done.
 // Pipeline of one vector
 //   T    pixmem read;                 wbuf/offmem read (loading)
@@ -32,7 +41,7 @@
 import { Bool, cat, mux, UInt, SInt, type ModuleBuilder, type Value } from '../../hdl/dsl/index.js';
 import { arrayPorts, systolicArray } from '../array.js';
 import { wrappingAdd } from '../arith.js';
-import { fitU, type AccelGeometry } from './config.js';
+import { addrBits, fitU, tileAddress, type AccelGeometry } from './config.js';
 import { accAddress, type Buffers } from './buffers.js';
 import { abufRowReads } from './abuf-banks.js';
 import type { Controller } from './controller.js';
@@ -68,7 +77,8 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const d = g.doubleBuffer ? mux(fMw.ge(2 * R - 1), fMw.sub(R), R - 1) : fMw.add(R + C).sub(3);
   // Row loading: d = max(M - R, 2 - R, 0); d = 0 is continuous loading (contLoad), else as above.
   const dRow = mux(fMw.ge(R + 1), fMw.sub(R), Math.max(0, 2 - R));
-  const dClamped = g.rowLoad ? mux(dRow.lt(1), 1, dRow) : mux(d.lt(1), 1, d);
+  const rowLike = g.rowLoad || g.tileLoad; // tile loading keeps the row schedule (offsets one per cycle)
+  const dClamped = rowLike ? mux(dRow.lt(1), 1, dRow) : mux(d.lt(1), 1, d);
   const contLoad = m.reg('gemm_contLoad', Bool, { reset: 0 });
   m.when(start, () => {
     src.set(dec.field('GEMM', 'src'));
@@ -78,8 +88,25 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
     kTiles.set(fK);
     pixBase.set(dec.fit('GEMM', 'pixAddr', bufs.aw.pix));
     dMinus1.set(dClamped.sub(1).asUnsigned().trunc(PHASE_BITS));
-    contLoad.set(g.rowLoad ? dRow.eq(0) : m.constant(0, Bool));
+    contLoad.set(rowLike ? dRow.eq(0) : m.constant(0, Bool));
   });
+  // GEMV (tile loading only; elsewhere the controller refuses it) and the R-aligned wRow of tile loading.
+  let gemv: Value = m.constant(0, Bool);
+  const rBits = Math.log2(R);
+  if (g.tileLoad) {
+    const gemvReg = m.reg('gemm_gemv', Bool, { reset: 0 });
+    m.when(start, () => gemvReg.set(dec.field('GEMM', 'gemv')));
+    gemv = gemvReg;
+    // A GEMV's K tiles after the first load no offsets (they keep the first tile's; the pixel steps instead):
+    // one load cycle, so the next tile may follow the last vector at once: d = max(M − 1, 1), period max(M, 2).
+    m.when(start.and(dec.field('GEMM', 'gemv')), () => {
+      dMinus1.set(mux(fMw.ge(3), fMw.sub(2), 0).asUnsigned().trunc(PHASE_BITS));
+      contLoad.set(0);
+    });
+    if (rBits > 0) dec.forbid('GEMM', dec.field('GEMM', 'wRow').slice(0, rBits).orR());
+  } else {
+    dec.forbid('GEMM', dec.field('GEMM', 'gemv'));
+  }
 
   // ---- load sequencer ----
   const kBits = Math.max(1, Math.ceil(Math.log2(R)));
@@ -92,8 +119,9 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const p = m.reg('gemm_phase', UInt(PHASE_BITS), { reset: 0 });
   const stTile = m.reg('gemm_stTile', UInt(12), { reset: 0 });
   // Bottom row first for the shift chain; top row first for row loading (gen/array.ts).
-  const rowIdx = R === 1 ? m.constant(0, UInt(kBits)) : g.rowLoad ? ldK : m.constant(R - 1, UInt(kBits)).sub(ldK).asUnsigned().trunc(kBits);
-  const ldLast = R === 1 ? ldOn : ldOn.and(ldK.eq(R - 1));
+  const rowIdx = R === 1 ? m.constant(0, UInt(kBits)) : rowLike ? ldK : m.constant(R - 1, UInt(kBits)).sub(ldK).asUnsigned().trunc(kBits);
+  const gemvLater = gemv.and(ldTile.ne(0)); // a GEMV K tile after the first: a one-cycle load, no offsets
+  const ldLast = R === 1 ? ldOn : ldOn.and(ldK.eq(R - 1).or(gemvLater));
   const loadNext = stOn.and(p.eq(dMinus1)).and(ldTile.lt(kTiles)).and(contLoad.not());
   const lastVector = stOn.and(stTile.add(1).eq(kTiles)).and(p.add(1).eq(mCount));
   m.when(start, () => {
@@ -129,15 +157,42 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const swapIssue = stOn.and(p.eq(0));
   const wRead = ldW.add(fitU(rowIdx, bufs.aw.wbuf)).trunc(bufs.aw.wbuf);
   const oRead = ldO.add(fitU(rowIdx, bufs.aw.off)).trunc(bufs.aw.off); // a table shallower than R wraps
-  const wq = bufs.wbuf.map((bank, j) => bank.read(`gemm_wq_${j}`, wRead));
+  const wq = g.tileLoad ? [] : bufs.wbuf.map((bank, j) => bank.read(`gemm_wq_${j}`, wRead));
   const offQ = bufs.offmem.read('gemm_offq', oRead);
-  const pixQ = bufs.pixmem.read('gemm_pixq', fitU(pixBase.add(p.trunc(Math.min(PHASE_BITS, bufs.aw.pix))), bufs.aw.pix));
+  const pixStep = p.trunc(Math.min(PHASE_BITS, bufs.aw.pix));
+  // A GEMV's vectors read the pixel of their K tile: pixmem[pixAddr + t].
+  const pixQ = bufs.pixmem.read('gemm_pixq', fitU(pixBase.add(g.tileLoad ? mux(gemv, fitU(stTile, pixStep.width), pixStep) : pixStep), bufs.aw.pix));
   const reg1 = <T extends Value>(name: string, v: T, width = 1): Value => {
     const r = m.reg(name, v.signed ? SInt(width) : UInt(width), { reset: 0 });
     r.set(v);
     return r;
   };
-  const ld1 = reg1('gemm_ld1', ldOn);
+  // Tile loading: the strobe (last load cycle of a K tile; with gemv also the cycle before each further vector),
+  // a tile counter, and the tile address delayed by i+j+1 for bank (i, j) (see the header).
+  let tileQ: Value[] = [];
+  let tileLoad2: Value | null = null;
+  let tileSwap1: Value | null = null;
+  if (g.tileLoad) {
+    const strobe = m.wire('gemm_tileStrobe', ldLast.or(gemv.and(stOn).and(p.add(1).trunc(PHASE_BITS).lt(mCount.zext(PHASE_BITS)))));
+    const tileAw = addrBits(g.wbufDepth / R);
+    const wTile = m.reg('gemm_wTile', UInt(tileAw), { reset: 0 });
+    m.when(start, () => wTile.set(tileAddress(m, dec.fit('GEMM', 'wRow', bufs.aw.wbuf), g))).elseWhen(strobe, () => wTile.set(wTile.add(1).trunc(tileAw)));
+    // The strobe travels beside the address: a bank reads only for a load (its data register holds otherwise).
+    const taps: Value[] = [wTile];
+    const enables: Value[] = [strobe];
+    for (let k = 1; k <= Math.max(R + C - 1, 2); k++) {
+      if (k <= R + C - 1) taps.push(reg1(`gemm_tileAddr_${k}`, taps[k - 1]!, tileAw));
+      enables.push(reg1(`gemm_tileRead_${k}`, enables[k - 1]!)); // tap 2: the array's strobe
+    }
+    tileQ = bufs.wbuf.map((bank, b) => {
+      const skew = Math.floor(b / C) + (b % C) + 1;
+      return bank.read(`gemm_tq_${Math.floor(b / C)}_${b % C}`, taps[skew]!, { enable: enables[skew]! });
+    });
+    tileLoad2 = enables[2]!;
+    tileSwap1 = reg1('gemm_tileSwap1', vecIssue.and(swapIssue.or(gemv)));
+    counters.add('cnt_wbuf_rd', mux(strobe, m.constant(R, UInt(Math.ceil(Math.log2(R + 1)))), 0));
+  }
+  const ld1 = reg1('gemm_ld1', g.tileLoad ? ldOn.and(gemvLater.not()) : ldOn);
   const row1 = reg1('gemm_row1', rowIdx, kBits);
   const vec1 = reg1('gemm_vec1', vecIssue);
   const swap1 = reg1('gemm_swap1', swapIssue.and(vecIssue));
@@ -166,8 +221,8 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const actQ = abufRowReads(m, 'gemm', bufs.abuf, rowReads, { src, valid: vec1 });
   const offValid2 = off1.map((off, i) => reg1(`gemm_offValid2_${i}`, off.bit(16)));
   const vec2 = reg1('gemm_vec2', vec1);
-  const swap2 = g.doubleBuffer ? reg1('gemm_swap2', swap1) : null;
-  const ld2 = reg1('gemm_ld2', ld1);
+  const swap2 = g.doubleBuffer ? reg1('gemm_swap2', tileSwap1 ?? swap1) : null;
+  const ld2 = g.tileLoad ? null : reg1('gemm_ld2', ld1); // tile loading strobes the array itself (tileLoad2)
   const row2 = g.rowLoad ? reg1('gemm_row2', row1, kBits) : null;
   const weight2 = wq.map((q, j) => reg1(`gemm_w2_${j}`, q, g.bits));
 
@@ -175,15 +230,16 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const zero = m.constant(0, SInt(g.bits));
   const inputs: Record<string, Value> = {
     [arrayPorts.valid]: vec2,
-    [arrayPorts.loadWeight]: ld2,
+    [arrayPorts.loadWeight]: (tileLoad2 ?? ld2)!,
   };
   actQ.forEach(({ q0, q1 }, i) => {
     inputs[arrayPorts.act(i)] = mux(vec2.and(offValid2[i]!), mux(src, q1, q0), zero);
   });
   weight2.forEach((w, j) => (inputs[arrayPorts.weight(j)] = w));
+  tileQ.forEach((w, b) => (inputs[arrayPorts.tileWeight(Math.floor(b / C), b % C)] = w));
   if (swap2) inputs[arrayPorts.swap] = swap2; // single-buffered arrays: swap only switches the offsets
   if (row2) inputs[arrayPorts.loadRow] = row2;
-  const array = m.instance('array', systolicArray({ rows: R, cols: C, width: g.bits, signed: true, accWidth: g.accWidth, dataflow: 'ws', doubleBuffer: g.doubleBuffer, rowLoad: g.rowLoad }), inputs);
+  const array = m.instance('array', systolicArray({ rows: R, cols: C, width: g.bits, signed: true, accWidth: g.accWidth, dataflow: 'ws', doubleBuffer: g.doubleBuffer, rowLoad: g.rowLoad, tileLoad: g.tileLoad }), inputs);
 
   // ---- results: accumulate into accbuf[bank] ----
   const outValid = array.out(arrayPorts.outValid);
@@ -214,7 +270,7 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   m.when(aValid.and(aLast), () => active.set(0));
 
   counters.add('cnt_macs', mux(vec2, m.constant(R * C, UInt(Math.ceil(Math.log2(R * C + 1)))), 0));
-  counters.add('cnt_wbuf_rd', ldOn);
+  if (!g.tileLoad) counters.add('cnt_wbuf_rd', ldOn);
   counters.add('cnt_abuf_rd', mux(vec1, m.constant(R, UInt(Math.ceil(Math.log2(R + 1)))), 0));
   counters.add('cnt_acc_rd', outValid.and(resTile.ne(0).or(accumulate)));
   counters.add('cnt_acc_wr', aValid);
@@ -226,14 +282,18 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
  * accumulator write, inclusive), as the schedule in the header gives it; the RTL is tested equal:
  *   R + (kTiles - 1)·period + mCount + (R + C - 1) + 3,
  *   period = max(R + 1, 2R - 1, mCount) double-buffered, mCount + 2R + C - 3 (at least R + 1) otherwise;
- *   with row loading (g.rowLoad) R + max(mCount - R, 2 - R, 0) = max(R, mCount, 2).
+ *   with row loading (g.rowLoad) R + max(mCount - R, 2 - R, 0) = max(R, mCount, 2); so with tile loading, except
+ *   a GEMV (gemv, tile loading only), whose K tiles after the first follow every max(mCount, 2) cycles.
  * 0 for mCount = 0 or kTiles = 0 (no work).
  */
-export function gemmBusyCycles(g: Pick<AccelGeometry, 'rows' | 'cols' | 'doubleBuffer'> & { readonly rowLoad?: boolean; readonly weightLoad?: 'shift' | 'row' }, mCount: number, kTiles: number): number {
+export function gemmBusyCycles(g: Pick<AccelGeometry, 'rows' | 'cols' | 'doubleBuffer'> & { readonly rowLoad?: boolean; readonly tileLoad?: boolean; readonly weightLoad?: 'shift' | 'row' | 'tile' }, mCount: number, kTiles: number, gemv = false): number {
   if (mCount === 0 || kTiles === 0) return 0;
   const { rows: R, cols: C } = g;
+  // A GEMV (tile loading only; see the header): later K tiles load in one cycle.
+  if (gemv) return R + (kTiles - 1) * Math.max(mCount, 2) + mCount + (R + C - 1) + 3;
   // A geometry says rowLoad, a configuration weightLoad.
-  if ((g.rowLoad ?? g.weightLoad === 'row') && g.doubleBuffer) return R + (kTiles - 1) * (R + Math.max(mCount - R, 2 - R, 0)) + mCount + (R + C - 1) + 3;
+  // Tile loading (gemv or not) keeps the row schedule.
+  if ((g.rowLoad || g.tileLoad || (g.rowLoad === undefined && (g.weightLoad === 'row' || g.weightLoad === 'tile'))) && g.doubleBuffer) return R + (kTiles - 1) * (R + Math.max(mCount - R, 2 - R, 0)) + mCount + (R + C - 1) + 3;
   const d = g.doubleBuffer ? Math.max(R - 1, mCount - R) : mCount + R + C - 3;
   const period = Math.max(1, d) + R;
   return R + (kTiles - 1) * period + mCount + (R + C - 1) + 3;

@@ -43,12 +43,22 @@
 //         over several GEMMs, when its input channels or weight rows do not fit the buffers at once)
 //         a(m, k) = offmem[offAddr+k].valid ? abuf[src][pixmem[pixAddr+m] + offmem[offAddr+k].off] : 0
 //         (operands signed, sums wrapping at the accumulator width).
+//         gemv = 1 (GEMV, machines with weightLoad 'tile' only; issue 14): every vector reads the same input vector,
+//         K tile t at pixel pixmem[pixAddr + t] with the offsets of the first K tile, and vector m has its own
+//         weight tile in each K tile t:
+//           acc[bank][m][j] = (acc ? … : 0) + Σ_{k < kTiles·R} g(t, k mod R) · wbuf[wRow + (t·mCount + m)·R + k mod R][j],  t = k div R
+//           g(t, i) = offmem[offAddr+i].valid ? abuf[src][pixmem[pixAddr+t] + offmem[offAddr+i].off] : 0
+//         i.e. an fc layer's N tiles m side by side (the tiles of K tile t at consecutive R-row slots), one
+//         GEMM for the whole layer. On a tile-loading machine wRow is a multiple of R (gemv or not).
 //   POST  bank, mCount, nValid, chan, dst, dstBase, plane, pool, relu, interval, lcu
 //         for j < nValid: {bias, b, c} = pmem[chan + j];
 //         v(m, j) = requantize(a(m, j) + bias, {b, c}, relu) (accel/quant.ts), a(m, j) = acc[bank][m][j];
 //         pool = 0: abuf[dst][dstBase + j*plane + m] = v(m, j)
 //         pool = 1: abuf[dst][dstBase + j*plane + q] = max(v(Gq..Gq+G-1, j))   G = 4·2^window rows per
 //                   window (window = 0: 4, the 2×2 pool), mCount a multiple of G
+//         pool = 0, window != 0 (row-major, for a GEMV's rows; issue 14): row q's column j is output q·nValid + j:
+//                   {bias, b, c} = pmem[chan + q·nValid + j], written to abuf[dst][dstBase + q·nValid + j·plane]
+//                   (plane = 1: the outputs of all rows consecutive)
 //         requantize(z, {b, c}, zp) = clamp(round_half_up(z·b/2^c) + zp), ReLU max(·, zp) (zp = pmem[chan+j]'s
 //         zero point; accel/golden.ts requantizeInt8)
 //         lcu = 1 (a machine with a correction unit, config protection != none; accel/protect/lcu.ts): the
@@ -90,7 +100,8 @@
 //           without ring addressing, whose GEMM ring/ringSel bits are reserved bits), nonzero bits above
 //           the op's last field, a field whose value needs more bits than the memory it addresses
 //           (wRow/addr vs wbuf or abuf, pixAddr, offAddr, chan, dstBase, plane, RING base/size vs abuf), LOAD buf 3,
-//           and STORE from WBUF.
+//           STORE from WBUF, GEMM gemv = 1 on a machine without tile loading, and a GEMM wRow that is not a
+//           multiple of R on one with it.
 //   Hazards (the compiler's WAITs; the hardware does not check). Engines run concurrently; an
 //           instruction must wait (WAIT on the other engine) when another engine's outstanding
 //           instruction writes what it reads or writes, or reads what it writes. Resources: wbuf,
@@ -133,7 +144,7 @@ export const FIELDS = {
   op: f(0, 4),
   LOAD: { buf: f(4, 2), dram: f(6, 26), addr: f(32, 24), count: f(56, 24) },
   STORE: { buf: f(4, 2), dram: f(6, 26), addr: f(32, 24), count: f(56, 24), fill: f(80, 8) },
-  GEMM: { src: f(4, 1), bank: f(5, 1), mCount: f(6, 16), kTiles: f(22, 12), wRow: f(34, 24), pixAddr: f(58, 16), offAddr: f(74, 16), acc: f(90, 1), ring: f(91, 1), ringSel: f(92, 2) },
+  GEMM: { src: f(4, 1), bank: f(5, 1), mCount: f(6, 16), kTiles: f(22, 12), wRow: f(34, 24), pixAddr: f(58, 16), offAddr: f(74, 16), acc: f(90, 1), ring: f(91, 1), ringSel: f(92, 2), gemv: f(94, 1) },
   POST: {
     bank: f(4, 1),
     pool: f(5, 1),
@@ -181,6 +192,8 @@ export type Instruction =
       /** 1: activation addresses wrap inside ring register ringSel (ring-addressing machines; optional, 0). */
       ring?: number;
       ringSel?: number;
+      /** 1: GEMV, one weight tile per vector (tile-loading machines only; optional, 0 when absent). */
+      gemv?: number;
     }
   | {
       op: 'POST';
@@ -201,7 +214,7 @@ export type Instruction =
     };
 
 /** Fields that may be left out (0); decode leaves them out when 0, so decode(encode(ins)) equals ins. */
-const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['lcu', 'acc', 'fill', 'window', 'ring', 'ringSel']);
+const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['lcu', 'acc', 'fill', 'window', 'ring', 'ringSel', 'gemv']);
 
 /** Encode an instruction; throws a RangeError naming the field when a value does not fit. */
 export function encode(ins: Instruction): bigint {

@@ -21,6 +21,9 @@
 //   the requantization lane of gen/requant.ts (instance `requant`, REQUANT_LATENCY = 2 stages) takes
 //   it in u+1, and its q is written to abuf[dst][dstBase + j·plane + g] at the edge ending u+3.
 //   The compiler's `interval` is thus a minimum row spacing; 1 runs as fast as the write port allows.
+// Row-major outputs (pool = 0, window != 0; isa.ts; issue 14): the rows of a GEMV are N tiles, so row q's
+//   column j is output q·nValid + j: its parameters come from pmem[chan + q·nValid + j] and it goes to
+//   dstBase + q·nValid + j·plane. One register (rowBase, + nValid per group) replaces the group index.
 // Correction unit (config protection != none; gen/protect/lcu.ts, issue 11)
 //   Between the accumulator read and the running maximum: each row's C accumulators pass through the unit,
 //   which combines a protected neuron's copies into its head column before pooling (pooling a sum of
@@ -76,6 +79,7 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const span = mux(fPool, ivl.shl(winLog), ivl).trunc(PERIOD_BITS);
   const winLast = m.reg('post_winLast', UInt(WINDOW_ROW_BITS), { reset: 0 });
   const n = fN.zext(PERIOD_BITS);
+  const rowMajor = m.reg('post_rowMajor', Bool, { reset: 0 });
   m.when(start, () => {
     active.set(1);
     bank.set(dec.field('POST', 'bank'));
@@ -89,6 +93,7 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
     winLast.set(mux(fPool, m.constant(1, UInt(WINDOW_ROW_BITS + 1)).shl(winLog).sub(1).trunc(WINDOW_ROW_BITS).asUnsigned(), 0));
     interval.set(ivl.trunc(8));
     period.set(mux(span.gt(n), span, n));
+    rowMajor.set(fPool.not().and(dec.field('POST', 'window').orR()));
   });
 
   // ---- row reads: group gRead, row rdRow of it, every `interval` cycles ----
@@ -210,7 +215,12 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const serJ = m.reg('post_serJ', UInt(8), { reset: 0 });
   const serAddr = m.reg('post_serAddr', UInt(awA), { reset: 0 });
   const outGroup = m.reg('post_outGroup', UInt(16), { reset: 0 });
-  m.when(start, () => outGroup.set(0));
+  const rowBase = m.reg('post_rowBase', UInt(16), { reset: 0 });
+  const serBase = m.reg('post_serBase', UInt(bufs.aw.pmem), { reset: 0 });
+  m.when(start, () => {
+    outGroup.set(0);
+    rowBase.set(0);
+  });
   // A copy column (correction unit) is skipped: no write, and the destination does not advance.
   const skip = copies ? m.wire('post_skip', copies.shr(serJ.zext(Math.max(8, copies.width))).slice(0, 1)) : m.constant(0, Bool);
   m.when(serOn, () => {
@@ -221,10 +231,13 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   m.when(transfer, () => {
     serOn.set(nValid.ne(0));
     serJ.set(0);
-    serAddr.set(dstBase.add(fitU(outGroup, awA)).trunc(awA));
+    serAddr.set(dstBase.add(fitU(mux(rowMajor, rowBase, outGroup), awA)).trunc(awA));
     outGroup.set(outGroup.add(1).trunc(16));
+    serBase.set(mux(rowMajor, fitU(rowBase, bufs.aw.pmem), 0));
+    rowBase.set(rowBase.add(nValid).trunc(16));
   });
-  paramAddr.set(loadIdx ? mux(loading, chan.add(fitU(loadIdx, bufs.aw.pmem)), chan.add(fitU(serJ, bufs.aw.pmem))).trunc(bufs.aw.pmem) : chan.add(fitU(serJ, bufs.aw.pmem)).trunc(bufs.aw.pmem));
+  const serChan = chan.add(serBase).trunc(bufs.aw.pmem);
+  paramAddr.set(loadIdx ? mux(loading, chan.add(fitU(loadIdx, bufs.aw.pmem)), serChan.add(fitU(serJ, bufs.aw.pmem))).trunc(bufs.aw.pmem) : serChan.add(fitU(serJ, bufs.aw.pmem)).trunc(bufs.aw.pmem));
   let selected: Value = outVec[0]!;
   for (let j = 1; j < C; j++) selected = mux(serJ.eq(j), outVec[j]!, selected);
   const z1 = m.reg('post_z1', SInt(g.accWidth), { reset: 0 });

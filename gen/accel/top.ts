@@ -80,7 +80,7 @@ export function accelTop(config: AccelHardwareConfig, sizes: AccelSizes, init: P
     bits: g.bits,
     accWidth: g.accWidth,
     doubleBuffer: g.doubleBuffer,
-    weightLoad: g.rowLoad ? 'row' : 'shift',
+    weightLoad: g.tileLoad ? 'tile' : g.rowLoad ? 'row' : 'shift',
     protection: g.protection,
     ...(g.ring ? { ringAddressing: true } : {}),
     wbufRows: g.wbufDepth,

@@ -14,7 +14,9 @@ describe('compiler POST tiles', () => {
     for (const p of compiled.posts) {
       const ins = compiled.program[p.instr]!;
       if (ins.op !== 'POST') throw new Error('not a POST');
-      expect([ins.bank, ins.mCount, ins.nValid]).toEqual([p.bank, p.mCount, p.nValid]);
+      // A GEMV's row-major POST (PostTile.rowWidth): its rows are N tiles of rowWidth channels, all of one pixel.
+      if (p.rowWidth) expect([ins.bank, ins.mCount, ins.nValid, ins.pool, p.mCount]).toEqual([p.bank, Math.ceil(p.nValid / p.rowWidth), p.rowWidth, 0, 1]);
+      else expect([ins.bank, ins.mCount, ins.nValid]).toEqual([p.bank, p.mCount, p.nValid]);
     }
     for (const layer of compiled.layers) {
       const tiles = compiled.posts.filter((p) => p.layer === layer.name);

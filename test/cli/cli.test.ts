@@ -119,7 +119,7 @@ describe('splitfuse CLI', () => {
     expect(r.stdout).toMatch(/cycles +[\d,]+ per image = [\d.]+ µs at 200 MHz/);
     expect(r.stdout).toMatch(/utilisation +\d+\.\d% of 64 PEs/);
     expect(r.stdout).toMatch(/energy +\d+\.\d{3} µJ per image \(estimate, 45 nm Horowitz table\)/);
-    for (const f of ['accel_r8c8_i8_acc32_db.v', 'array_ws_r8c8_i8_acc32_db_rl.v', 'manifest.json']) {
+    for (const f of ['accel_r8c8_i8_acc32_db.v', 'array_ws_r8c8_i8_acc32_db_tl.v', 'manifest.json']) {
       expect(fs.existsSync(path.join(out, f)), f).toBe(true);
     }
     expect(JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'))).toMatchObject({ top: 'accel_r8c8_i8_acc32_db', generator: 'accel', params: { config: 'default', rows: 8, cols: 8 } });

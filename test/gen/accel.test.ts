@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../../hdl/dsl/index.js';
 import { writeVerilog } from '../../hdl/verilog.js';
 import { accelGeometry, type AccelHardwareConfig, type AccelSizes } from '../../gen/accel/config.js';
+import { wbufCell } from '../../gen/accel/buffers.js';
 import { encode, encodeOffset, encodeParam, FIELDS, type Instruction } from '../../gen/accel/isa.js';
 import { gemmBusyCycles } from '../../gen/accel/gemm-engine.js';
 import { accelSimTop } from '../../gen/accel/simtop.js';
@@ -36,7 +37,7 @@ function expectSameState(config: AccelHardwareConfig, sizes: AccelSizes, image: 
       expect(row, `acc[${bank}][${m}]`).toEqual(want.acc[bank]![m]);
     }
   }
-  for (let r = 0; r < g.wbufDepth; r++) expect(Array.from({ length: g.cols }, (_, j) => Number(sim.peekMem(`accel.wbuf_${j}`, r))), `wbuf row ${r}`).toEqual(want.wbuf[r]);
+  for (let r = 0; r < g.wbufDepth; r++) expect(Array.from({ length: g.cols }, (_, j) => Number(sim.peekMem(`accel.${wbufCell(g, r, j).mem}`, wbufCell(g, r, j).addr))), `wbuf row ${r}`).toEqual(want.wbuf[r]);
   for (let b = 0; b < 2; b++) {
     for (let i = 0; i < (g.abufBanks > 1 ? 1 : g.rows); i++) expect(peekAbuf(sim, g, b, i), `abuf${b} copy ${i}`).toEqual([...want.abuf[b]!]);
   }

@@ -79,9 +79,35 @@ export function randomProgram(seed: number, config?: AccelHardwareConfig, length
   for (const buf of [1, 2]) b.push({ op: 'LOAD', buf, dram: r.int(0, 8), addr: 0, count: Math.min(g.abufDepth, (inWords - 8) * g.elemsPerWord) });
   const wRows = Math.min(g.wbufDepth, Math.floor(inWords / g.wordsPerWeightRow) - 1);
   b.push({ op: 'LOAD', buf: 0, dram: 0, addr: 0, count: wRows });
+  // Tile loading (issue 14): R-aligned wRow, and half the GEMMs GEMVs; half the unpooled POSTs row-major.
+  // Only tile-loading configurations draw these, so the programs of every other configuration are unchanged.
+  const tile = g.tileLoad;
   for (let n = 0; n < length; n++) {
     const kind = r.int(0, 9);
-    if (kind <= 3) {
+    if (kind <= 3 && tile && r.chance(0.5)) {
+      const tiles = Math.floor(g.wbufDepth / g.rows);
+      const mCount = r.int(1, Math.min(g.accRows, tiles, 6));
+      const kTiles = r.int(1, Math.max(1, Math.min(Math.floor(tiles / mCount), sizes.pixDepth, 4)));
+      b.push({
+        op: 'GEMM',
+        src: r.int(0, 1),
+        bank: r.int(0, 1),
+        mCount,
+        kTiles,
+        wRow: g.rows * r.int(0, tiles - kTiles * mCount),
+        pixAddr: r.int(0, sizes.pixDepth - kTiles), // pixel t for K tile t, the offsets of one K tile
+        offAddr: r.int(0, sizes.offDepth - g.rows),
+        gemv: 1,
+        ...(r.chance(0.3) ? { acc: 1 } : {}),
+      });
+    } else if (kind <= 6 && tile && r.chance(0.3)) {
+      const nValid = r.int(1, Math.min(g.cols, sizes.pmemDepth));
+      const groups = r.int(1, Math.max(1, Math.min(g.accRows, Math.floor(sizes.pmemDepth / nValid), Math.floor(g.abufDepth / (2 * nValid)))));
+      const plane = r.pick([1, 1, groups * nValid]); // distinct destinations q·nValid + j·plane
+      const used = (groups - 1) * nValid + (nValid - 1) * plane + 1;
+      if (used > g.abufDepth) continue;
+      b.push({ op: 'POST', bank: r.int(0, 1), pool: 0, relu: r.int(0, 1), nValid, chan: r.int(0, sizes.pmemDepth - groups * nValid), dst: r.int(0, 1), dstBase: r.int(0, g.abufDepth - used), plane, mCount: groups, interval: r.int(0, 2), window: r.int(1, 7) });
+    } else if (kind <= 3) {
       const maxK = Math.min(Math.floor(g.wbufDepth / g.rows), Math.floor(sizes.offDepth / g.rows));
       const kTiles = r.int(1, Math.max(1, Math.min(maxK, 5)));
       const mCount = r.int(1, Math.min(g.accRows, sizes.pixDepth));
@@ -91,7 +117,7 @@ export function randomProgram(seed: number, config?: AccelHardwareConfig, length
         bank: r.int(0, 1),
         mCount,
         kTiles,
-        wRow: r.int(0, g.wbufDepth - kTiles * g.rows),
+        wRow: tile ? g.rows * r.int(0, Math.floor(g.wbufDepth / g.rows) - kTiles) : r.int(0, g.wbufDepth - kTiles * g.rows),
         pixAddr: r.int(0, sizes.pixDepth - mCount),
         offAddr: r.int(0, sizes.offDepth - kTiles * g.rows),
       });
@@ -258,11 +284,11 @@ export function convReference(c: ConvCase): number[] {
 }
 
 
-/** One GEMM of mCount rows and kTiles K tiles (identity pixel and offset tables, no weights), then HALT, on the RTL with a trace. */
-export function gemmOnlyRun(config: AccelHardwareConfig, mCount: number, kTiles: number): { run: RtlRun; sizes: AccelSizes } {
+/** One GEMM (options.gemv: a GEMV) of mCount rows and kTiles K tiles (identity pixel and offset tables, no weights), then HALT, on the RTL with a trace. */
+export function gemmOnlyRun(config: AccelHardwareConfig, mCount: number, kTiles: number, options: { gemv?: boolean } = {}): { run: RtlRun; sizes: AccelSizes } {
   const sizes: AccelSizes = { imemDepth: 8, pixDepth: 16, offDepth: 16, pmemDepth: 4, dramWords: 16 };
   const image: ProgramImage = {
-    program: [{ op: 'GEMM', src: 0, bank: 1, mCount, kTiles, wRow: 0, pixAddr: 0, offAddr: 0 }, { op: 'HALT' }],
+    program: [{ op: 'GEMM', src: 0, bank: 1, mCount, kTiles, wRow: 0, pixAddr: 0, offAddr: 0, ...(options.gemv ? { gemv: 1 } : {}) }, { op: 'HALT' }],
     pixmem: Array.from({ length: 16 }, (_, i) => i),
     offmem: Array.from({ length: 16 }, (_, i) => encodeOffset(i)),
     pmem: [0n, 0n, 0n, 0n],

@@ -70,7 +70,9 @@ describe('site patterns', () => {
     expect(names('array.pe[*][*].acc')).toEqual([0, 1, 2, 3].flatMap((i) => [0, 1, 2, 3].map((j) => `accel.array.pe_${i}_${j}.psum_q`)));
     expect(names('array.pe[*][*].weight')).toHaveLength(16);
     expect(names('buf.act.mem')).toEqual([0, 1].flatMap((b) => [0, 1, 2, 3, 4, 5, 6, 7].map((k) => `accel.abuf${b}_bank${k}`)));
-    expect(names('buf.weight.mem')).toEqual([0, 1, 2, 3].map((j) => `accel.wbuf_${j}`));
+    // tiny loads whole tiles (issue 14): the wbuf is R·C banks, bank (i, j) holding rows i mod R of column j.
+    expect(names('buf.weight.mem')).toEqual([0, 1, 2, 3].flatMap((i) => [0, 1, 2, 3].map((j) => `accel.wbuf_${i}_${j}`)));
+    expect(names('buf.weight.mem[2][1]')).toEqual(['accel.wbuf_2_1']);
     expect(names('buf.acc.mem')).toEqual([0, 1, 2, 3].map((j) => `accel.accbuf_${j}`));
     expect(aliases('ctrl.*')).toEqual(['ctrl.pc_q', 'ctrl.irValid', 'ctrl.done_q', 'ctrl.fault_q', 'ctrl.ir']);
   });
@@ -89,14 +91,14 @@ describe('site patterns', () => {
     expect(aliases('gemm.off*')).toContain('gemm.offq');
     expect(names('array.pe[0][0].acc, buf.acc.mem[2]')).toEqual(['accel.array.pe_0_0.psum_q', 'accel.accbuf_2']);
     expect(names('accel.array.pe_0_0.psum_q')).toEqual(['accel.array.pe_0_0.psum_q']);
-    expect(names('accel.wbuf_*')).toHaveLength(4);
+    expect(names('accel.wbuf_*')).toHaveLength(16);
   });
 
   it('`*` means the on-chip state: nets only by a literal last component, dram only when named', () => {
     const all = catalog.match('*');
     expect(all.some((s) => s.kind === 'net')).toBe(false);
     expect(all.some((s) => s.group === 'dram')).toBe(false);
-    expect(all.filter((s) => s.kind === 'memory')).toHaveLength(4 + 4 + 16 + 4); // tables, wbuf, abuf (2 × 8 banks), accbuf
+    expect(all.filter((s) => s.kind === 'memory')).toHaveLength(4 + 16 + 16 + 4); // tables, wbuf (R·C banks: tiny loads whole tiles), abuf (2 × 8 banks), accbuf
     expect(catalog.match('array.pe[0][0].psumOut')).toEqual([expect.objectContaining({ kind: 'net', name: 'accel.array.pe_0_0.psumOut', width: 32 })]);
     expect(catalog.match('array.pe[*][*].psumOut')).toHaveLength(16);
     expect(catalog.match('dram.*').every((s) => s.group === 'dram' && s.kind !== 'net')).toBe(true);
