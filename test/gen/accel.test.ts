@@ -13,8 +13,9 @@ import { gemmBusyCycles } from '../../gen/accel/gemm-engine.js';
 import { accelSimTop } from '../../gen/accel/simtop.js';
 import { interpret, type ProgramImage } from '../../accel/interpret.js';
 import { PRESETS } from '../../accel/config.js';
-import { cosimBatch, defaultToolchain, describeMismatch, type Toolchain } from '../../sim/verilator/index.js';
+import { defaultToolchain, describeMismatch, type Toolchain } from '../../sim/verilator/index.js';
 import { lintVerilator, tempDir } from '../support/tools.js';
+import { cosimPrograms } from '../support/accel-cosim.js';
 import { peekAbuf } from '../support/abuf.js';
 import { convProgram, convReference, gemmOnlyRun, packElements, packWeightRows, randomConfig, randomProgram, rng, runOnRtl, unpackElements, type RtlRun } from '../support/accel-programs.js';
 
@@ -327,15 +328,7 @@ describe('accelerator RTL', () => {
       const conv = convProgram(tiny, 3);
       // tiny is banked (activationLayout 'banked'), the random configurations keep R read copies, and one is banked.
       const programs = [{ config: tiny as AccelHardwareConfig, sizes: conv.sizes, image: conv.image }, randomProgram(11), randomProgram(12), randomProgram(13, { ...randomConfig(rng(13)), activationLayout: 'banked' })];
-      const cases = programs.map((p) => {
-        const run = runOnRtl(p.config, p.sizes, p.image);
-        expect(run.done).toBe(true);
-        const init = { imem: p.image.program.map(encode), pixmem: p.image.pixmem, offmem: p.image.offmem, pmem: p.image.pmem, dram: p.image.dram };
-        const design = build(accelSimTop(p.config, p.sizes, init));
-        const cycles = run.cycles + 4; // reset edge, the run, and a few cycles with done high
-        return { design, cycles, stimulus: [{ rst: 1 }, ...Array.from({ length: cycles - 1 }, () => ({ rst: 0 }))] };
-      });
-      const results = await cosimBatch(cases, { toolchain, compareRegisters: true });
+      const results = await cosimPrograms(programs, toolchain);
       console.log(results.map((r) => `${r.design}: ${r.cycles} cycles, ${r.registersCompared} registers, ${r.mismatches} mismatches (${r.simulator}, build ${r.buildSeconds.toFixed(1)} s${r.cached ? ', cached' : ''})`).join('\n'));
       for (const r of results) {
         expect(r.mismatches, describeMismatch(r)).toBe(0);

@@ -9,14 +9,11 @@ import { compile } from '../../../accel/compiler.js';
 import { readModel } from '../../../accel/model.js';
 import { runModelImage } from '../../../accel/run.js';
 import { DiagnosticError, renderDiagnostic } from '../../../hdl/diagnostics.js';
-import { build } from '../../../hdl/dsl/index.js';
-import { writeVerilog } from '../../../hdl/verilog.js';
 import { accelGeometry, type AccelHardwareConfig, type AccelSizes } from '../../../gen/accel/config.js';
 import { decodeOffset, encode, encodeOffset, type Instruction } from '../../../gen/accel/isa.js';
-import { accelSimTop } from '../../../gen/accel/simtop.js';
 import { interpret, type ProgramImage } from '../../../accel/interpret.js';
 import { PRESETS } from '../../../accel/config.js';
-import { lintVerilator, tempDir } from '../../support/tools.js';
+import { expectAccelLintClean } from '../../support/accel-cosim.js';
 import { packElements, packWeightRows, rng, runOnRtl } from '../../support/accel-programs.js';
 
 const ringTiny: AccelHardwareConfig = { ...PRESETS.tiny!, ringAddressing: true };
@@ -112,12 +109,7 @@ describe('ring addressing', () => {
 
   it('emits Verilog that lints clean with ring registers and with wide tables', () => {
     const sizes: AccelSizes = { imemDepth: 64, pixDepth: 256, offDepth: 128, pmemDepth: 16, dramWords: 1024 };
-    for (const config of [ringTiny, wide]) {
-      const design = build(accelSimTop(config, sizes));
-      const lint = lintVerilator(writeVerilog(design, tempDir('splitfuse-ring-')), design.top);
-      expect(lint.output).toBe('');
-      expect(lint.ok).toBe(true);
-    }
+    expectAccelLintClean([ringTiny, wide], sizes, 'ring');
   });
 
   it('faults on RING and GEMM ring bits without ring addressing, and on RING fields wider than an activation-buffer address; the interpreter throws for the same programs', () => {

@@ -7,13 +7,10 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../../../hdl/dsl/index.js';
-import { writeVerilog } from '../../../hdl/verilog.js';
 import { compile as compileSim } from '../../../sim/compile/index.js';
 import { arrayLatency, arrayPorts, systolicArray } from '../../../gen/array.js';
 import { accelGeometry, type AccelHardwareConfig, type AccelSizes } from '../../../gen/accel/config.js';
-import { encode } from '../../../gen/accel/isa.js';
 import { gemmBusyCycles } from '../../../gen/accel/gemm-engine.js';
-import { accelSimTop } from '../../../gen/accel/simtop.js';
 import { interpret, type ProgramImage } from '../../../accel/interpret.js';
 import { PRESETS } from '../../../accel/config.js';
 import { compile } from '../../../accel/compiler.js';
@@ -21,8 +18,8 @@ import { runGolden } from '../../../accel/golden.js';
 import { testImages } from '../../../accel/mnist.js';
 import { readModelFile } from '../../../accel/model.js';
 import { runModelImage } from '../../../accel/run.js';
-import { cosimBatch, defaultToolchain, describeMismatch, type Toolchain } from '../../../sim/verilator/index.js';
-import { lintVerilator, tempDir } from '../../support/tools.js';
+import { defaultToolchain, describeMismatch, type Toolchain } from '../../../sim/verilator/index.js';
+import { cosimPrograms, expectAccelLintClean } from '../../support/accel-cosim.js';
 import { peekAbuf } from '../../support/abuf.js';
 import { gemmOnlyRun, randomConfig, randomProgram, rng, runOnRtl, type RtlRun } from '../../support/accel-programs.js';
 
@@ -142,12 +139,7 @@ describe('accelerator with row-addressed loading', () => {
 
   it('emits Verilog that lints clean (tiny and default with row loading)', () => {
     const sizes: AccelSizes = { imemDepth: 64, pixDepth: 256, offDepth: 128, pmemDepth: 32, dramWords: 1024 };
-    for (const config of [rowTiny, rowDefault]) {
-      const design = build(accelSimTop(config, sizes));
-      const lint = lintVerilator(writeVerilog(design, tempDir('splitfuse-rowload-')), design.top);
-      expect(lint.output).toBe('');
-      expect(lint.ok).toBe(true);
-    }
+    expectAccelLintClean([rowTiny, rowDefault], sizes, 'rowload');
   }, 60_000);
 
   describe('Verilator co-simulation', () => {
@@ -158,15 +150,7 @@ describe('accelerator with row-addressed loading', () => {
 
     it('agrees with the TS simulator on every output and register in every cycle of two random programs', async () => {
       const programs = [21, 22].map((seed) => randomProgram(seed, rowConfig(seed)));
-      const cases = programs.map((p) => {
-        const run = runOnRtl(p.config, p.sizes, p.image);
-        expect(run.done).toBe(true);
-        const init = { imem: p.image.program.map(encode), pixmem: p.image.pixmem, offmem: p.image.offmem, pmem: p.image.pmem, dram: p.image.dram };
-        const design = build(accelSimTop(p.config, p.sizes, init));
-        const cycles = run.cycles + 4;
-        return { design, cycles, stimulus: [{ rst: 1 }, ...Array.from({ length: cycles - 1 }, () => ({ rst: 0 }))] };
-      });
-      const results = await cosimBatch(cases, { toolchain, compareRegisters: true });
+      const results = await cosimPrograms(programs, toolchain);
       for (const r of results) {
         expect(r.mismatches, describeMismatch(r)).toBe(0);
         expect(r.cycles).toBeGreaterThan(100);

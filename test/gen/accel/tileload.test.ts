@@ -7,14 +7,11 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../../../hdl/dsl/index.js';
-import { writeVerilog } from '../../../hdl/verilog.js';
 import { compile as compileSim } from '../../../sim/compile/index.js';
 import { arrayLatency, arrayPorts, systolicArray } from '../../../gen/array.js';
 import { accelGeometry, type AccelHardwareConfig, type AccelSizes } from '../../../gen/accel/config.js';
 import { wbufCell } from '../../../gen/accel/buffers.js';
-import { encode } from '../../../gen/accel/isa.js';
 import { gemmBusyCycles } from '../../../gen/accel/gemm-engine.js';
-import { accelSimTop } from '../../../gen/accel/simtop.js';
 import { interpret, type ProgramImage } from '../../../accel/interpret.js';
 import { PRESETS, resolveConfig } from '../../../accel/config.js';
 import { compile, inputToDram, readOutput } from '../../../accel/compiler.js';
@@ -22,8 +19,8 @@ import { runGolden } from '../../../accel/golden.js';
 import { testImages } from '../../../accel/mnist.js';
 import { readModelFile } from '../../../accel/model.js';
 import { runModelImage } from '../../../accel/run.js';
-import { cosimBatch, defaultToolchain, describeMismatch, type Toolchain } from '../../../sim/verilator/index.js';
-import { lintVerilator, tempDir } from '../../support/tools.js';
+import { defaultToolchain, describeMismatch, type Toolchain } from '../../../sim/verilator/index.js';
+import { cosimPrograms, expectAccelLintClean } from '../../support/accel-cosim.js';
 import { gemmOnlyRun, randomConfig, randomProgram, rng, runOnRtl, type RtlRun } from '../../support/accel-programs.js';
 
 const tileTiny: AccelHardwareConfig = { ...PRESETS.tiny!, weightLoad: 'tile' };
@@ -176,12 +173,7 @@ describe('accelerator with tile loading', () => {
 
   it('emits Verilog that lints clean (tiny and default with tile loading)', () => {
     const sizes: AccelSizes = { imemDepth: 64, pixDepth: 256, offDepth: 128, pmemDepth: 32, dramWords: 1024 };
-    for (const config of [tileTiny, tileDefault]) {
-      const design = build(accelSimTop(config, sizes));
-      const lint = lintVerilator(writeVerilog(design, tempDir('splitfuse-tileload-')), design.top);
-      expect(lint.output).toBe('');
-      expect(lint.ok).toBe(true);
-    }
+    expectAccelLintClean([tileTiny, tileDefault], sizes, 'tileload');
   }, 120_000);
 
   describe('Verilator co-simulation', () => {
@@ -192,16 +184,8 @@ describe('accelerator with tile loading', () => {
 
     it('agrees with the TS simulator on every output and register in every cycle of two random programs with GEMVs', async () => {
       const programs = [31, 33].map((seed) => randomProgram(seed, tileConfig(seed)));
-      const cases = programs.map((p) => {
-        expect(p.image.program.some((i) => i.op === 'GEMM' && i.gemv === 1)).toBe(true);
-        const run = runOnRtl(p.config, p.sizes, p.image);
-        expect(run.done).toBe(true);
-        const init = { imem: p.image.program.map(encode), pixmem: p.image.pixmem, offmem: p.image.offmem, pmem: p.image.pmem, dram: p.image.dram };
-        const design = build(accelSimTop(p.config, p.sizes, init));
-        const cycles = run.cycles + 4;
-        return { design, cycles, stimulus: [{ rst: 1 }, ...Array.from({ length: cycles - 1 }, () => ({ rst: 0 }))] };
-      });
-      const results = await cosimBatch(cases, { toolchain, compareRegisters: true });
+      for (const p of programs) expect(p.image.program.some((i) => i.op === 'GEMM' && i.gemv === 1)).toBe(true);
+      const results = await cosimPrograms(programs, toolchain);
       for (const r of results) {
         expect(r.mismatches, describeMismatch(r)).toBe(0);
         expect(r.cycles).toBeGreaterThan(100);
