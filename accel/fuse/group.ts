@@ -19,7 +19,7 @@
 //   Weights of the group's stages stay resident in the wbuf when they fit (one LOAD per stage and image), the
 //   largest stages streamed otherwise: one LOAD per tile and step (per row and group when grouped).
 // Hazards: HazardProgram (accel/program-layout.ts) places the WAITs, element ranges of the buffers.
-import { tiledReduction } from '../compiler/banks.js';
+import { reductionTiles, tiledReduction } from '../compiler/banks.js';
 import { DiagnosticError, msg } from '../../hdl/diagnostics.js';
 import type { AccelGeometry } from '../../gen/accel/config.js';
 import { addrBits } from '../../gen/accel/config.js';
@@ -111,17 +111,32 @@ export function layoutGroup(stages: readonly Stage[], g: AccelGeometry, tileRows
   const name = stages.flatMap((s) => (s.fused ? [s.name, s.fused] : [s.name])).join('+');
   // Ring addressing (g.ring): a ring row holds every channel's line and GEMM reads wrap, so no mirror rows.
   const plain = stages.map((st) => windowGeom(st) ?? noFit(name, `stage '${st.name}' must be a conv or pool, not an fc`));
-  const schedule = scheduleGroup(plain, tileRows);
-  // A ring's size is a multiple of 2·R rounded up to a power of two, so a wrapped address keeps its low bits (any
-  // interleaving of the activation buffer over that many banks sees the same bank before and after the wrap): the
-  // pitch grows by right padding columns (filled with the zero point, never read) until C_in·pitch is one.
+  const planned = scheduleGroup(plain, tileRows);
+  // A ring's size N·C_in·pitch is a multiple of 2·R rounded up to a power of two (`align`), so a wrapped address
+  // keeps its low bits (any interleaving of the activation buffer over that many banks sees the same bank before
+  // and after the wrap). The pitch grows by right padding columns (filled with the zero point, never read) and the
+  // ring by whole rows (N is a least count: more rows are always right) until it is one; of the pitches
+  // pitch .. pitch + align − 1, the one whose window offsets need the fewest K tiles on the banks
+  // (compiler/banks.ts), then the smallest ring.
   const align = 2 ** Math.ceil(Math.log2(2 * g.rows));
-  const geoms = plain.map((geo) => {
+  const ringRows = [...planned.ringRows];
+  const geoms = plain.map((geo, l) => {
     if (!g.ring) return geo;
-    const step = align / Math.min(align, geo.inC & -geo.inC);
-    const extra = Math.ceil(geo.pitch / step) * step - geo.pitch;
-    return { ...geo, mirror: 0, pitch: geo.pitch + extra, pad: [geo.pad[0], geo.pad[1], geo.pad[2], geo.pad[3] + extra] as const };
+    let best: { pitch: number; rows: number; tiles: number; size: number } | null = null;
+    for (let pitch = geo.pitch; pitch < geo.pitch + align; pitch++) {
+      const row = geo.inC * pitch;
+      const rows = Math.ceil(ringRows[l]! / (align / Math.min(align, row & -row))) * (align / Math.min(align, row & -row));
+      const offs: number[] = [];
+      for (let ci = 0; ci < geo.inC; ci++) for (let ky = 0; ky < geo.k; ky++) for (let kx = 0; kx < geo.k; kx++) offs.push(ci * pitch + ky * row + kx);
+      const tiles = reductionTiles(offs, g.rows, g.abufBanks);
+      const size = rows * row;
+      if (!best || tiles < best.tiles || (tiles === best.tiles && size < best.size)) best = { pitch, rows, tiles, size };
+    }
+    const extra = best!.pitch - geo.pitch;
+    ringRows[l] = best!.rows;
+    return { ...geo, mirror: 0, pitch: best!.pitch, pad: [geo.pad[0], geo.pad[1], geo.pad[2], geo.pad[3] + extra] as const };
   });
+  const schedule: GroupSchedule = { ...planned, ringRows };
   const used: [number, number] = [0, 0];
   const ringBase: number[] = [];
   const chanStride: number[] = [];
