@@ -19,7 +19,7 @@
 //   Weights of the group's stages stay resident in the wbuf when they fit (one LOAD per stage and image), the
 //   largest stages streamed otherwise: one LOAD per tile and step (per row and group when grouped).
 // Hazards: HazardProgram (accel/program-layout.ts) places the WAITs, element ranges of the buffers.
-import { reductionTiles, tiledReduction } from '../compiler/banks.js';
+import { balancedSpacing, reductionTiles, tiledReduction } from '../compiler/banks.js';
 import { DiagnosticError, msg } from '../../hdl/diagnostics.js';
 import type { AccelGeometry } from '../../gen/accel/config.js';
 import { addrBits } from '../../gen/accel/config.js';
@@ -106,6 +106,13 @@ export interface GroupLayout {
   readonly buffers: GroupBuffers;
 }
 
+/** Window offsets of a stage whose channel ci starts at ci·chan and row ky at ky·row (compileGroup's reductionOf). */
+function windowOffsets(geo: WindowGeom, chan: number, row: number): number[] {
+  const offs: number[] = [];
+  for (let ci = 0; ci < geo.inC; ci++) for (let ky = 0; ky < geo.k; ky++) for (let kx = 0; kx < geo.k; kx++) offs.push(ci * chan + ky * row + kx);
+  return offs;
+}
+
 /** Ring sizes and their places in the two activation buffers; E179 when they do not fit. */
 export function layoutGroup(stages: readonly Stage[], g: AccelGeometry, tileRows: number, check = true): GroupLayout {
   const name = stages.flatMap((s) => (s.fused ? [s.name, s.fused] : [s.name])).join('+');
@@ -126,9 +133,7 @@ export function layoutGroup(stages: readonly Stage[], g: AccelGeometry, tileRows
     for (let pitch = geo.pitch; pitch < geo.pitch + align; pitch++) {
       const row = geo.inC * pitch;
       const rows = Math.ceil(ringRows[l]! / (align / Math.min(align, row & -row))) * (align / Math.min(align, row & -row));
-      const offs: number[] = [];
-      for (let ci = 0; ci < geo.inC; ci++) for (let ky = 0; ky < geo.k; ky++) for (let kx = 0; kx < geo.k; kx++) offs.push(ci * pitch + ky * row + kx);
-      const tiles = reductionTiles(offs, g.rows, g.abufBanks);
+      const tiles = reductionTiles(windowOffsets(geo, pitch, row), g.rows, g.abufBanks);
       const size = rows * row;
       if (!best || tiles < best.tiles || (tiles === best.tiles && size < best.size)) best = { pitch, rows, tiles, size };
     }
@@ -143,9 +148,12 @@ export function layoutGroup(stages: readonly Stage[], g: AccelGeometry, tileRows
   const rowStride: number[] = [];
   const rings = geoms.map((geo, l) => {
     const rows = schedule.ringRows[l]!;
-    chanStride.push(g.ring ? geo.pitch : (rows + geo.mirror) * geo.pitch);
+    // Mirror rows: one channel's ring after the other, spaced (up to NB − 1 elements apart) so that the window
+    // offsets need the fewest K tiles on a banked buffer (compiler/banks.ts balancedSpacing).
+    const spacing = g.ring ? geo.pitch : balancedSpacing((rows + geo.mirror) * geo.pitch, g.abufBanks, (chan) => reductionTiles(windowOffsets(geo, chan, geo.pitch), g.rows, g.abufBanks));
+    chanStride.push(spacing);
     rowStride.push(g.ring ? geo.inC * geo.pitch : geo.pitch);
-    const elements = geo.inC * (rows + geo.mirror) * geo.pitch;
+    const elements = g.ring ? geo.inC * rows * geo.pitch : geo.inC * spacing;
     ringBase.push(used[l % 2]!);
     used[l % 2]! += elements;
     return { stage: geo.name, rows, mirror: geo.mirror, pitch: geo.pitch, channels: geo.inC, elements };
@@ -432,10 +440,15 @@ export function compileGroup(input: GroupInput): CompiledGroup {
     geoms.forEach((geo, l) => {
       const [pt, pl, , pr] = geo.pad;
       const z = stages[l]!.zIn;
-      const total = geo.inC * (schedule.ringRows[l]! + geo.mirror);
-      if (pl > 0) fillRuns(zb, l % 2, ringBase[l]!, geo.pitch, 1, pl, z);
-      if (pr > 0) fillRuns(zb, l % 2, ringBase[l]! + total * geo.pitch - pr, geo.pitch, 1, pr, z);
-      if (pl + pr > 0) for (let r = 1; r < total; r += C) fillRuns(zb, l % 2, ringBase[l]! + r * geo.pitch - pr, geo.pitch, Math.min(C, total - r), pl + pr, z);
+      // The lines of all channels are one run of lines unless the channels' rings are spaced apart (mirror rows on
+      // a banked buffer, layoutGroup): then one run per channel.
+      const lines = schedule.ringRows[l]! + geo.mirror;
+      const runs: [number, number][] = g.ring || chanStride[l] === lines * geo.pitch ? [[ringBase[l]!, geo.inC * lines]] : Array.from({ length: geo.inC }, (_, c) => [ringBase[l]! + c * chanStride[l]!, lines]);
+      for (const [base, total] of runs) {
+        if (pl > 0) fillRuns(zb, l % 2, base, geo.pitch, 1, pl, z);
+        if (pr > 0) fillRuns(zb, l % 2, base + total * geo.pitch - pr, geo.pitch, 1, pr, z);
+        if (pl + pr > 0) for (let r = 1; r < total; r += C) fillRuns(zb, l % 2, base + r * geo.pitch - pr, geo.pitch, Math.min(C, total - r), pl + pr, z);
+      }
       if (pt > 0) {
         fillRows(zb, l, 0, pt);
         const mirrored = Math.min(pt, geo.mirror);

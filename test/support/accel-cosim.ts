@@ -8,7 +8,7 @@ import type { AccelHardwareConfig, AccelSizes } from '../../gen/accel/config.js'
 import { encode } from '../../gen/accel/isa.js';
 import { accelSimTop } from '../../gen/accel/simtop.js';
 import type { ProgramImage } from '../../accel/interpret.js';
-import { cosimBatch, type CosimResult, type Toolchain } from '../../sim/verilator/index.js';
+import { cosimBatch, describeMismatch, type CosimResult, type Toolchain } from '../../sim/verilator/index.js';
 import { lintVerilator, tempDir } from './tools.js';
 import { runOnRtl } from './accel-programs.js';
 
@@ -33,4 +33,13 @@ export async function cosimPrograms(programs: readonly { readonly config: AccelH
     return { design, cycles, stimulus: [{ rst: 1 }, ...Array.from({ length: cycles - 1 }, () => ({ rst: 0 }))] };
   });
   return cosimBatch(cases, { toolchain, compareRegisters: true });
+}
+
+/** No mismatch in any result, each over more than `least` cycles and registers compared. */
+export function expectCosimClean(results: readonly CosimResult[], least: { readonly cycles: number; readonly registers: number }): void {
+  for (const r of results) {
+    expect(r.mismatches, describeMismatch(r)).toBe(0);
+    expect(r.cycles).toBeGreaterThan(least.cycles);
+    expect(r.registersCompared).toBeGreaterThan(least.registers);
+  }
 }

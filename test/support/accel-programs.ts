@@ -2,7 +2,7 @@
 // hazard-aware random program generator (seeded), and a runner of a program on the RTL in the
 // compiled simulator. Shared by test/gen/accel.test.ts and test/accel/interpret.test.ts.
 import { tiledReduction } from '../../accel/compiler/banks.js';
-import { accelGeometry, type AccelGeometry, type AccelHardwareConfig, type AccelSizes } from '../../gen/accel/config.js';
+import { accelGeometry, type AccelHardwareConfig, type AccelSizes } from '../../gen/accel/config.js';
 import { encodeOffset, encodeParam, encodeZeroPoint, type Instruction } from '../../gen/accel/isa.js';
 import type { ProgramImage } from '../../accel/interpret.js';
 import { requantize } from '../../accel/quant.js';
