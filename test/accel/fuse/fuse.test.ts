@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compile, inputToDram, readOutput } from '../../../accel/compiler.js';
+import { compile, inputToDram, readOutput, type CompiledModel } from '../../../accel/compiler.js';
 import { planStages } from '../../../accel/compiler/stages.js';
 import { PRESETS, type AccelConfig } from '../../../accel/config.js';
 import { cosimAccel } from '../../../accel/cosim-accel.js';
@@ -38,11 +38,6 @@ function allRuns(model: Model, tileRows: number): FuseGroup[] {
   return groups;
 }
 
-function interpreterLogits(model: Model, config: AccelHardwareConfig, image: ArrayLike<number>): number[] {
-  const c = compile(model, config);
-  return Array.from(readOutput(c, interpret(config, { ...c, dram: inputToDram(c, image) }).dram));
-}
-
 const diagnosticOf = (f: () => unknown): string => {
   try {
     f();
@@ -53,46 +48,39 @@ const diagnosticOf = (f: () => unknown): string => {
   return 'no diagnostic';
 };
 
+/** Random v2 models with every run of window layers fused on `base` (tiles of 1–3 rows): interpreter = golden. */
+function expectFusedRandomModels(base: AccelConfig, check?: (compiled: CompiledModel) => void): void {
+  let fused = 0;
+  fc.assert(
+    fc.property(arbModelPlanV2, fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 1000 }), (plan, tileRows, seed) => {
+      const model = buildModelV2(plan);
+      const groups = allRuns(model, tileRows);
+      if (groups.length === 0) return;
+      const config = withFuse(base, groups);
+      const c = compile(model, config);
+      check?.(c);
+      fused++;
+      for (const { image } of randomInputs(model, 1, seed)) {
+        expect(Array.from(readOutput(c, interpret(config, { ...c, dram: inputToDram(c, image) }).dram))).toEqual(Array.from(runGolden(model, image, { accWidth: config.accWidth }).logits));
+      }
+    }),
+    { numRuns: 60, seed: 13 },
+  );
+  expect(fused).toBeGreaterThan(10);
+}
+
 describe('fused-layer compiler', () => {
   it('runs random v2 models with every run of window layers fused bit-exactly on the interpreter (padding, strides, zero points, max/avg pools, tiles of 1–3 rows)', () => {
-    let fused = 0;
-    fc.assert(
-      fc.property(arbModelPlanV2, fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 1000 }), (plan, tileRows, seed) => {
-        const model = buildModelV2(plan);
-        const groups = allRuns(model, tileRows);
-        if (groups.length === 0) return;
-        const config = withFuse(PRESETS.tiny!, groups);
-        fused++;
-        for (const { image } of randomInputs(model, 1, seed)) {
-          expect(interpreterLogits(model, config, image)).toEqual(Array.from(runGolden(model, image, { accWidth: config.accWidth }).logits));
-        }
-      }),
-      { numRuns: 60, seed: 13 },
-    );
-    expect(fused).toBeGreaterThan(10);
+    expectFusedRandomModels(PRESETS.tiny!);
   });
 
   it('runs the same random v2 models fused with ring addressing (no mirror rows, ring sizes multiples of 2·R) bit-exactly on the interpreter', () => {
-    let fused = 0;
-    fc.assert(
-      fc.property(arbModelPlanV2, fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 1000 }), (plan, tileRows, seed) => {
-        const model = buildModelV2(plan);
-        const groups = allRuns(model, tileRows);
-        if (groups.length === 0) return;
-        const config = withFuse({ ...PRESETS.tiny!, ringAddressing: true }, groups);
-        const c = compile(model, config);
-        // Every fused GEMM that reads a line buffer wraps in a ring; no ring of the plan has mirror rows.
-        expect(c.program.some((ins) => ins.op === 'RING')).toBe(true);
-        // Ring sizes are multiples of 2·R = 8: a wrapped address keeps its residue modulo 8 (bank interleaving).
-        for (const ins of c.program) if (ins.op === 'RING') expect(ins.size % 8).toBe(0);
-        fused++;
-        for (const { image } of randomInputs(model, 1, seed)) {
-          expect(Array.from(readOutput(c, interpret(config, { ...c, dram: inputToDram(c, image) }).dram))).toEqual(Array.from(runGolden(model, image, { accWidth: config.accWidth }).logits));
-        }
-      }),
-      { numRuns: 60, seed: 13 },
-    );
-    expect(fused).toBeGreaterThan(10);
+    expectFusedRandomModels({ ...PRESETS.tiny!, ringAddressing: true }, (c) => {
+      // Every fused GEMM that reads a line buffer wraps in a ring; no ring of the plan has mirror rows.
+      expect(c.program.some((ins) => ins.op === 'RING')).toBe(true);
+      // Ring sizes are multiples of 2·R = 8: a wrapped address keeps its residue modulo 8 (bank interleaving).
+      for (const ins of c.program) if (ins.op === 'RING') expect(ins.size % 8).toBe(0);
+    });
   });
 
   it('keeps the zoo CNN\'s intermediate maps on chip: bit-exact on the default RTL (DRAM counters = the program LOAD/STORE sizes), DRAM feature-map bytes = input + output of the group', () => {
