@@ -28,6 +28,10 @@ const schema = z
       .enum(['copies', 'banked'])
       .optional()
       .describe("how each activation buffer serves the array's R reads per cycle: 'copies' keeps R identical read copies (the default when absent) or 'banked' one copy in NB = 2^ceil(log2(2R)) address-interleaved banks (the compiler orders each K tile so that its rows hit distinct banks)"),
+    postLanes: z
+      .enum(['one', 'columns'])
+      .optional()
+      .describe("requantization lanes of the POST engine: 'one' (the default when absent) writes one output per cycle; 'columns' adds one per array column so that a GEMV's row of outputs (fc layers at batch 1) is written in one cycle (banked activation buffers with cols <= banks only; C - 1 more requantizers)"),
     weightBufferBytes: z.int().min(64).max(1 << 24).describe('on-chip weight buffer size in bytes'),
     activationBufferBytes: z.int().min(64).max(1 << 24).describe('on-chip activation buffer size in bytes'),
     accumulatorBufferBytes: z.int().min(64).max(1 << 24).describe('on-chip partial-sum buffer size in bytes'),
@@ -68,17 +72,17 @@ const KiB = 1024;
 /** The named presets: tiny (4×4), default (8×8), large (16×16); all INT8 weight-stationary, double-buffered with whole-tile weight loading and banked activation buffers (issue 14). */
 export const PRESETS: Readonly<Record<string, AccelConfig>> = {
   tiny: {
-    name: 'tiny', rows: 4, cols: 4, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'tile', activationLayout: 'banked',
+    name: 'tiny', rows: 4, cols: 4, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'tile', activationLayout: 'banked', postLanes: 'columns',
     weightBufferBytes: 8 * KiB, activationBufferBytes: 8 * KiB, accumulatorBufferBytes: 4 * KiB,
     dramLatency: 50, dramBytesPerCycle: 8, clockMHz: 100, protection: 'none',
   },
   default: {
-    name: 'default', rows: 8, cols: 8, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'tile', activationLayout: 'banked',
+    name: 'default', rows: 8, cols: 8, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'tile', activationLayout: 'banked', postLanes: 'columns',
     weightBufferBytes: 64 * KiB, activationBufferBytes: 32 * KiB, accumulatorBufferBytes: 16 * KiB,
     dramLatency: 100, dramBytesPerCycle: 8, clockMHz: 200, protection: 'none',
   },
   large: {
-    name: 'large', rows: 16, cols: 16, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'tile', activationLayout: 'banked',
+    name: 'large', rows: 16, cols: 16, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'tile', activationLayout: 'banked', postLanes: 'columns',
     weightBufferBytes: 128 * KiB, activationBufferBytes: 64 * KiB, accumulatorBufferBytes: 64 * KiB,
     dramLatency: 100, dramBytesPerCycle: 16, clockMHz: 200, protection: 'none',
   },

@@ -208,14 +208,17 @@ function postDestinations(space: Space, ins: Extract<Instruction, { op: 'POST' }
 /**
  * Estimated cycles an engine stays busy after issuing `ins` (docs/accelerator.md, the engines): GEMM is
  * gen/accel/gemm-engine.ts gemmBusyCycles (tested equal to the RTL); LOAD WBUF count·ceil(C/P) + L + 1;
- * LOAD ABUF about count + L + 1 (one element per cycle through the write port); STORE count + 2; POST
- * groups · max(rows per group · interval, nValid) + 6. Only used to choose an order; the RTL decides.
+ * LOAD ABUF about count + L + 1 (one element per cycle through the write port), ceil(count/P) + L + 1 on a
+ * machine that writes a word's P elements at once (g.loadLanes = P); STORE count + 2; POST
+ * groups · max(rows per group · interval, nValid) + 6, (groups − 1) · max(1, interval) + 7 for a row-major POST with
+ * plane = 1 on a machine with row lanes (g.postLanes > 1, lcu = 0). Only used to choose an order; the RTL decides
+ * (test/gen/accel/widewrite.test.ts checks the LOAD ABUF and row-lane POST figures against it).
  */
 export function busyEstimate(ins: Instruction, g: AccelGeometry): number {
   switch (ins.op) {
     case 'LOAD':
       if (ins.count === 0) return 1;
-      return (ins.buf === 0 ? ins.count * g.wordsPerWeightRow : ins.count) + g.dramLatency + 1;
+      return (ins.buf === 0 ? ins.count * g.wordsPerWeightRow : g.loadLanes > 1 ? Math.ceil(ins.count / g.loadLanes) : ins.count) + g.dramLatency + 1;
     case 'STORE':
       return ins.count + 2;
     case 'GEMM':
@@ -223,6 +226,8 @@ export function busyEstimate(ins: Instruction, g: AccelGeometry): number {
     case 'POST': {
       const span = ins.pool ? 4 << (ins.window ?? 0) : 1;
       const groups = Math.floor(ins.mCount / span);
+      const rowLanes = g.postLanes > 1 && !ins.pool && !!ins.window && ins.plane === 1 && !(ins.lcu && g.protection !== 'none');
+      if (rowLanes) return groups === 0 ? 1 : (groups - 1) * Math.max(1, ins.interval) + 7;
       // lcu: the correction unit loads its codes first (nValid + 1 cycles; none when reused).
       return (groups === 0 ? 1 : groups * Math.max(1, span * Math.max(1, ins.interval), ins.nValid) + 6) + (ins.lcu ? ins.nValid + 1 : 0);
     }

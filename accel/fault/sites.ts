@@ -151,6 +151,9 @@ function aliasOf(site: RawSite, strip: boolean): string | null {
     return ['array', ...comps.slice(1).map(bracketIndices)].join('.');
   }
   if (comps[0] === 'requant' && comps.length > 1) return ['post', 'requant', ...comps.slice(1).map(bracketIndices)].join('.');
+  // The POST engine's row lanes (config postLanes 'columns'): instance requant_<j>, lane j.
+  const rowLane = /^requant_(\d+)$/.exec(comps[0]!);
+  if (rowLane && comps.length > 1) return ['post', `requant[${rowLane[1]}]`, ...comps.slice(1).map(bracketIndices)].join('.');
   if (comps[0] === 'lcu' && comps.length > 1) return ['post', 'lcu', ...comps.slice(1).map(bracketIndices)].join('.');
   if (comps.length === 1) {
     const c = comps[0]!;

@@ -63,6 +63,44 @@ export function abufWrite(m: ModuleBuilder, buf: AbufMemories, addr: Value, data
   buf.mems.forEach((mem, k) => mem.write(rowAddr, data, en.and(bank.eq(k))));
 }
 
+/** One bank's write this cycle: `data` at row `row` when `en`. */
+export interface BankWrite {
+  readonly en: Value;
+  readonly row: Value;
+  readonly data: Value;
+}
+
+/**
+ * A write of consecutive elements into a banked buffer, per bank: lane e (en, data) writes element addr + e, lane 0
+ * being `first`. With L <= NB lanes the L addresses fall in distinct banks: bank k takes lane d = (k − addr) mod NB
+ * (when d < L) at row (addr + d) / NB — a rotation of the lanes by the address's bank. Lanes past the buffer (an
+ * invalid program: the interpreter refuses it) write garbage rows.
+ */
+export function abufBankWrites(m: ModuleBuilder, buf: AbufMemories, name: string, addr: Value, lanes: readonly { readonly en: Value; readonly data: Value }[]): BankWrite[] {
+  const NB = buf.banks;
+  const lg = bankBits(NB);
+  const rowBits = addrBits(buf.mems[0]!.depth);
+  if (lanes.length > NB) throw new RangeError(`abufBankWrites: ${lanes.length} lanes need at least as many banks, not ${NB}`);
+  if (lanes.length === 1) {
+    const { bank, row } = split(m, addr, NB, rowBits);
+    return buf.mems.map((_, k) => ({ en: lanes[0]!.en.and(bank.eq(k)), row, data: lanes[0]!.data }));
+  }
+  const w = Math.max(addr.width, lg) + 1;
+  const wideAddr = fitU(addr, w);
+  const b0 = wideAddr.slice(0, lg);
+  return buf.mems.map((_, k) => {
+    const d = m.constant(k + NB, UInt(lg + 1)).sub(b0.zext(lg + 1)).trunc(lg).asUnsigned();
+    let en: Value = lanes[0]!.en;
+    let data: Value = lanes[0]!.data;
+    for (let e = 1; e < lanes.length; e++) {
+      en = mux(d.eq(e), lanes[e]!.en, en);
+      data = mux(d.eq(e), lanes[e]!.data, data);
+    }
+    const here = lanes.length === NB ? en : d.lt(lanes.length).and(en);
+    const row = fitU(wideAddr.add(d.zext(w)).trunc(w).shr(lg), rowBits);
+    return { en: m.wire(`${name}_bank${k}_we`, here), row, data };
+  });
+}
 /** A STORE read of banked buffers waiting for abufRowReads to give it the bank ports (see the header). */
 interface StoreRequest {
   readonly name: string;

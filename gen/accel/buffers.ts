@@ -23,7 +23,7 @@
 import { Bool, mux, UInt, SInt, type MemoryHandle, type ModuleBuilder, type Value } from '../../hdl/dsl/index.js';
 import { offBits, paramBits, pixBits, INSTRUCTION_BITS } from './isa.js';
 import { addrBits, type AccelGeometry } from './config.js';
-import { abufMemoryName, abufWrite, declareAbufs, type AbufMemories } from './abuf-banks.js';
+import { abufBankWrites, abufMemoryName, abufWrite, declareAbufs, type AbufMemories } from './abuf-banks.js';
 
 /** Power-on contents of the program tables (e.g. for a self-contained Verilator/Icarus run). */
 export interface ProgramInit {
@@ -98,30 +98,52 @@ export function declareBuffers(m: ModuleBuilder, g: AccelGeometry, init: Program
   };
 }
 
-/** One writer of an activation buffer: this cycle it writes `data` at `addr` of abuf[sel] when `en`. */
+/**
+ * One writer of an activation buffer: this cycle it writes `data` at `addr` of abuf[sel] when `en`, and on a banked
+ * machine lane e of `more` writes its data at addr + 1 + e when its en (consecutive elements, distinct banks: a
+ * LOAD's DRAM word, a row of a row-major POST; issue 14).
+ */
 export interface AbufWrite {
   readonly en: Value;
   /** 0: abuf0, 1: abuf1. */
   readonly sel: Value;
   readonly addr: Value;
   readonly data: Value;
+  readonly more?: readonly { readonly en: Value; readonly data: Value }[];
 }
 
 /**
  * The single write port of each activation buffer, shared by the DMA (LOAD) and POST. When both
  * write the same buffer in one cycle POST wins and the DMA's byte is lost: the compiler must not let
- * a LOAD into ABUFx overlap a POST into ABUFx (isa.ts, "Hazards"). All R copies take the same write (banked:
- * the one bank of the address).
+ * a LOAD into ABUFx overlap a POST into ABUFx (isa.ts, "Hazards"). All R copies take the same write. Banked: each
+ * bank takes the element of its address, POST's where both write the bank (gen/accel/abuf-banks.ts abufBankWrites).
  */
 export function abufWritePorts(m: ModuleBuilder, bufs: Buffers, dma: AbufWrite, post: AbufWrite): void {
   [0, 1].forEach((b) => {
     const postHere = post.en.and(post.sel.eq(b));
     const dmaHere = dma.en.and(dma.sel.eq(b));
     const en = m.wire(`abuf${b}_we`, Bool);
-    en.set(postHere.or(dmaHere));
-    const addr = mux(postHere, post.addr, dma.addr);
-    const data = mux(postHere, post.data, dma.data);
-    abufWrite(m, bufs.abuf[b]!, addr, data, en);
+    const buf = bufs.abuf[b]!;
+    if (buf.banks === 1) {
+      if (dma.more?.length || post.more?.length) throw new Error('abufWritePorts: several lanes need a banked activation buffer');
+      en.set(postHere.or(dmaHere));
+      const addr = mux(postHere, post.addr, dma.addr);
+      const data = mux(postHere, post.data, dma.data);
+      abufWrite(m, buf, addr, data, en);
+      return;
+    }
+    const lanes = (w: AbufWrite, here: Value) => [{ en: here, data: w.data }, ...(w.more ?? []).map((l) => ({ en: l.en.and(w.sel.eq(b)), data: l.data }))];
+    const fromPost = abufBankWrites(m, buf, `abuf${b}_post`, post.addr, lanes(post, postHere));
+    const fromDma = abufBankWrites(m, buf, `abuf${b}_dma`, dma.addr, lanes(dma, dmaHere));
+    // abuf<b>_we: some bank writes (a named signal, a fault site of accel/fault/sites.ts); every bank's enable goes through it.
+    let any: Value = m.constant(0, Bool);
+    for (let k = 0; k < buf.banks; k++) any = any.or(fromPost[k]!.en.or(fromDma[k]!.en));
+    en.set(any);
+    buf.mems.forEach((mem, k) => {
+      const p = fromPost[k]!;
+      const d = fromDma[k]!;
+      mem.write(mux(p.en, p.row, d.row), mux(p.en, p.data, d.data), en.and(p.en.or(d.en)));
+    });
   });
 }
 

@@ -28,6 +28,13 @@ export interface AccelHardwareConfig {
    * abufBanks address-interleaved banks (gen/accel/abuf-banks.ts).
    */
   readonly activationLayout?: 'copies' | 'banked';
+  /**
+   * Requantization lanes of the POST engine (issue 14): 'one' (absent) serializes every output through one lane;
+   * 'columns' adds a lane per array column, used by row-major POSTs with plane = 1 (a GEMV's rows) to write a row's
+   * nValid consecutive outputs in one cycle. Only on banked machines with C <= NB (a row's outputs in distinct banks);
+   * elsewhere it is 'one'. Costs C − 1 requantizers (DSPs) and C − 1 more pmem read ports.
+   */
+  readonly postLanes?: 'one' | 'columns';
   readonly weightBufferBytes: number;
   readonly activationBufferBytes: number;
   readonly accumulatorBufferBytes: number;
@@ -90,6 +97,13 @@ export interface AccelGeometry {
    * >= 2R (element a in bank a mod NB at row a / NB; two rows of one K tile must read different banks).
    */
   readonly abufBanks: number;
+  /**
+   * Elements a LOAD ABUF writes per cycle: P (a whole DRAM word) on a banked machine with 1 < P <= NB (P consecutive
+   * addresses hit P distinct banks), else 1 (gen/accel/dma.ts).
+   */
+  readonly loadLanes: number;
+  /** Requantization lanes of the POST engine: C with config postLanes 'columns' on a banked machine with C <= NB, else 1. */
+  readonly postLanes: number;
   /** Rows of each accumulator bank: accumulatorBufferBytes / (2 · C · ceil(accWidth / 8)). */
   readonly accRows: number;
   readonly sizes: AccelSizes;
@@ -126,6 +140,7 @@ export function accelGeometry(config: AccelHardwareConfig, sizes: AccelSizes): A
   check('weightBufferBytes', wbufDepth >= rows, `at least R·C elements (${rows * cols * elemBytes} bytes)`, config.weightBufferBytes);
   check('activationBufferBytes', abufDepth >= 2, 'at least 4 elements', config.activationBufferBytes);
   check('accumulatorBufferBytes', accRows >= 4, `at least 4 rows per bank (${8 * cols * Math.ceil(config.accWidth / 8)} bytes)`, config.accumulatorBufferBytes);
+  const abufBanks = config.activationLayout === 'banked' ? abufBankCount(rows) : 1;
   for (const [k, v] of Object.entries(sizes)) check(`Size ${k}`, Number.isInteger(v) && v >= 1 && v <= 1 << DRAM_ADDR_BITS, `an integer in 1..2^${DRAM_ADDR_BITS}`, v);
   check('Size pixDepth', sizes.pixDepth <= 1 << 16, 'at most 65536 (pixAddr is 16 bits)', sizes.pixDepth);
   check('Size offDepth', sizes.offDepth <= 1 << 16, 'at most 65536 (offAddr is 16 bits)', sizes.offDepth);
@@ -146,7 +161,9 @@ export function accelGeometry(config: AccelHardwareConfig, sizes: AccelSizes): A
     wordsPerWeightRow: Math.ceil(cols / elemsPerWord),
     wbufDepth,
     abufDepth,
-    abufBanks: config.activationLayout === 'banked' ? abufBankCount(rows) : 1,
+    abufBanks,
+    loadLanes: abufBanks > 1 && elemsPerWord > 1 && elemsPerWord <= abufBanks ? elemsPerWord : 1,
+    postLanes: abufBanks > 1 && config.postLanes === 'columns' && cols > 1 && cols <= abufBanks ? cols : 1,
     accRows,
     sizes,
   };

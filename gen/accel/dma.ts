@@ -72,7 +72,9 @@ export function buildDma(m: ModuleBuilder, g: AccelGeometry, bufs: Buffers, ctl:
   const paceBits = Math.max(1, Math.ceil(Math.log2(P)));
   const pace = m.reg('dma_pace', UInt(paceBits), { reset: 0 });
   const loading = modeW.or(modeA);
-  const paced = modeW.or(pace.eq(0));
+  // A banked machine with P <= NB writes a LOAD ABUF word's P elements in one cycle (g.loadLanes = P): no pacing.
+  const wideLoad = g.loadLanes > 1;
+  const paced = wideLoad ? m.constant(1, Bool) : modeW.or(pace.eq(0));
   const rdReq = m.wire('dma_rdReq', active.and(loading).and(reqLeft.ne(0)).and(paced));
   // Words of a LOAD: count·W (wbuf) or ceil(count/P) (abuf).
   const countWide = fCount.zext(reqBits);
@@ -124,24 +126,50 @@ export function buildDma(m: ModuleBuilder, g: AccelGeometry, bufs: Buffers, ctl:
     rspLeft.set(rspLeft.sub(1).trunc(reqBits).asUnsigned()),
   );
 
-  // ---- LOAD ABUF: unpack each word into P element writes (element unpackIdx of the held word) ----
-  const unpack = rdWords.map((w, k) => m.reg(`dma_unpack_${k}`, UInt(w.width), { reset: 0 }));
-  const idxBits = Math.max(1, Math.ceil(Math.log2(P)));
-  const unpackIdx = P > 1 ? m.reg('dma_unpackIdx', UInt(idxBits), { reset: 0 }) : null;
-  const unpackLeft = m.reg('dma_unpackLeft', UInt(Math.ceil(Math.log2(P + 1))), { reset: 0 });
+  // ---- LOAD ABUF: unpack each word into P element writes (element unpackIdx of the held word), or (wideLoad) write
+  // its P lanes at once, as it arrives, at P consecutive addresses (distinct banks; lanes past `count` disabled) ----
   const elemLeft = m.reg('dma_elemLeft', UInt(COUNT_BITS), { reset: 0 });
   const wrAddr = m.reg('dma_wrAddr', UInt(bufs.aw.abuf), { reset: 0 });
-  const writeA = m.wire('dma_abufWe', modeA.and(unpackLeft.ne(0)).and(elemLeft.ne(0)));
-  m.when(start, () => unpackLeft.set(0)).elseWhen(modeA.and(rdValid), () => {
-    unpack.forEach((r, k) => r.set(rdWords[k]!));
-    unpackLeft.set(P);
-    unpackIdx?.set(0);
-  }).elseWhen(unpackLeft.ne(0), () => {
-    if (unpackIdx) unpackIdx.set(unpackIdx.add(1).trunc(idxBits));
-    unpackLeft.set(unpackLeft.sub(1).trunc(unpackLeft.width).asUnsigned());
-  });
-  let unpacked = lane(unpack, 0);
-  if (unpackIdx) for (let e = 1; e < P; e++) unpacked = mux(unpackIdx.eq(e), lane(unpack, e), unpacked);
+  let writeA: Value;
+  let unpacked: Value;
+  let more: { en: Value; data: Value }[] = [];
+  if (wideLoad) {
+    const wordA = m.wire('dma_abufWord', modeA.and(rdValid));
+    writeA = m.wire('dma_abufWe', wordA.and(elemLeft.ne(0)));
+    unpacked = lane(rdWords, 0);
+    more = Array.from({ length: P - 1 }, (_, i) => ({ en: m.wire(`dma_abufWe_${i + 1}`, wordA.and(elemLeft.gt(i + 1))), data: lane(rdWords, i + 1) }));
+    m.when(start, () => {
+      elemLeft.set(mux(ctl.isStore, 0, fCount));
+      wrAddr.set(fitU(fAddr, bufs.aw.abuf));
+    }).elseWhen(wordA, () => {
+      elemLeft.set(mux(elemLeft.gt(P), elemLeft.sub(P).trunc(COUNT_BITS).asUnsigned(), 0));
+      wrAddr.set(wrAddr.add(P).trunc(bufs.aw.abuf));
+    });
+  } else {
+    const unpack = rdWords.map((w, k) => m.reg(`dma_unpack_${k}`, UInt(w.width), { reset: 0 }));
+    const idxBits = Math.max(1, Math.ceil(Math.log2(P)));
+    const unpackIdx = P > 1 ? m.reg('dma_unpackIdx', UInt(idxBits), { reset: 0 }) : null;
+    const unpackLeft = m.reg('dma_unpackLeft', UInt(Math.ceil(Math.log2(P + 1))), { reset: 0 });
+    writeA = m.wire('dma_abufWe', modeA.and(unpackLeft.ne(0)).and(elemLeft.ne(0)));
+    m.when(start, () => unpackLeft.set(0)).elseWhen(modeA.and(rdValid), () => {
+      unpack.forEach((r, k) => r.set(rdWords[k]!));
+      unpackLeft.set(P);
+      unpackIdx?.set(0);
+    }).elseWhen(unpackLeft.ne(0), () => {
+      if (unpackIdx) unpackIdx.set(unpackIdx.add(1).trunc(idxBits));
+      unpackLeft.set(unpackLeft.sub(1).trunc(unpackLeft.width).asUnsigned());
+    });
+    unpacked = lane(unpack, 0);
+    if (unpackIdx) for (let e = 1; e < P; e++) unpacked = mux(unpackIdx.eq(e), lane(unpack, e), unpacked);
+    // LOAD ABUF write pointer and element count.
+    m.when(start, () => {
+      elemLeft.set(mux(ctl.isStore, 0, fCount));
+      wrAddr.set(fitU(fAddr, bufs.aw.abuf));
+    }).elseWhen(writeA, () => {
+      elemLeft.set(elemLeft.sub(1).trunc(COUNT_BITS).asUnsigned());
+      wrAddr.set(wrAddr.add(1).trunc(bufs.aw.abuf));
+    });
+  }
 
   // ---- STORE: read copy 0, pack P elements per word ----
   const rdLeft = m.reg('dma_rdLeft', UInt(COUNT_BITS), { reset: 0 });
@@ -188,15 +216,6 @@ export function buildDma(m: ModuleBuilder, g: AccelGeometry, bufs: Buffers, ctl:
   });
   m.when(wordDone, () => wrPtr.set(wrPtr.add(1).trunc(DRAM_ADDR_BITS)));
 
-  // LOAD ABUF write pointer and element count.
-  m.when(start, () => {
-    elemLeft.set(mux(ctl.isStore, 0, fCount));
-    wrAddr.set(fitU(fAddr, bufs.aw.abuf));
-  }).elseWhen(writeA, () => {
-    elemLeft.set(elemLeft.sub(1).trunc(COUNT_BITS).asUnsigned());
-    wrAddr.set(wrAddr.add(1).trunc(bufs.aw.abuf));
-  });
-
   // ---- engine state ----
   const finished = mux(modeS, rdLeft.eq(0).and(got.not()), mux(modeW, rspLeft.eq(0).and(reqLeft.eq(0)), elemLeft.eq(0).and(reqLeft.eq(0))));
   m.when(start, () => {
@@ -216,12 +235,13 @@ export function buildDma(m: ModuleBuilder, g: AccelGeometry, bufs: Buffers, ctl:
   counters.add('cnt_dram_wr', wordDone);
   counters.add('cnt_wbuf_wr', rspWord ? wordIn.and(rspWord.eq(W - 1)) : wordIn);
   counters.add('cnt_abuf_wr', writeA);
+  for (const l of more) counters.add('cnt_abuf_wr', l.en);
   counters.add('cnt_abuf_rd', readS);
 
   return {
     busy: active,
     dram: { rdReq, rdAddr: reqAddr, wrEn: wordDone, wrAddr: wrPtr, wrData: packed },
-    abufWrite: { en: writeA, sel, addr: wrAddr, data: unpacked },
+    abufWrite: { en: writeA, sel, addr: wrAddr, data: unpacked, ...(more.length ? { more } : {}) },
   };
 }
 

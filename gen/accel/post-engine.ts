@@ -80,6 +80,22 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const winLast = m.reg('post_winLast', UInt(WINDOW_ROW_BITS), { reset: 0 });
   const n = fN.zext(PERIOD_BITS);
   const rowMajor = m.reg('post_rowMajor', Bool, { reset: 0 });
+  // Row lanes (g.postLanes = C; issue 14): a row-major POST with plane = 1 (and no correction-unit grouping) writes
+  // each row's nValid consecutive outputs in one cycle through C requantization lanes, so a group takes `span`
+  // cycles instead of max(span, nValid).
+  const lanesC = g.postLanes;
+  const wide = lanesC > 1 ? m.reg('post_wide', Bool, { reset: 0 }) : null;
+  const wideNow =
+    lanesC > 1
+      ? m.wire(
+          'post_wideNow',
+          fPool
+            .not()
+            .and(dec.field('POST', 'window').orR())
+            .and(dec.field('POST', 'plane').eq(1))
+            .and(g.protection !== 'none' ? dec.field('POST', 'lcu').not() : m.constant(1, Bool)),
+        )
+      : null;
   m.when(start, () => {
     active.set(1);
     bank.set(dec.field('POST', 'bank'));
@@ -92,8 +108,9 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
     groups.set(mux(fPool, fM.shr(winLog), fM));
     winLast.set(mux(fPool, m.constant(1, UInt(WINDOW_ROW_BITS + 1)).shl(winLog).sub(1).trunc(WINDOW_ROW_BITS).asUnsigned(), 0));
     interval.set(ivl.trunc(8));
-    period.set(mux(span.gt(n), span, n));
+    period.set(wideNow ? mux(wideNow, span, mux(span.gt(n), span, n)) : mux(span.gt(n), span, n));
     rowMajor.set(fPool.not().and(dec.field('POST', 'window').orR()));
+    wide?.set(wideNow!);
   });
 
   // ---- row reads: group gRead, row rdRow of it, every `interval` cycles ----
@@ -226,7 +243,7 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   m.when(serOn, () => {
     serJ.set(serJ.add(1).trunc(8));
     m.when(skip.not(), () => serAddr.set(serAddr.add(plane).trunc(awA)));
-    m.when(serJ.add(1).eq(nValid), () => serOn.set(0));
+    m.when(wide ? serJ.add(1).eq(nValid).or(wide) : serJ.add(1).eq(nValid), () => serOn.set(0));
   });
   m.when(transfer, () => {
     serOn.set(nValid.ne(0));
@@ -269,12 +286,40 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const wa3 = m.reg('post_wa3', UInt(awA), { reset: 0 });
   wa3.set(wa2);
   const v3 = lane.out('valid_out');
-  const shifted = m.wire('post_zpSum', lane.out('q').add(zp3));
-  const hi = m.constant(2 ** (g.bits - 1) - 1, SInt(g.bits));
-  const lo = m.constant(-(2 ** (g.bits - 1)), SInt(g.bits));
-  const clamped = mux(shifted.gt(hi), hi, mux(shifted.lt(lo), lo, shifted.trunc(g.bits)));
-  const zpOut = zp3.resize(g.bits);
-  const q = m.wire('post_q', mux(relu.and(clamped.lt(zpOut)), zpOut, clamped));
+  /** A lane's int16 q plus the zero point, clamped to the element width, ReLU at the zero point. */
+  const outputOf = (q16: Value, zp: Value, sum?: string): Value => {
+    const shifted = sum ? m.wire(sum, q16.add(zp)) : q16.add(zp);
+    const hi = m.constant(2 ** (g.bits - 1) - 1, SInt(g.bits));
+    const lo = m.constant(-(2 ** (g.bits - 1)), SInt(g.bits));
+    const clamped = mux(shifted.gt(hi), hi, mux(shifted.lt(lo), lo, shifted.trunc(g.bits)));
+    const zpOut = zp.resize(g.bits);
+    return mux(relu.and(clamped.lt(zpOut)), zpOut, clamped);
+  };
+  const q = m.wire('post_q', outputOf(lane.out('q'), zp3, 'post_zpSum'));
+
+  // ---- the other row lanes (row-major, plane = 1): column j of the row handed off in the serializer's one cycle,
+  // its parameters from a pmem read port of its own at serChan + j, written at wa3 + j ----
+  const more: { en: Value; data: Value }[] = [];
+  for (let j = 1; j < lanesC; j++) {
+    const zj = m.reg(`post_z1_${j}`, SInt(g.accWidth), { reset: 0 });
+    zj.set(outVec[j]!);
+    const vj = m.reg(`post_v1_${j}`, Bool, { reset: 0 });
+    vj.set(serOn.and(wide!).and(nValid.gt(j)));
+    const pj = bufs.pmem.read(`post_param_${j}`, serChan.add(j).trunc(bufs.aw.pmem));
+    const lj = m.instance(`requant_${j}`, requant({ accWidth: g.accWidth, outBits: 16 }), {
+      acc: zj,
+      bias: pj.slice(37, REQUANT_BIAS_BITS).asSigned(),
+      mult: pj.slice(6, 31),
+      shift: pj.slice(0, REQUANT_SHIFT_BITS),
+      relu: m.constant(0, Bool),
+      valid_in: vj,
+    });
+    const zpj2 = m.reg(`post_zp2_${j}`, SInt(8), { reset: 0 });
+    zpj2.set(pj.slice(zeroPointLo(g.protection), 8).asSigned());
+    const zpj3 = m.reg(`post_zp3_${j}`, SInt(8), { reset: 0 });
+    zpj3.set(zpj2);
+    more.push({ en: lj.out('valid_out'), data: m.wire(`post_q_${j}`, outputOf(lj.out('q'), zpj3)) });
+  }
 
   const finished = gRead.eq(groups).and(loading.not()).and(loadQ.not()).and(rd1.not()).and(serOn.not()).and(v1.not()).and(v2.not()).and(v3.not());
   m.when(active.and(finished).and(start.not()), () => active.set(0));
@@ -282,5 +327,9 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   counters.add('cnt_acc_rd', readNow);
   counters.add('cnt_requant', v3);
   counters.add('cnt_abuf_wr', v3);
-  return { busy: active, abufWrite: { en: v3, sel: dst, addr: wa3, data: q } };
+  for (const l of more) {
+    counters.add('cnt_requant', l.en);
+    counters.add('cnt_abuf_wr', l.en);
+  }
+  return { busy: active, abufWrite: { en: v3, sel: dst, addr: wa3, data: q, ...(more.length ? { more } : {}) } };
 }
