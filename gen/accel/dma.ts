@@ -11,8 +11,14 @@
 //   LOAD WBUF  requests the count·ceil(C/P) words back to back, one per cycle; every returning word is
 //              written straight into its P banks (bank j takes lane j mod P of word j div P of the row),
 //              so the transfer takes count·ceil(C/P) + dramLatency + 1 cycles.
-//   LOAD ABUF  the buffer's write port takes one element per cycle, so words are requested one every P
-//              cycles and unpacked into P consecutive writes: about count + dramLatency + 1 cycles.
+//   LOAD ABUF  with read copies (or P > NB banks) the buffer's write port takes one element per cycle, so
+//              words are requested one every P cycles and unpacked into P consecutive writes: about
+//              count + dramLatency + 1 cycles. On a banked machine with P <= NB (g.loadLanes = P, the presets;
+//              issue 14) the words are requested back to back and each word's P lanes are written as it
+//              arrives, in one cycle: its P consecutive addresses addr + w·P + e lie in P distinct banks, at
+//              any alignment of addr (abuf-banks.ts abufBankWrites rotates the lanes to their banks); lanes
+//              past `count` in the last word are not written. ceil(count/P) + dramLatency + 1 cycles, like
+//              LOAD WBUF; cnt_abuf_wr still counts elements.
 //   STORE      reads one element per cycle from copy 0, packs P per word and writes each full word (the
 //              last one padded with the instruction's fill element): count + 2 cycles.
 import { Bool, cat, mux, UInt, type ModuleBuilder, type Value } from '../../hdl/dsl/index.js';

@@ -68,7 +68,7 @@
 //         logical channel). A group must end below nValid. The unit loads the C codes before the rows
 //         (nValid + 2 cycles), unless the previous lcu POST had the same chan. lcu = 0: as above.
 //         `interval` is the number of cycles between two accumulator rows entering the lanes, chosen
-//         by the compiler so that the single activation-buffer write port keeps up (>= 1).
+//         by the compiler so that the activation buffer's write port keeps up (>= 1).
 //         ring = 1 (a machine with ring addressing, config ringAddressing; issue 13): every activation
 //         address wraps inside ring register ringSel {base, size} as the GEMM issues it:
 //         a = pixmem[pixAddr+m] + off;  a(m, k) reads abuf[src][a >= base + size ? a - size : a]
@@ -95,7 +95,8 @@
 //           because requantization is non-decreasing in z. The destinations of the channels must not
 //           overlap (plane >= mCount, or mCount/4 with pool, when nValid > 1): the RTL writes
 //           group-major. `interval` is only a minimum spacing of accumulator rows (0 acts as 1); the
-//           engine paces itself to the write port (one element per cycle), so 1 is always right.
+//           engine paces itself to the write port (one element per cycle; a row per cycle for a row-major
+//           POST with plane = 1 on a machine with row lanes, config postLanes), so 1 is always right.
 //   Faults. The controller refuses (output `fault`, no `done`) an unknown opcode (RING on a machine
 //           without ring addressing, whose GEMM ring/ringSel bits are reserved bits), nonzero bits above
 //           the op's last field, a field whose value needs more bits than the memory it addresses
@@ -108,7 +109,8 @@
 //           abuf0, abuf1, acc bank 0, acc bank 1, DRAM. GEMM reads wbuf and abuf[src], writes
 //           acc[bank]; POST reads acc[bank], writes abuf[dst]; LOAD writes its buffer (reads DRAM);
 //           STORE reads its buffer (writes DRAM). In particular a LOAD into ABUFx must not overlap a
-//           POST into ABUFx: they share the buffer's single write port and POST wins.
+//           POST into ABUFx: they share the buffer's write port and POST wins (on a banked machine, where
+//           LOAD and POST may write several consecutive elements per cycle, POST wins each bank both write).
 //           (test/support/accel-programs.ts ProgramBuilder inserts exactly these WAITs.)
 //   Timing of each engine: docs/accelerator.md.
 

@@ -136,7 +136,10 @@ describe('compile (LeNet-5)', () => {
     // Chunks tile the image in order, each starting at a DRAM word boundary (P = 8).
     all.forEach((l, i) => expect([l.addr, l.dram * 8]).toEqual([i === 0 ? 0 : all[i - 1]!.addr + all[i - 1]!.count, l.addr]));
     expect(before.length).toBeGreaterThanOrEqual(1);
-    expect(before.reduce((n, l) => n + l.count, 0)).toBeLessThan(784 / 2);
+    // A banked machine LOADs a word per cycle (issue 14): the first chunks of the image (560 of 784 elements, 70
+    // words) arrive about as soon as the first one, so the schedule starts conv1 on a larger first M tile.
+    expect(before.reduce((n, l) => n + l.count, 0)).toBeLessThan(784);
+    expect(all.length).toBeGreaterThan(before.length);
   });
 
   it('compiles random small models (fast-check) bit-exactly: interpreter on 60, RTL on 6, with a wrapping wbuf ring and small M tiles', () => {

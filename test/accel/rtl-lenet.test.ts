@@ -22,7 +22,8 @@ const model = readModel(readFileSync(new URL('../../models/lenet5-mnist-int8.sfm
 // 5,087 (row loading: 29,980, 11,497, 6,304; shift loading: 37,414, 15,952, 8,807; the v1 schedule, whole-buffer
 // WAITs and no prefetch: 51,754, 22,513, 13,073).
 // The bounds leave 0.5% for harmless schedule changes; a regression beyond that should be looked at.
-const MEASURED: Record<string, number> = { tiny: 29_868, default: 7_891, large: 5_087 };
+// Cold, one image (issue 14 wide writes: LOAD ABUF a word per cycle, row-major POSTs a row per cycle; before: 29,868 / 7,891 / 5,087).
+const MEASURED: Record<string, number> = { tiny: 29_694, default: 6_866, large: 4_238 };
 
 describe('LeNet-5 on the accelerator RTL', () => {
   it.each(['tiny', 'default', 'large'])('%s: the RTL logits equal the golden model on 3 test digits, within the measured cycles', (preset) => {
@@ -45,7 +46,7 @@ describe('LeNet-5 on the accelerator RTL', () => {
     expect(Math.abs(compiled.estimatedCycles! - measured!) / measured!).toBeLessThan(0.005);
   }, 120_000);
 
-  it('default with read copies (activationLayout copies, the old RTL): the same logits in the same cycles as banked', () => {
+  it('default with read copies (activationLayout copies, the old RTL): the same logits; banked is faster only by its wide writes', () => {
     const banked = PRESETS.default!;
     const copies = { ...banked, activationLayout: 'copies' as const };
     const image = testImages(1)[0]!.image;
@@ -53,8 +54,10 @@ describe('LeNet-5 on the accelerator RTL', () => {
     const b = runModelImage(copies, compile(model, copies), image);
     expect(Array.from(b.logits)).toEqual(Array.from(runGolden(model, image).logits));
     expect(Array.from(a.logits)).toEqual(Array.from(b.logits));
-    // LeNet-5's K tiles need no reordering beyond ceil(K/R) tiles (accel/compiler/banks.ts), so not one cycle more.
-    expect(a.cycles).toBe(b.cycles);
+    // LeNet-5's K tiles need no reordering beyond ceil(K/R) tiles (accel/compiler/banks.ts): with copies (one element
+    // written per cycle) the cycles of the banked machine before its wide writes; banked, the input LOADs a word per
+    // cycle and the fc POSTs a row per cycle (gen/accel/dma.ts, post-engine.ts).
+    expect([a.cycles, b.cycles]).toEqual([6_866, 7_891]);
   }, 120_000);
 
   it('default, weights resident (the steady batch-1 stream): conv2 runs at >= 90% utilisation; conv1 stays under its padding cap 25/32 · 6/8', () => {
