@@ -31,7 +31,7 @@ const schema = z
     postLanes: z
       .enum(['one', 'columns'])
       .optional()
-      .describe("requantization lanes of the POST engine: 'one' (the default when absent) writes one output per cycle; 'columns' adds one per array column so that a GEMV's row of outputs (fc layers at batch 1) is written in one cycle (banked activation buffers with cols <= banks only; C - 1 more requantizers)"),
+      .describe("requantization lanes of the POST engine: 'one' (the default when absent) writes one output per cycle; 'columns' adds one per array column so that a GEMV's row of outputs (fc layers at batch 1) is written in one cycle (banked activation buffers with cols <= banks and protection none only; C - 1 more requantizers)"),
     weightBufferBytes: z.int().min(64).max(1 << 24).describe('on-chip weight buffer size in bytes'),
     activationBufferBytes: z.int().min(64).max(1 << 24).describe('on-chip activation buffer size in bytes'),
     accumulatorBufferBytes: z.int().min(64).max(1 << 24).describe('on-chip partial-sum buffer size in bytes'),
@@ -69,10 +69,14 @@ export type ConfigField = keyof AccelConfig;
 
 const KiB = 1024;
 
-/** The named presets: tiny (4×4), default (8×8), large (16×16); all INT8 weight-stationary, double-buffered with whole-tile weight loading and banked activation buffers (issue 14). */
+/**
+ * The named presets: tiny (4×4), default (8×8), large (16×16); all INT8 weight-stationary, double-buffered with whole-tile
+ * weight loading and banked activation buffers (issue 14); default and large with POST row lanes (postLanes 'columns': tiny's
+ * fc1/fc2 are not GEMVs, the lanes would save it 9 cycles for 12 DSPs and keep it off the small parts of docs/fpga.md).
+ */
 export const PRESETS: Readonly<Record<string, AccelConfig>> = {
   tiny: {
-    name: 'tiny', rows: 4, cols: 4, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'tile', activationLayout: 'banked', postLanes: 'columns',
+    name: 'tiny', rows: 4, cols: 4, dataflow: 'ws', dtype: 'int8', accWidth: 32, doubleBuffer: true, weightLoad: 'tile', activationLayout: 'banked',
     weightBufferBytes: 8 * KiB, activationBufferBytes: 8 * KiB, accumulatorBufferBytes: 4 * KiB,
     dramLatency: 50, dramBytesPerCycle: 8, clockMHz: 100, protection: 'none',
   },

@@ -211,7 +211,7 @@ function postDestinations(space: Space, ins: Extract<Instruction, { op: 'POST' }
  * LOAD ABUF about count + L + 1 (one element per cycle through the write port), ceil(count/P) + L + 1 on a
  * machine that writes a word's P elements at once (g.loadLanes = P); STORE count + 2; POST
  * groups · max(rows per group · interval, nValid) + 6, (groups − 1) · max(1, interval) + 7 for a row-major POST with
- * plane = 1 on a machine with row lanes (g.postLanes > 1, lcu = 0). Only used to choose an order; the RTL decides
+ * plane = 1 on a machine with row lanes (g.postLanes > 1). Only used to choose an order; the RTL decides
  * (test/gen/accel/widewrite.test.ts checks the LOAD ABUF and row-lane POST figures against it).
  */
 export function busyEstimate(ins: Instruction, g: AccelGeometry): number {
@@ -226,7 +226,7 @@ export function busyEstimate(ins: Instruction, g: AccelGeometry): number {
     case 'POST': {
       const span = ins.pool ? 4 << (ins.window ?? 0) : 1;
       const groups = Math.floor(ins.mCount / span);
-      const rowLanes = g.postLanes > 1 && !ins.pool && !!ins.window && ins.plane === 1 && !(ins.lcu && g.protection !== 'none');
+      const rowLanes = g.postLanes > 1 && !ins.pool && !!ins.window && ins.plane === 1;
       if (rowLanes) return groups === 0 ? 1 : (groups - 1) * Math.max(1, ins.interval) + 7;
       // lcu: the correction unit loads its codes first (nValid + 1 cycles; none when reused).
       return (groups === 0 ? 1 : groups * Math.max(1, span * Math.max(1, ins.interval), ins.nValid) + 6) + (ins.lcu ? ins.nValid + 1 : 0);

@@ -31,8 +31,8 @@ export interface AccelHardwareConfig {
   /**
    * Requantization lanes of the POST engine (issue 14): 'one' (absent) serializes every output through one lane;
    * 'columns' adds a lane per array column, used by row-major POSTs with plane = 1 (a GEMV's rows) to write a row's
-   * nValid consecutive outputs in one cycle. Only on banked machines with C <= NB (a row's outputs in distinct banks);
-   * elsewhere it is 'one'. Costs C − 1 requantizers (DSPs) and C − 1 more pmem read ports.
+   * nValid consecutive outputs in one cycle. Only on banked machines with C <= NB (a row's outputs in distinct banks)
+   * and without a correction unit (its POSTs group columns; protected fc layers are not GEMVs); elsewhere it is 'one'. Costs C − 1 requantizers (DSPs) and C − 1 more pmem read ports.
    */
   readonly postLanes?: 'one' | 'columns';
   readonly weightBufferBytes: number;
@@ -102,7 +102,7 @@ export interface AccelGeometry {
    * addresses hit P distinct banks), else 1 (gen/accel/dma.ts).
    */
   readonly loadLanes: number;
-  /** Requantization lanes of the POST engine: C with config postLanes 'columns' on a banked machine with C <= NB, else 1. */
+  /** Requantization lanes of the POST engine: C with config postLanes 'columns' on a banked machine with C <= NB and protection none, else 1. */
   readonly postLanes: number;
   /** Rows of each accumulator bank: accumulatorBufferBytes / (2 · C · ceil(accWidth / 8)). */
   readonly accRows: number;
@@ -163,7 +163,7 @@ export function accelGeometry(config: AccelHardwareConfig, sizes: AccelSizes): A
     abufDepth,
     abufBanks,
     loadLanes: abufBanks > 1 && elemsPerWord > 1 && elemsPerWord <= abufBanks ? elemsPerWord : 1,
-    postLanes: abufBanks > 1 && config.postLanes === 'columns' && cols > 1 && cols <= abufBanks ? cols : 1,
+    postLanes: abufBanks > 1 && config.postLanes === 'columns' && cols > 1 && cols <= abufBanks && (config.protection ?? 'none') === 'none' ? cols : 1,
     accRows,
     sizes,
   };

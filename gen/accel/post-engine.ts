@@ -24,13 +24,13 @@
 // Row-major outputs (pool = 0, window != 0; isa.ts; issue 14): the rows of a GEMV are N tiles, so row q's
 //   column j is output q·nValid + j: its parameters come from pmem[chan + q·nValid + j] and it goes to
 //   dstBase + q·nValid + j·plane. One register (rowBase, + nValid per group) replaces the group index.
-// Row lanes (g.postLanes = C, config postLanes 'columns' on a banked machine with C <= NB; issue 14): a row-major
-//   POST with plane = 1 (and lcu = 0) writes a row's nValid outputs dstBase + q·nValid + j — consecutive, so in
+// Row lanes (g.postLanes = C, config postLanes 'columns' on a banked machine with C <= NB and no correction unit;
+//   issue 14): a row-major POST with plane = 1 writes a row's nValid outputs dstBase + q·nValid + j — consecutive, so in
 //   distinct banks — in ONE cycle: the serializer runs for one cycle per row, lane 0 is the lane above and lanes
 //   j = 1..C−1 (instances requant_<j>, each with a pmem read port of its own at chan + q·nValid + j) take column j
 //   in the same cycles; the write goes out as one wide write (buffers.ts AbufWrite.more). Groups then start
 //   every max(1, interval) cycles: (groups − 1)·max(1, interval) + 7 cycles instead of groups·max(interval,
-//   nValid) + 6. Every other POST (pooled, planar, plane != 1, lcu) keeps the one-lane path and its timing.
+//   nValid) + 6. Every other POST (pooled, planar, plane != 1) keeps the one-lane path and its timing.
 // Correction unit (config protection != none; gen/protect/lcu.ts, issue 11)
 //   Between the accumulator read and the running maximum: each row's C accumulators pass through the unit,
 //   which combines a protected neuron's copies into its head column before pooling (pooling a sum of
@@ -87,21 +87,14 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const winLast = m.reg('post_winLast', UInt(WINDOW_ROW_BITS), { reset: 0 });
   const n = fN.zext(PERIOD_BITS);
   const rowMajor = m.reg('post_rowMajor', Bool, { reset: 0 });
-  // Row lanes (g.postLanes = C; issue 14): a row-major POST with plane = 1 (and no correction-unit grouping) writes
+  // Row lanes (g.postLanes = C; issue 14): a row-major POST with plane = 1 writes
   // each row's nValid consecutive outputs in one cycle through C requantization lanes, so a group takes `span`
   // cycles instead of max(span, nValid).
   const lanesC = g.postLanes;
   const wide = lanesC > 1 ? m.reg('post_wide', Bool, { reset: 0 }) : null;
   const wideNow =
     lanesC > 1
-      ? m.wire(
-          'post_wideNow',
-          fPool
-            .not()
-            .and(dec.field('POST', 'window').orR())
-            .and(dec.field('POST', 'plane').eq(1))
-            .and(g.protection !== 'none' ? dec.field('POST', 'lcu').not() : m.constant(1, Bool)),
-        )
+      ? m.wire('post_wideNow', fPool.not().and(dec.field('POST', 'window').orR()).and(dec.field('POST', 'plane').eq(1)))
       : null;
   m.when(start, () => {
     active.set(1);

@@ -23,7 +23,7 @@ const model = readModel(readFileSync(new URL('../../models/lenet5-mnist-int8.sfm
 // WAITs and no prefetch: 51,754, 22,513, 13,073).
 // The bounds leave 0.5% for harmless schedule changes; a regression beyond that should be looked at.
 // Cold, one image (issue 14 wide writes: LOAD ABUF a word per cycle, row-major POSTs a row per cycle; before: 29,868 / 7,891 / 5,087).
-const MEASURED: Record<string, number> = { tiny: 29_694, default: 6_866, large: 4_238 };
+const MEASURED: Record<string, number> = { tiny: 29_703, default: 6_866, large: 4_238 };
 
 describe('LeNet-5 on the accelerator RTL', () => {
   it.each(['tiny', 'default', 'large'])('%s: the RTL logits equal the golden model on 3 test digits, within the measured cycles', (preset) => {

@@ -18,7 +18,9 @@ import { cosimPrograms, expectAccelLintClean, expectCosimClean } from '../../sup
 import { packElements, randomConfig, randomProgram, rng, runOnRtl, type RtlRun } from '../../support/accel-programs.js';
 import { peekAbuf } from '../../support/abuf.js';
 
-const tiny = PRESETS.tiny as AccelHardwareConfig;
+const tinyPreset = PRESETS.tiny as AccelHardwareConfig;
+/** tiny with row lanes (the preset has one lane: postLanes absent). */
+const tiny: AccelHardwareConfig = { ...tinyPreset, postLanes: 'columns' };
 const dflt = PRESETS.default as AccelHardwareConfig;
 const large = PRESETS.large as AccelHardwareConfig;
 
@@ -62,7 +64,8 @@ function single(config: AccelHardwareConfig, ins: Instruction, seed = 1): { run:
 describe('wide LOAD ABUF (a DRAM word per cycle)', () => {
   it('geometry: P lanes on the banked presets (P <= NB), 1 with read copies or P > NB', () => {
     const g = (c: AccelHardwareConfig) => accelGeometry(c, { imemDepth: 1, pixDepth: 1, offDepth: 1, pmemDepth: 1, dramWords: 1 });
-    expect([tiny, dflt, large].map((c) => [g(c).loadLanes, g(c).postLanes])).toEqual([
+    expect([tinyPreset, tiny, dflt, large].map((c) => [g(c).loadLanes, g(c).postLanes])).toEqual([
+      [8, 1],
       [8, 4],
       [8, 8],
       [16, 16],
@@ -70,6 +73,8 @@ describe('wide LOAD ABUF (a DRAM word per cycle)', () => {
     expect(g({ ...dflt, activationLayout: 'copies' }).loadLanes).toBe(1);
     expect(g({ ...dflt, activationLayout: 'copies' }).postLanes).toBe(1);
     expect(g({ ...dflt, postLanes: 'one' }).postLanes).toBe(1);
+    // A correction unit groups a POST's columns: its machines keep one lane (the wide LOAD stays).
+    expect([g({ ...dflt, protection: 'split' }).postLanes, g({ ...dflt, protection: 'split' }).loadLanes]).toEqual([1, 8]);
     // R = 1: NB = 2 banks, an 8-element word cannot be written at once; C = 4 > NB, one lane.
     expect(g({ ...tiny, rows: 1 }).loadLanes).toBe(1);
     expect(g({ ...tiny, rows: 1 }).postLanes).toBe(1);
