@@ -71,8 +71,8 @@ export interface BankWrite {
 }
 
 /**
- * A write of consecutive elements into a banked buffer, per bank: lane e (en, data) writes element addr + e, lane 0
- * being `first`. With L <= NB lanes the L addresses fall in distinct banks: bank k takes lane d = (k − addr) mod NB
+ * A write of consecutive elements into a banked buffer, per bank: lane e (en, data) writes element addr + e.
+ * With L <= NB lanes the L addresses fall in distinct banks: bank k takes lane d = (k − addr) mod NB
  * (when d < L) at row (addr + d) / NB — a rotation of the lanes by the address's bank. Lanes past the buffer (an
  * invalid program: the interpreter refuses it) write garbage rows.
  */
@@ -101,6 +101,7 @@ export function abufBankWrites(m: ModuleBuilder, buf: AbufMemories, name: string
     return { en: m.wire(`${name}_bank${k}_we`, here), row, data };
   });
 }
+
 /** A STORE read of banked buffers waiting for abufRowReads to give it the bank ports (see the header). */
 interface StoreRequest {
   readonly name: string;

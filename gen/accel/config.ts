@@ -32,7 +32,8 @@ export interface AccelHardwareConfig {
    * Requantization lanes of the POST engine (issue 14): 'one' (absent) serializes every output through one lane;
    * 'columns' adds a lane per array column, used by row-major POSTs with plane = 1 (a GEMV's rows) to write a row's
    * nValid consecutive outputs in one cycle. Only on banked machines with C <= NB (a row's outputs in distinct banks)
-   * and without a correction unit (its POSTs group columns; protected fc layers are not GEMVs); elsewhere it is 'one'. Costs C − 1 requantizers (DSPs) and C − 1 more pmem read ports.
+   * and without a correction unit (its POSTs group columns; protected fc layers are not GEMVs); elsewhere it is 'one'.
+   * Costs C − 1 requantizers (DSPs) and C − 1 more pmem read ports.
    */
   readonly postLanes?: 'one' | 'columns';
   readonly weightBufferBytes: number;
