@@ -46,6 +46,13 @@
 //   the B images word-aligned one after the other (stride S = P·ceil(C·H·W/P) elements, also in abuf),
 //   the output slot the last map in the layout above (readOutput(compiled, dram, b)). B = 1 is the
 //   single-image program exactly.
+// Input prefetch (options.prefetch with resident; issue 14): the batch's inputs move to the top of abuf0
+//   (inputBase, a multiple of the banks and of P, above every map abuf0 holds) and two more resident
+//   programs end their first layer with a LOAD of the NEXT batch's inputs from a second DRAM slot
+//   (nextInputWord) into that place, hidden under the later layers: `first` LOADs its own inputs too (the
+//   run after the cold one), `stream` LOADs none (the previous run prefetched them). A stream of batch-1
+//   runs thus never waits for its input (accel/run.ts runBatch `next`). The cold program does not
+//   prefetch (it is bound by the weight LOADs).
 // Resident weights (options.resident): when every weight block fits the wbuf without reuse of a ring
 //   row (default, large), `resident` is a second program over the same tables and DRAM layout that
 //   LOADs no weights: run after the normal program on the same machine (accel/run.ts runBatch,
@@ -138,6 +145,14 @@ export interface CompiledModel {
   readonly outputMap?: MapPlace;
   /** The program without weight LOADs (see the header), when the weights fit the wbuf without reuse and options.resident asked for it. */
   readonly resident?: ResidentProgram;
+  /**
+   * Input prefetch (options.prefetch, see the header): every program takes the batch's inputs at `inputBase`
+   * of abuf0; `first` and `stream` (resident programs) LOAD the NEXT batch's inputs from DRAM word
+   * `nextInputWord` (a slot like the input slot) there once the first layer has read its own; `first` LOADs
+   * its own inputs, `stream` none (the previous run left them on chip). Absent: no prefetch (the model, the
+   * buffers or the wbuf do not allow it).
+   */
+  readonly prefetch?: { readonly inputBase: number; readonly nextInputWord: number; readonly first: ResidentProgram; readonly stream: ResidentProgram };
 }
 
 /** A program that expects the wbuf to hold every weight block already (CompiledModel.resident). */
@@ -154,6 +169,11 @@ export interface CompileOptions {
   readonly batch?: number;
   /** Also build the resident-weights program (CompiledModel.resident) when the weights fit. */
   readonly resident?: boolean;
+  /**
+   * With resident: prefetch the next batch's inputs during this one (CompiledModel.prefetch), where the first
+   * layer is a conv (not a GEMV) and abuf0 has room for the inputs above every map it holds.
+   */
+  readonly prefetch?: boolean;
 }
 
 /** Where a feature map's element (image b, channel c, position p) lives: c·chanPitch + b·imagePitch + p (p < hw). */
@@ -293,6 +313,8 @@ interface Placement {
   readonly offmem: number[];
   readonly inputWord: number;
   readonly inputCount: number;
+  /** Input prefetch (CompileOptions.prefetch): where the inputs sit in abuf0 and the DRAM slot of the next batch's. */
+  readonly prefetch?: { readonly inputBase: number; readonly nextInputWord: number };
 }
 
 /** A schedule: the program (WAITs included), the layer ranges and the estimated cycles. */
@@ -404,8 +426,18 @@ interface PendingLoad {
  * the model): the compute stream, the DMA stream (weight blocks in a wbuf ring, input chunks), their
  * interleaving (see the header), layer ranges, and the estimated cycles.
  */
-function schedule(pl: Placement, tilings: readonly (readonly [number, number][])[], resident = false): Schedule {
+/** Which input LOADs a program makes (input prefetch, see the header): its own inputs, the next batch's. */
+interface InputMode {
+  readonly own: boolean;
+  readonly next: boolean;
+}
+const COLD: InputMode = { own: true, next: false };
+
+function schedule(pl: Placement, tilings: readonly (readonly [number, number][])[], resident = false, mode: InputMode = COLD): Schedule {
   const { g, inputCount, inputWord } = pl;
+  const inputBase = pl.prefetch?.inputBase ?? 0;
+  // A stream program finds its inputs on chip (the previous run LOADed them).
+  let inputLoaded = mode.own ? 0 : inputCount;
   const layers = pl.layers.slice(0, tilings.length); // a prefix of the model when tilings is shorter
   const { rows: R, cols: C, wbufDepth, wordsPerWeightRow: WR, elemsPerWord: P } = g;
   const compute: { ins: Instruction; needs: PendingLoad[]; tile?: Omit<PostTile, 'instr'> }[] = [];
@@ -414,7 +446,6 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
   const loads: PendingLoad[] = [];
   const inputLoads: PendingLoad[] = [];
   let ringRow = 0;
-  let inputLoaded = 0;
   let bank = 0;
   // Ring allocation of the wbuf: blocks in the order they are read; a block that would run past
   // the end starts again at row 0. Its LOAD must follow the last GEMM of every block it overwrites.
@@ -440,7 +471,7 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
       const nT = layer.tiles.length;
       const { wRow, weightNeeds } = weightBlock(K * nT, layer.weightWord);
       if (li === 0 && inputLoaded < inputCount) {
-        const chunk: PendingLoad = { ins: { op: 'LOAD', buf: 1, dram: inputWord, addr: 0, count: inputCount }, firstUse: compute.length, computeBefore: 0 };
+        const chunk: PendingLoad = { ins: { op: 'LOAD', buf: 1, dram: inputWord, addr: inputBase, count: inputCount }, firstUse: compute.length, computeBefore: 0 };
         loads.push(chunk);
         inputLoads.push(chunk);
         inputLoaded = inputCount;
@@ -462,9 +493,9 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
           // The input elements this GEMM reads end at its largest pixel + offset: LOAD up to there in
           // whole DRAM words (a LOAD ABUF starts at a word boundary).
           const maxPix = Math.max(...L.pixels.slice(m0, m0 + mCount));
-          const end = Math.min(inputCount, P * Math.ceil((maxPix + maxOff + 1) / P));
+          const end = Math.min(inputCount, P * Math.ceil((maxPix - inputBase + maxOff + 1) / P));
           if (end > inputLoaded) {
-            const chunk: PendingLoad = { ins: { op: 'LOAD', buf: 1, dram: inputWord + inputLoaded / P, addr: inputLoaded, count: end - inputLoaded }, firstUse: compute.length, computeBefore: 0 };
+            const chunk: PendingLoad = { ins: { op: 'LOAD', buf: 1, dram: inputWord + inputLoaded / P, addr: inputBase + inputLoaded, count: end - inputLoaded }, firstUse: compute.length, computeBefore: 0 };
             loads.push(chunk);
             inputLoads.push(chunk);
             inputLoaded = end;
@@ -493,6 +524,11 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
         bank = 1 - bank;
       }
     }
+  }
+  // Prefetch: the next batch's inputs, once every step of the first layer has issued (its last GEMM's reads are
+  // then behind the WAIT of its POST); last in the DMA stream. Only in the whole-model program.
+  if (pl.prefetch && mode.next && layers.length === pl.layers.length && layers.length > 1) {
+    loads.push({ ins: { op: 'LOAD', buf: 1, dram: pl.prefetch.nextInputWord, addr: inputBase, count: inputCount }, firstUse: Number.MAX_SAFE_INTEGER, computeBefore: layerStart[1]! });
   }
   if (layers.length === 0 && inputCount > 0) loads.push({ ins: { op: 'LOAD', buf: 1, dram: inputWord, addr: 0, count: inputCount }, firstUse: 0, computeBefore: 0 });
   // The DMA stream in order of first use (weights before input at a tie), then the merge.
@@ -548,12 +584,33 @@ export function compile(model: Model, config: AccelHardwareConfig, options: Comp
     return streamed(model, config, probe);
   }
   const P = probe.elemsPerWord;
-  const plan = planLayers(model, probe.rows, batch, P, probe.abufBanks);
+  const unshifted = planLayers(model, probe.rows, batch, P, probe.abufBanks);
   const inputCount = model.input.shape[0] * model.input.shape[1] * model.input.shape[2];
   const inputStride = inputStrideOf(model, P);
   const inputElems = (batch - 1) * inputStride + inputCount;
   if (inputElems > probe.abufDepth) fail(`Model input${batch > 1 ? ` of a batch of ${batch}` : ''} must have at most ${probe.abufDepth} elements (one activation buffer), not ${inputElems}`);
-  const pl = place(plan, probe, inputElems, batch);
+  // Input prefetch (see the header): the inputs at the top of abuf0, aligned to the banks and to whole words so
+  // that the first layer's banks and LOADs are those of address 0; only when every map abuf0 holds stays below.
+  const align = Math.max(P, probe.abufBanks);
+  const inputBase = Math.floor((probe.abufDepth - inputElems) / align) * align;
+  const prefetching =
+    options.prefetch === true &&
+    options.resident === true &&
+    unshifted.length > 1 &&
+    unshifted[0]!.layer.kind === 'conv2d' &&
+    inputBase > 0 &&
+    unshifted.every((L, li) => li % 2 === 0 || L.outN * L.plane <= inputBase);
+  const plan = prefetching ? [{ ...unshifted[0]!, pixels: unshifted[0]!.pixels.map((p) => p + inputBase) }, ...unshifted.slice(1)] : unshifted;
+  const placed = place(plan, probe, inputElems, batch);
+  // A GEMV layer writes whole N tiles (tiles·C elements) into abuf0: check the placed extents too.
+  const fitsBelow = placed.layers.every((L, li) => li % 2 === 0 || (L.gemv ? L.tiles.length * probe.cols : L.plan.outN * L.plan.plane) <= inputBase);
+  // Only with resident weights: a program that reloads its weights every run gains nothing from it.
+  const residentFits = placed.layers.reduce((sum, L) => sum + L.K * L.tiles.length, 0) <= probe.wbufDepth;
+  const usePrefetch = prefetching && fitsBelow && residentFits;
+  const pl0 = prefetching && !usePrefetch ? place(unshifted, probe, inputElems, batch) : placed;
+  const lastPlaced = pl0.layers.at(-1);
+  const outputSlotWords = Math.max(1, Math.ceil((lastPlaced ? lastPlaced.plan.outN * lastPlaced.plan.plane : inputElems) / P));
+  const pl: typeof pl0 = usePrefetch ? { ...pl0, prefetch: { inputBase, nextInputWord: pl0.weightBase + pl0.weightWords.length + outputSlotWords } } : pl0;
   const best = bestSchedule(pl, false);
   const b = best.program;
   const macsByName = new Map(layerMacs(model).map((l) => [l.name, l.macs]));
@@ -579,10 +636,24 @@ export function compile(model: Model, config: AccelHardwareConfig, options: Comp
   const warm = options.resident && weightRows <= probe.wbufDepth ? bestSchedule(pl, true) : null;
   const warmLayers = warm ? layersOf(warm) : [];
   if (warm) finish(warm);
-  const dram = [...new Array<bigint>(pl.weightBase).fill(0n), ...pl.weightWords, ...new Array<bigint>(Math.max(1, Math.ceil(outputCount / P))).fill(0n)];
+  const residentOf = (s: Schedule): ResidentProgram => {
+    finish(s);
+    return { program: s.program.program, layers: layersOf(s), posts: s.posts, estimatedCycles: s.program.estimatedCycles };
+  };
+  // Kept only when the stream program is estimated faster than the plain resident one (a large batch's prefetch can
+  // cost more, through the write port it shares with the POSTs into abuf0, than its own LOADs at the start).
+  const stream = pl.prefetch && warm ? bestSchedule(pl, true, { own: false, next: true }) : null;
+  const prefetch =
+    pl.prefetch && warm && stream && stream.estimate < warm.estimate ? { ...pl.prefetch, first: residentOf(bestSchedule(pl, true, { own: true, next: true })), stream: residentOf(stream) } : undefined;
+  const dram = [
+    ...new Array<bigint>(pl.weightBase).fill(0n),
+    ...pl.weightWords,
+    ...new Array<bigint>(Math.max(1, Math.ceil(outputCount / P))).fill(0n),
+    ...new Array<bigint>(pl.prefetch ? pl.weightBase : 0).fill(0n),
+  ];
   const { pixmem, offmem, pmem } = pl;
   const n1 = (x: number): number => Math.max(1, x);
-  const imemDepth = Math.max(b.length, warm?.program.length ?? 0);
+  const imemDepth = Math.max(b.length, warm?.program.length ?? 0, prefetch?.first.program.length ?? 0, prefetch?.stream.program.length ?? 0);
   const sizes: AccelSizes = { imemDepth, pixDepth: n1(pixmem.length), offDepth: n1(offmem.length), pmemDepth: n1(pmem.length), dramWords: dram.length };
   return {
     program: b.program,
@@ -601,11 +672,12 @@ export function compile(model: Model, config: AccelHardwareConfig, options: Comp
     estimatedCycles: b.estimatedCycles,
     ...(batch !== 1 ? { batch, inputStride, outputWords: Math.max(1, Math.ceil(outputCount / P)), outputMap: last ? last.plan.outMap : { chanPitch: inputCount, imagePitch: inputStride, hw: inputCount } } : {}),
     ...(warm ? { resident: { program: warm.program.program, layers: warmLayers, posts: warm.posts, estimatedCycles: warm.program.estimatedCycles } } : {}),
+    ...(prefetch ? { prefetch } : {}),
   };
 }
 
 /** The M tiles chosen by the schedule's estimate (see the header) and the schedule they give. */
-function bestSchedule(pl: Placement, resident: boolean): Schedule {
+function bestSchedule(pl: Placement, resident: boolean, mode: InputMode = COLD): Schedule {
   // M tiles: start from full tiles, then choose each layer's tiling in turn (first layer first) by
   // the estimated cycles of the model up to the next layer (whose start waits for this one's last
   // POST), the other tilings fixed: two passes of coordinate descent (the second lets a layer adapt
@@ -614,14 +686,14 @@ function bestSchedule(pl: Placement, resident: boolean): Schedule {
   for (const [li, L] of [...pl.layers.entries(), ...pl.layers.entries()]) {
     const candidates = tilingCandidates(L, li === 0);
     if (candidates.length < 2) continue;
-    const prefix = (t: [number, number][]): number => schedule(pl, [...tilings.slice(0, li), t, ...tilings.slice(li + 1, li + 2)], resident).estimate;
+    const prefix = (t: [number, number][]): number => schedule(pl, [...tilings.slice(0, li), t, ...tilings.slice(li + 1, li + 2)], resident, mode).estimate;
     let bestCost = prefix(tilings[li]!);
     for (const candidate of candidates) {
       const cost = prefix(candidate);
       if (cost < bestCost) [bestCost, tilings[li]] = [cost, candidate];
     }
   }
-  return schedule(pl, tilings, resident);
+  return schedule(pl, tilings, resident, mode);
 }
 
 /** Whether the on-chip schedule maps the model (its E142 checks pass); false sends it to the streaming compiler. */

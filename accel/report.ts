@@ -60,6 +60,11 @@ export interface RunModelOptions {
    * power-on (weights reloaded each time).
    */
   readonly batch?: number;
+  /**
+   * With batch: prefetch each batch's inputs during the previous one (compile(…, { prefetch }), default true),
+   * where the model and buffers allow it (BatchReport.prefetch says whether they did).
+   */
+  readonly prefetch?: boolean;
 }
 
 /** How a batched run went (ModelReport.batch). */
@@ -69,6 +74,8 @@ export interface BatchReport {
   readonly runs: number;
   /** Whether the batches after the first ran on resident weights (false: the wbuf cannot hold them all). */
   readonly residentWeights: boolean;
+  /** Whether warm runs prefetched the next batch's inputs (input prefetch: needs a third batch to reach the stream program). */
+  readonly prefetch: boolean;
   /** The last full batch (warm when residentWeights; the steady state of a deployment), per image. */
   readonly steady: { readonly cyclesPerImage: number; readonly dramBytes: { readonly read: number; readonly written: number }; readonly warm: boolean };
   /** The first (cold) batch per image. */
@@ -229,7 +236,7 @@ export function runModel(options: RunModelOptions): ModelReport {
   if (images.length === 0) throw new RangeError('runModel needs at least one image, not 0');
   const table = options.energyTable ?? HOROWITZ_45NM;
   const pes = config.rows * config.cols;
-  const compiled = compile(model, config, options.batch !== undefined ? { batch: options.batch, resident: true } : {});
+  const compiled = compile(model, config, options.batch !== undefined ? { batch: options.batch, resident: true, prefetch: options.prefetch ?? true } : {});
   const buildStart = performance.now();
   accelMachine(config, compiled.sizes, { forces: options.forces });
   const buildSeconds = (performance.now() - buildStart) / 1000;
@@ -251,12 +258,19 @@ export function runModel(options: RunModelOptions): ModelReport {
     const bytes = (c: Counts, k: number): { read: number; written: number } => ({ read: (c.cnt_dram_rd * config.dramBytesPerCycle) / k, written: (c.cnt_dram_wr * config.dramBytesPerCycle) / k });
     const resident = compiled.resident !== undefined;
     let runs = 0;
+    let usedPrefetch = false;
     let steady: BatchReport['steady'] | undefined;
     let cold: BatchReport['cold'] | undefined;
     for (let first = 0; first < images.length; first += B, runs++) {
       const batch = images.slice(first, first + B);
       const started = performance.now();
-      const run = runBatch(config, compiled, batch.map((d) => d.image), { warm: resident && first > 0, forces: options.forces });
+      // Input prefetch: a warm run LOADs the next batch's inputs when there is one (and, after a prefetching run, also
+      // when there is none: the stream's steady state); from the second warm run on its own inputs are on chip.
+      const warmRun = resident && first > 0;
+      const prefetched = first > B; // the previous run was a warm one, which had this batch as its next
+      const stream = warmRun && compiled.prefetch && (first + B < images.length || prefetched) ? { next: images.slice(first + B, first + 2 * B).map((d) => d.image), inputsOnChip: prefetched } : {};
+      if ('next' in stream) usedPrefetch = true;
+      const run = runBatch(config, compiled, batch.map((d) => d.image), { warm: warmRun, forces: options.forces, ...stream });
       seconds += (performance.now() - started) / 1000;
       const k = batch.length;
       batch.forEach((digit, b) => {
@@ -288,7 +302,7 @@ export function runModel(options: RunModelOptions): ModelReport {
         batchProfile = { cycles: run.layerCycles.map((c) => c / k), counters: run.layerCounters.map(per), busy: run.layerBusy.map((u) => ({ dma: u.dma / k, gemm: u.gemm / k, post: u.post / k })) };
       }
     }
-    batchReport = { size: B, runs, residentWeights: resident, steady: steady!, cold: cold! };
+    batchReport = { size: B, runs, residentWeights: resident, prefetch: usedPrefetch, steady: steady!, cold: cold! };
   } else images.forEach((digit, index) => {
     const started = performance.now();
     const run = runModelImage(config, compiled, digit.image, { forces: options.forces });

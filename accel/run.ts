@@ -226,12 +226,17 @@ export interface BatchRun {
  * poked but imem (the resident program) and the batch's input slots in DRAM — then a reset. A warm
  * run right after another machine used the same simulator would read whatever that left: call it
  * only after a cold or warm run of the same compiled model on the same configuration.
+ * Input prefetch (compile(…, { prefetch: true }), CompiledModel.prefetch; warm runs only): with `next` (the
+ * next batch's images; fewer: zero images) the run is one of the prefetching resident programs, which LOADs
+ * them from the next-input slot during the run — `prefetch.stream` when `inputsOnChip` (the previous run was
+ * a prefetching one whose `next` were these `images`: they are on chip already; they are still written to the
+ * input slot, which that program does not read), `prefetch.first` otherwise (it LOADs its own inputs too).
  */
 export function runBatch(
   config: AccelHardwareConfig,
   compiled: CompiledModel,
   images: readonly ArrayLike<number>[],
-  options: { warm?: boolean; maxCycles?: number; forces?: readonly Force[] } = {},
+  options: { warm?: boolean; maxCycles?: number; forces?: readonly Force[]; next?: readonly ArrayLike<number>[]; inputsOnChip?: boolean } = {},
 ): BatchRun {
   checkRingMachine(config, compiled);
   const machine = accelMachine(config, compiled.sizes, { forces: options.forces });
@@ -239,14 +244,24 @@ export function runBatch(
   const warm = options.warm === true;
   const resident = compiled.resident;
   if (warm && !resident) throw new RangeError('A warm batch run needs a compiled model with a resident-weights program (compile(…, { resident: true }) on a configuration whose wbuf holds every weight block)');
-  const program = warm ? resident!.program : compiled.program;
-  const layersOf = warm ? resident!.layers : compiled.layers;
+  const prefetching = warm && options.next !== undefined;
+  if (prefetching && !compiled.prefetch) throw new RangeError('A run with `next` inputs needs a compiled model with input prefetch (compile(…, { resident: true, prefetch: true }) where CompiledModel.prefetch is present)');
+  if (options.inputsOnChip && !prefetching) throw new RangeError('`inputsOnChip` needs a warm run with `next` inputs (the prefetching stream program)');
+  const chosen = prefetching ? (options.inputsOnChip ? compiled.prefetch!.stream : compiled.prefetch!.first) : warm ? resident! : null;
+  const program = chosen ? chosen.program : compiled.program;
+  const layersOf = chosen ? chosen.layers : compiled.layers;
+  const batchSize = compiled.batch ?? 1;
+  const stride = (compiled.inputStride ?? compiled.inputCount) / compiled.geometry.elemsPerWord;
+  // The next batch's inputs in the prefetch slot (zero images where absent).
+  const nextWords = (): [number, bigint][] =>
+    prefetching
+      ? Array.from({ length: batchSize }, (_, b) => packElements(options.next?.[b] ?? new Int8Array(compiled.inputCount), compiled.geometry).map((w, i): [number, bigint] => [compiled.prefetch!.nextInputWord + b * stride + i, w])).flat()
+      : [];
   if (!warm) loadImage(machine, { ...compiled, dram: batchToDram(compiled, images) });
   else {
+    for (const [a, w] of nextWords()) sim.pokeMem(DRAM_MEMORY, a, w);
     program.forEach((ins, a) => sim.pokeMem(accelName(memoryNames.imem), a, encode(ins)));
-    const batch = compiled.batch ?? 1;
-    const stride = (compiled.inputStride ?? compiled.inputCount) / compiled.geometry.elemsPerWord;
-    for (let b = 0; b < batch; b++) {
+    for (let b = 0; b < batchSize; b++) {
       const words = packElements(b < images.length ? images[b]! : new Int8Array(compiled.inputCount), compiled.geometry);
       words.forEach((w, i) => sim.pokeMem(DRAM_MEMORY, compiled.inputWord + b * stride + i, w));
     }

@@ -188,6 +188,7 @@ function program(io: CliIO, status: { exitCode: number }): Command {
     .option('--random-inputs <n>', 'run n seeded random int8 inputs instead of MNIST digits (models without a data set)')
     .option('--seed <s>', 'seed of --random-inputs', '1')
     .option('--batch <b>', 'run b images per program (fc layers as GEMMs with M = b) with the weights resident on chip across batches (the first batch loads them)')
+    .option('--no-prefetch', "with --batch: each batch LOADs its own inputs (default: the previous batch prefetches them into the activation buffer's top)")
     .option('--energy-table <file>', 'JSON energy table (fields of HOROWITZ_45NM in accel/energy.ts)')
     .option('--fuse <spec>', "fusion groups: auto, none (every feature map through DRAM) or layers 'L1-L2,L3+L4[:T]'; runs fused and layer by layer and compares (docs/fusion.md)")
     .option('--fuse-buffer-bytes <n>', 'on-chip bytes (line buffers + staging) a fusion group may use, with --fuse')

@@ -43,6 +43,8 @@ export interface RunCommandOptions {
   readonly seed?: string | number;
   /** Images per run with resident weights (accel/report.ts RunModelOptions.batch); absent: one image per run, weights reloaded. */
   readonly batch?: string | number;
+  /** --no-prefetch (false): with --batch, each batch LOADs its own inputs instead of the previous batch prefetching them. */
+  readonly prefetch?: boolean;
   /** Fusion groups (auto | none | L1-L2,...): run fused and layer by layer and compare (cli/fuse.ts). */
   readonly fuse?: string;
   /** On-chip bytes a fusion group may use (with --fuse). */
@@ -76,7 +78,7 @@ export function prepareRun(opts: RunCommandOptions): PreparedRun {
   const energyTable: EnergyTable | undefined = opts.energyTable !== undefined ? loadEnergyTable(opts.energyTable) : undefined;
   const model = loadModelFile(opts.model);
   const digits = random !== null ? randomInputs(model, random, seed) : testImages(offset + images).slice(offset);
-  return { offset: random !== null ? 0 : offset, ...(random !== null ? { seed } : {}), digits, options: { model, config, images: digits, ...(energyTable ? { energyTable } : {}), ...(batch !== undefined ? { batch } : {}) } };
+  return { offset: random !== null ? 0 : offset, ...(random !== null ? { seed } : {}), digits, options: { model, config, images: digits, ...(energyTable ? { energyTable } : {}), ...(batch !== undefined ? { batch, prefetch: opts.prefetch !== false } : {}) } };
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
@@ -124,7 +126,7 @@ export function runReportText(r: RunReport): string {
     `  energy/image:        ${(r.energyPJ / 1e6).toFixed(3)} µJ (estimate, ${r.energy.table === HOROWITZ_45NM.name ? '45 nm Horowitz table' : `table '${r.energy.table}'`}): ${components} µJ`,
     ...(r.batch
       ? [
-          `  batch:               ${r.batch.size} images per run, ${r.batch.runs} run${r.batch.runs === 1 ? '' : 's'}; weights ${r.batch.residentWeights ? 'resident on chip after the first batch' : 'reloaded every batch (they do not fit the wbuf together)'}`,
+          `  batch:               ${r.batch.size} images per run, ${r.batch.runs} run${r.batch.runs === 1 ? '' : 's'}; weights ${r.batch.residentWeights ? 'resident on chip after the first batch' : 'reloaded every batch (they do not fit the wbuf together)'}${r.batch.prefetch ? "; each batch's inputs prefetched during the previous batch" : ''}`,
           `  steady batch:        ${int(r.batch.steady.cyclesPerImage)} cycles/image, DRAM ${int(r.batch.steady.dramBytes.read)} B read + ${int(r.batch.steady.dramBytes.written)} B written per image${r.batch.steady.warm ? ' (resident weights)' : ''}; first batch ${int(r.batch.cold.cyclesPerImage)} cycles/image, ${int(r.batch.cold.dramBytes.read + r.batch.cold.dramBytes.written)} B/image`,
         ]
       : []),

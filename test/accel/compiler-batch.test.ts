@@ -110,6 +110,47 @@ describe('batches on the RTL (LeNet-5, default)', () => {
     expect(Math.abs(c.resident!.estimatedCycles - runs[1]!.cycles) / runs[1]!.cycles).toBeLessThan(0.01);
   }, 120_000);
 
+  it('input prefetch, batch 1: the stream program runs on the inputs the previous run prefetched, all equal to the golden model', () => {
+    const config = PRESETS.default!;
+    const c = compile(model, config, { resident: true, prefetch: true });
+    const pf = c.prefetch!;
+    expect(pf.inputBase).toBeGreaterThan(0);
+    expect(pf.inputBase % Math.max(config.dramBytesPerCycle, 2 * config.rows)).toBe(0);
+    const inputLoads = (program: typeof c.program): number => program.filter((i) => i.op === 'LOAD' && i.buf === 1).length;
+    const ownLoads = (program: typeof c.program): number => program.filter((i) => i.op === 'LOAD' && i.buf === 1 && i.dram < pf.nextInputWord).length;
+    // cold: its own inputs only; first: its own and the next; stream: the next only, LOADed after conv1.
+    expect([ownLoads(c.program), inputLoads(c.program) - ownLoads(c.program)]).toEqual([ownLoads(c.program), 0]);
+    expect(ownLoads(pf.first.program)).toBeGreaterThan(0);
+    expect([ownLoads(pf.stream.program), inputLoads(pf.stream.program)]).toEqual([0, 1]);
+    const prefetchAt = pf.stream.program.findIndex((i) => i.op === 'LOAD' && i.buf === 1);
+    expect(prefetchAt).toBeGreaterThan(pf.stream.layers[1]!.firstInstr - 1);
+    expect(c.sizes.imemDepth).toBe(Math.max(c.program.length, c.resident!.program.length, pf.first.program.length, pf.stream.program.length));
+    const digits = testImages(5).map((d) => d.image);
+    const cold = runBatch(config, c, [digits[0]!]);
+    const first = runBatch(config, c, [digits[1]!], { warm: true, next: [digits[2]!] });
+    const second = runBatch(config, c, [digits[2]!], { warm: true, next: [digits[3]!], inputsOnChip: true });
+    // The stream program reads its inputs from abuf0, not from its input slot: give it the wrong slot.
+    const third = runBatch(config, c, [digits[0]!], { warm: true, next: [digits[4]!], inputsOnChip: true });
+    [cold, first, second, third].forEach((run, k) => {
+      expect([run.done, run.fault]).toEqual([true, false]);
+      expect(Array.from(run.logits[0]!)).toEqual(golden(digits[k]!)); // third: digit 3, prefetched by `second`
+    });
+    expect(golden(digits[0]!)).not.toEqual(golden(digits[3]!));
+    // The stream reads one input (the next one) and no weights; it is faster than the plain resident program.
+    const P = config.dramBytesPerCycle;
+    expect(second.counters.cnt_dram_rd).toBe(784 / P);
+    expect(second.counters.cnt_wbuf_wr).toBe(0);
+    const plain = runBatch(config, c, [digits[3]!], { warm: true });
+    expect(Array.from(plain.logits[0]!)).toEqual(golden(digits[3]!));
+    expect(second.cycles).toBeLessThan(plain.cycles);
+    expect(Math.abs(pf.stream.estimatedCycles - second.cycles) / second.cycles).toBeLessThan(0.01);
+    // No prefetch where the weights do not stay resident (tiny) or without resident programs.
+    expect(compile(model, PRESETS.tiny!, { resident: true, prefetch: true }).prefetch).toBeUndefined();
+    expect(compile(model, config, { prefetch: true }).prefetch).toBeUndefined();
+    expect(() => runBatch(config, c, [digits[0]!], { next: [digits[1]!] })).not.toThrow();
+    expect(() => runBatch(config, compile(model, config, { resident: true }), [digits[0]!], { warm: true, next: [digits[1]!] })).toThrow(/input prefetch/);
+  }, 120_000);
+
   it('a warm run needs the resident program', () => {
     const c = compile(model, PRESETS.tiny!, { batch: 2, resident: true });
     expect(() => runBatch(PRESETS.tiny!, c, [new Int8Array(784)], { warm: true })).toThrow(/resident-weights program/);
@@ -126,6 +167,12 @@ describe('splitfuse run --batch', () => {
     expect(report.batch!.cold.dramBytes.read).toBeGreaterThan(10 * 784);
     // The layer charges (steady batch, per image) sum to its cycles per image.
     expect(report.layers.reduce((s, l) => s + l.cycles, 0)).toBeCloseTo((report.totalCycles / 6), 6);
+    expect(report.batch!.prefetch).toBe(false); // two runs: the warm one has no next batch to prefetch
+    const stream = JSON.parse((await runCli(['run', '--model', 'models/lenet5-mnist-int8.sfm', '--images', '4', '--batch', '1', '--json'])).stdout) as RunReport;
+    const plain = JSON.parse((await runCli(['run', '--model', 'models/lenet5-mnist-int8.sfm', '--images', '4', '--batch', '1', '--no-prefetch', '--json'])).stdout) as RunReport;
+    expect([stream.goldenMismatches, stream.batch!.prefetch, plain.batch!.prefetch]).toEqual([0, true, false]);
+    expect(stream.batch!.steady.cyclesPerImage).toBeLessThan(plain.batch!.steady.cyclesPerImage);
+    expect(stream.batch!.steady.dramBytes.read).toBe(784);
     const text = await runCli(['run', '--model', 'models/lenet5-mnist-int8.sfm', '--config', 'default', '--images', '3', '--batch', '3']);
     expect(text.stdout).toMatch(/batch: +3 images per run, 1 run; weights resident on chip after the first batch/);
   }, 120_000);
