@@ -151,6 +151,20 @@ describe('POST column pooling (cpool)', () => {
       const second = { config: small, ...postProgram(8, small, { ...post, cpool: 1, nValid: 4, mCount: 16, window: 0 }) };
       expectCosimClean(await cosimPrograms([hand, second], toolchain), { cycles: 100, registers: 100 });
     }, 300_000);
+
+    it('agrees with the TS simulator in every cycle of a compiled packed conv+pool model (P = 2 and P = 4 tiles)', async () => {
+      // conv 1→6 channels 3×3 on 10×10, 2×2 pool, fc 10: on 8 columns the channels split as 4 × P = 2 and 2 × P = 4.
+      const config: AccelHardwareConfig = { ...PRESETS.tiny!, cols: 8 };
+      const plan = { inC: 1, side: 10, spatial: [{ kind: 'conv2d' as const, k: 3, stride: 1, outC: 6, relu: true }, { kind: 'maxpool' as const, k: 2, stride: 2, outC: 1, relu: false }], fcOuts: [{ out: 10, relu: false }], seed: 99, cMin: 12, cMax: 6, biasMax: 100 };
+      const sub = buildModel(plan);
+      const c = compile(sub, config);
+      const cpools = c.program.flatMap((i) => (i.op === 'POST' && i.cpool ? [i.cpool] : []));
+      expect(new Set(cpools)).toEqual(new Set([1, 2]));
+      const input = randomInput(sub, 5);
+      const image: ProgramImage = { program: c.program, pixmem: c.pixmem, offmem: c.offmem, pmem: c.pmem, dram: inputToDram(c, input) };
+      expect(Array.from(readOutput(c, interpret(config, image).dram))).toEqual(Array.from(runGolden(sub, input).logits));
+      expectCosimClean(await cosimPrograms([{ config, sizes: c.sizes, image }], toolchain), { cycles: 500, registers: 100 });
+    }, 300_000);
   });
 });
 
