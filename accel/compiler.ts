@@ -10,6 +10,17 @@
 //             activation buffers: ordered so that no K tile reads one bank twice, compiler/banks.ts).
 //             N = outC in tiles of C. Output (C,H,W) at address 0 of the other activation buffer:
 //             channel o at o·plane, plane = output pixels per channel.
+//   Packing   (issue 14; unprotected machines and layers, options.pack) a conv with a fused 2×2 pool may map
+//             an N tile with P = 2 or 4 output pixels of each pool window per GEMM vector (P = 2: the two
+//             vertically adjacent pixels, two vectors per window; P = 4: the whole window) × C/P channels:
+//             column c·P + p is channel c, pixel p; K = the union of the P pixels' receptive fields (inC·(k+1)·k
+//             or inC·(k+1)² offsets at stride 1), weight row of union tap o, column (c, p) = W[c] at o minus pixel
+//             p's displacement (0 outside the kernel). POST pools across the columns (isa.ts cpool = log2 P) and
+//             the Gr = 4/P rows of a window. Each N tile has its own pixmem/offmem ranges, kTiles and weight block;
+//             the layer's channels are split into tiles with P ∈ {1, 2, 4} minimizing vectors · kTiles
+//             (packedTiles). M tiles stay in pixels (multiples of 4): a packed tile runs m0/P, count/P vectors.
+//             LeNet-5 conv1 on 8×8: channels 0..3 at P = 2 (30 taps, 4 K tiles, 288 vectors) and 4..5 at P = 4
+//             (36 taps, 5 K tiles, 144 vectors): 1,872 array cycles instead of 576 · 4 = 2,304.
 //   flatten   nothing: the (C,H,W) layout is already the vector.
 //   fc        M = 1 (one pixmem entry 0 shared by all fc layers), K = in (offmem k → k), N = out.
 //   A maxpool not directly after a conv2d is not supported (E142, like every model that does not fit),
@@ -105,6 +116,25 @@ export interface PostTile {
    * (column j), all of pixel m0; absent: row r is pixel m0 + r, column j channel channel0 + j.
    */
   readonly rowWidth?: number;
+  /**
+   * A packed tile (column pooling, POST cpool = log2 pack): m0 and mCount stay in the layer's pixels, but bank row r
+   * holds vector r (pack = 4: window r; pack = 2: window r div 2, its column dx = r mod 2) and column c·pack + p
+   * channel channel0 + c, pixel p of the vector (pack = 4: p = 2·dy + dx; pack = 2: p = dy). packedSite maps them.
+   */
+  readonly pack?: number;
+}
+
+/**
+ * The accumulator row and column of the neuron (channel, pixel) of a POST tile (pixel in the layer's pool-window-major
+ * order, m0 <= pixel < m0 + mCount; see PostTile).
+ */
+export function postTileSite(tile: PostTile, channel: number, pixel: number): { row: number; col: number } {
+  const c = channel - tile.channel0;
+  if (tile.rowWidth) return { row: Math.floor(c / tile.rowWidth), col: c % tile.rowWidth };
+  const r = pixel - tile.m0;
+  if (!tile.pack || tile.pack === 1) return { row: r, col: c };
+  const w = Math.floor(r / 4), dy = (r % 4) >> 1, dx = r % 2;
+  return tile.pack === 4 ? { row: w, col: 4 * c + 2 * dy + dx } : { row: 2 * w + dx, col: 2 * c + dy };
 }
 
 /** A compiled model: an accel/interpret.ts ProgramImage plus the layout of its DRAM image. */
@@ -174,6 +204,8 @@ export interface CompileOptions {
    * layer is a conv (not a GEMV) and abuf0 has room for the inputs above every map it holds.
    */
   readonly prefetch?: boolean;
+  /** Packed conv mappings with column pooling (see the header, Packing; default true; only without protection). */
+  readonly pack?: boolean;
 }
 
 /** Where a feature map's element (image b, channel c, position p) lives: c·chanPitch + b·imagePitch + p (p < hw). */
@@ -203,6 +235,27 @@ interface GemmLayer {
   readonly inSize: number;
   /** Where the layer's output elements go (see the header, Batch). */
   readonly outMap: MapPlace;
+  /** Packed mappings (P = 2, 4 output pixels of a pool window per vector; see the header, Packing), when allowed. */
+  readonly packs?: ConvPack[];
+}
+
+/**
+ * A packed conv mapping (column pooling, isa.ts POST cpool): each vector is P output pixels of one 2×2 pool window
+ * (P = 2: the two vertically adjacent ones; P = 4: all four), an N tile holds C/P channels × P pixels in its
+ * columns (column c·P + p: channel c, pixel p), K is the union of the P pixels' receptive fields.
+ */
+interface ConvPack {
+  readonly P: number;
+  /** Vector base pixels (pool-window-major; P = 2: the window's left then right column), B images. */
+  readonly pixels: number[];
+  /** Union offsets in bank order, padded with null to whole K tiles. */
+  readonly offsets: (number | null)[];
+  /** Slot → union tap index (null: padding). */
+  readonly order: (number | null)[];
+  /** Union taps: input channel and input row/column relative to the vector's base pixel. */
+  readonly taps: { ci: number; oy: number; ox: number }[];
+  /** Displacement (input rows, columns) of pixel p of a vector from its base. */
+  readonly disp: { dy: number; dx: number }[];
 }
 
 /** The model cannot run on this configuration: an E142 diagnostic ("X must be Y, not Z"). */
@@ -214,7 +267,7 @@ function fail(what: string): never {
 const inputStrideOf = (model: Model, P: number): number => P * Math.ceil((model.input.shape[0] * model.input.shape[1] * model.input.shape[2]) / P);
 
 /** Plan the GEMM layers (im2col tables) of a model for a batch of B images (see the header). */
-function planLayers(model: Model, R: number, B = 1, P = 1, banks = 1): GemmLayer[] {
+function planLayers(model: Model, R: number, B = 1, P = 1, banks = 1, packing = false): GemmLayer[] {
   const shapes = layerShapes(model);
   const [c0, h0, w0] = model.input.shape;
   const out: GemmLayer[] = [];
@@ -257,7 +310,10 @@ function planLayers(model: Model, R: number, B = 1, P = 1, banks = 1): GemmLayer
           : Array.from({ length: reader?.in ?? 0 }, (_, k) => Math.floor(k / imagePlane) * p + (k % imagePlane));
       const plane = reader ? balancedSpacing(B * imagePlane, banks, (p) => reductionTiles(readerOffsets(p), R, banks)) : B * imagePlane;
       inMap = { chanPitch: plane, imagePitch: imagePlane, hw: imagePlane };
-      out.push({ layer, fused: pool ? next.name : undefined, pool, pixels, offsets, order, outN: logicalChannels(layer), physN: layer.outC, plane, inSize: sizeOf(inS), outMap: inMap });
+      // Packing (column pooling): only for a fused pool on an unprotected layer (the correction unit and the fault
+      // tools of protected layers assume one pixel per row).
+      const packs = packing && pool && !layer.protection ? [2, 4].map((Pk) => convPack(layer, Pk, src.w, map.chanPitch, OH, OW, B, map.imagePitch, R, banks)) : undefined;
+      out.push({ layer, fused: pool ? next.name : undefined, pool, pixels, offsets, order, outN: logicalChannels(layer), physN: layer.outC, plane, inSize: sizeOf(inS), outMap: inMap, ...(packs ? { packs } : {}) });
       if (pool) {
         inS = shapes[i + 1]!;
         i++;
@@ -284,6 +340,48 @@ function planLayers(model: Model, R: number, B = 1, P = 1, banks = 1): GemmLayer
   return out;
 }
 
+/** The packed mapping of a conv with P pixels of each 2×2 pool window per vector (see ConvPack). */
+function convPack(layer: Conv2dLayer, P: number, inW: number, chanPitch: number, OH: number, OW: number, B: number, imagePitch: number, R: number, banks: number): ConvPack {
+  const s = layer.stride;
+  const k = layer.k;
+  // P = 2: pixel p = dy (the window's column dx is in the vector's base); P = 4: p = 2·dy + dx.
+  const disp = P === 2 ? [0, 1].map((dy) => ({ dy: dy * s, dx: 0 })) : [0, 1, 2, 3].map((p) => ({ dy: (p >> 1) * s, dx: (p & 1) * s }));
+  const local: number[] = [];
+  for (let py = 0; py < Math.floor(OH / 2); py++)
+    for (let px = 0; px < Math.floor(OW / 2); px++)
+      if (P === 2) for (let dx = 0; dx < 2; dx++) local.push(2 * py * s * inW + (2 * px + dx) * s);
+      else local.push(2 * py * s * inW + 2 * px * s);
+  const pixels = Array.from({ length: B }, (_, b) => local.map((p) => b * imagePitch + p)).flat();
+  const seen = new Set<string>();
+  const taps: { ci: number; oy: number; ox: number }[] = [];
+  const maxDy = Math.max(...disp.map((d) => d.dy));
+  const maxDx = Math.max(...disp.map((d) => d.dx));
+  for (let ci = 0; ci < layer.inC; ci++)
+    for (let oy = 0; oy < k + maxDy; oy++)
+      for (let ox = 0; ox < k + maxDx; ox++)
+        if (disp.some((d) => oy - d.dy >= 0 && oy - d.dy < k && ox - d.dx >= 0 && ox - d.dx < k) && !seen.has(`${ci},${oy},${ox}`)) {
+          seen.add(`${ci},${oy},${ox}`);
+          taps.push({ ci, oy, ox });
+        }
+  const union = taps.map((t) => t.ci * chanPitch + t.oy * inW + t.ox);
+  const order = reductionOrder(union, R, banks);
+  return { P, pixels, offsets: applyOrder(order, union, null), order, taps, disp };
+}
+
+/** One N tile of a placed layer with its own mapping (packed or not): tables, weight block and reduction. */
+interface PlacedTile extends NTile {
+  /** Output pixels per GEMM vector (1: unpacked; 2, 4: packed, POST cpool = log2 P). */
+  readonly P: number;
+  /** Weight rows (kTiles·R) of the tile's block. */
+  readonly K: number;
+  readonly pixAddr: number;
+  readonly offAddr: number;
+  readonly weightWord: number;
+  /** The vector base pixels and the largest valid offset (input chunk LOADs). */
+  readonly pixels: readonly number[];
+  readonly maxOff: number;
+}
+
 /** A layer placed in the tables and the DRAM image; its schedule is still open (M tiles). */
 interface PlacedLayer {
   readonly plan: GemmLayer;
@@ -301,6 +399,8 @@ interface PlacedLayer {
   readonly unit: number;
   /** One GEMV for the whole layer (accel/compiler/gemv.ts): one block of K·tiles rows, one GEMM, one row-major POST. */
   readonly gemv: boolean;
+  /** Per N tile (aligned with tiles, not for a GEMV): its mapping. */
+  readonly placed: PlacedTile[];
 }
 
 /** The fixed part of a compilation: tables, DRAM image, layers; what schedule() needs besides M tiles. */
@@ -345,6 +445,27 @@ function mTiles(M: number, maxTile: number, first: number, last: number): [numbe
   return tiles;
 }
 
+/**
+ * The M tiles (in pixels) of a packed N tile of P pixels per vector: the layer's M tiles, runs of its largest tiles
+ * merged while their vectors fit the accumulator rows (a packed tile holds 1/P of the rows per pixel). A small last
+ * tile stays alone (it shortens the last POST, which the next layer waits for), and so do the growing first tiles of
+ * the first layer's first N tile (its early start on the top rows of the input); other tiles merge their ramp too.
+ */
+function packedMTiles(tiles: readonly [number, number][], P: number, accRows: number, keepRamp: boolean): [number, number][] {
+  const max = Math.max(...tiles.map(([, c]) => c));
+  const firstMax = tiles.findIndex(([, c]) => c === max);
+  const out: [number, number][] = [];
+  let open = false; // the last output tile takes more
+  for (const [i, [m0, count]] of tiles.entries()) {
+    const mergeable = count === max || (!keepRamp && i < firstMax);
+    const last = out.at(-1);
+    if (last && open && mergeable && (last[1] + count) / P <= accRows) last[1] += count;
+    else out.push([m0, count]);
+    open = mergeable;
+  }
+  return out;
+}
+
 /** The candidate tilings of a layer: first-tile and last-tile sizes in powers of two times the unit. */
 function tilingCandidates(L: PlacedLayer, ramp: boolean): [number, number][][] {
   const M = L.plan.pixels.length;
@@ -365,6 +486,50 @@ function tilingCandidates(L: PlacedLayer, ramp: boolean): [number, number][][] {
   return [...out.values()];
 }
 
+/**
+ * The N tiles of a layer with packed mappings: consecutive channel ranges, each mapped with P ∈ {1, 2, 4} pixels per
+ * vector (C/P channels per tile), chosen to minimize the estimated array cycles Σ vectors · kTiles (dynamic
+ * programming over the channels; P = 1 and fewer tiles win ties).
+ */
+function packedTiles(L: GemmLayer, C: number, R: number): { tile: NTile; pack: ConvPack | null }[] {
+  const options = [{ P: 1, pack: null as ConvPack | null, cost: L.pixels.length * (L.offsets.length / R) }, ...L.packs!.filter((p) => p.P <= C).map((p) => ({ P: p.P, pack: p, cost: p.pixels.length * (p.offsets.length / R) }))];
+  const N = L.physN;
+  const best: { cost: number; tiles: number; take?: [number, number] }[] = new Array(N + 1);
+  best[N] = { cost: 0, tiles: 0 };
+  for (let o = N - 1; o >= 0; o--) {
+    best[o] = { cost: Infinity, tiles: Infinity };
+    for (const [i, opt] of options.entries())
+      for (let count = 1; count <= Math.min(Math.floor(C / opt.P), N - o); count++) {
+        const rest = best[o + count]!;
+        const cost = opt.cost + rest.cost;
+        if (cost < best[o]!.cost || (cost === best[o]!.cost && rest.tiles + 1 < best[o]!.tiles)) best[o] = { cost, tiles: rest.tiles + 1, take: [i, count] };
+      }
+  }
+  const out: { tile: NTile; pack: ConvPack | null }[] = [];
+  for (let o = 0; o < N; ) {
+    const [i, count] = best[o]!.take!;
+    out.push({ tile: { start: o, count, logical0: o, lcu: false }, pack: options[i]!.pack });
+    o += count;
+  }
+  return out;
+}
+
+/** Weight rows of a packed N tile: slot s (union tap order[s]), column c·P + p = W[start + c] at the tap minus pixel p's displacement, or 0. */
+function packedWeightRows(lp: Conv2dLayer, t: NTile, pack: ConvPack, C: number): number[][] {
+  const k = lp.k;
+  const Kreal = lp.inC * k * k;
+  return pack.order.map((u) =>
+    Array.from({ length: C }, (_, j) => {
+      const c = Math.floor(j / pack.P);
+      if (u === null || c >= t.count) return 0;
+      const tap = pack.taps[u]!;
+      const d = pack.disp[j % pack.P]!;
+      const ky = tap.oy - d.dy, kx = tap.ox - d.dx;
+      return ky >= 0 && ky < k && kx >= 0 && kx < k ? lp.weights[(t.start + c) * Kreal + tap.ci * k * k + ky * k + kx]! : 0;
+    }),
+  );
+}
+
 /** Place the layers: tables (pixmem, offmem, pmem) and the weight rows of every N tile in DRAM order. */
 function place(plan: GemmLayer[], g: AccelGeometry, inputCount: number, batch = 1): Placement & { pmem: bigint[]; weightWords: bigint[]; weightBase: number } {
   const { rows: R, cols: C, wbufDepth, abufDepth, accRows, elemsPerWord: P } = g;
@@ -377,7 +542,8 @@ function place(plan: GemmLayer[], g: AccelGeometry, inputCount: number, batch = 
   const layers: PlacedLayer[] = [];
   let src = 0;
   for (const L of plan) {
-    const tiles = nTiles(L, C, fail);
+    const packed = L.packs ? packedTiles(L, C, R) : null;
+    const tiles = packed ? packed.map((t) => t.tile) : nTiles(L, C, fail);
     const lp = L.layer;
     const Kreal = lp.kind === 'fc' ? lp.in : lp.inC * lp.k * lp.k;
     // A GEMV reads its input in natural order (K tile t at pixel t·R with the offsets 0..R−1, distinct banks), so
@@ -390,6 +556,7 @@ function place(plan: GemmLayer[], g: AccelGeometry, inputCount: number, batch = 
     const outCount = gemv ? tiles.length * C : L.outN * L.plane;
     if (outCount > abufDepth) fail(`Output of layer '${L.layer.name}' must fit one activation buffer (${abufDepth} elements), not ${outCount}`);
     if (K > wbufDepth) fail(`Weight rows of one N tile of layer '${L.layer.name}' must fit the wbuf (${wbufDepth} rows), not ${K}`);
+    for (const t of packed ?? []) if (t.pack && t.pack.offsets.length > wbufDepth) fail(`Weight rows of one N tile of layer '${L.layer.name}' must fit the wbuf (${wbufDepth} rows), not ${t.pack.offsets.length}`);
     if (L.pool && accRows < 4) fail(`Accumulator rows per bank must be at least 4 to fuse pool '${L.fused}' (one 2×2 window), not ${accRows}`);
     const pixAddr = gemv ? pixmem.push(...gemvPixels(K, R)) - K / R : L.layer.kind === 'fc' && batch === 1 ? fcPix : pixmem.push(...L.pixels) - L.pixels.length;
     const offAddr = offmem.push(...offsets.map(encodeOffset)) - K;
@@ -400,12 +567,29 @@ function place(plan: GemmLayer[], g: AccelGeometry, inputCount: number, batch = 
     // Weight rows: tile n, slot s (reduction index k = order[s]), column j = w[(n·C + j)·Kreal + k]; a GEMV's
     // block K-tile-major in natural order (accel/compiler/gemv.ts).
     const rows: number[][] = gemv ? gemvWeightRows(lp, tiles, K, R, C) : [];
-    if (!gemv)
+    if (!gemv && !packed)
       for (const t of tiles)
         for (const k of L.order) rows.push(Array.from({ length: C }, (_, j) => (k !== null && j < t.count ? lp.weights[(t.start + j) * Kreal + k]! : 0)));
     const weightWord = weightBase + weightWords.length;
-    weightWords.push(...packWeightRows(rows, g));
-    layers.push({ plan: L, K, tiles, pixAddr, offAddr, chan, weightWord, src, maxTile: L.pool ? accRows - (accRows % 4) : accRows, unit: L.pool ? 4 : 1, gemv });
+    const maxOff = Math.max(0, ...offsets.map((o) => o ?? 0));
+    const placed: PlacedTile[] = [];
+    if (!packed) {
+      weightWords.push(...packWeightRows(rows, g));
+      if (!gemv) tiles.forEach((t, n) => placed.push({ ...t, P: 1, K, pixAddr, offAddr, weightWord: weightWord + n * K * g.wordsPerWeightRow, pixels: L.pixels, maxOff }));
+    } else {
+      // Packed tiles (see the header, Packing): the tables of each P once per layer, a block per tile.
+      const tables = new Map<number, { pixAddr: number; offAddr: number }>([[1, { pixAddr, offAddr }]]);
+      for (const { tile: t, pack } of packed) {
+        if (pack && !tables.has(pack.P)) tables.set(pack.P, { pixAddr: pixmem.push(...pack.pixels) - pack.pixels.length, offAddr: offmem.push(...pack.offsets.map(encodeOffset)) - pack.offsets.length });
+        const word = weightBase + weightWords.length;
+        const tileRows = pack ? packedWeightRows(lp as Conv2dLayer, t, pack, C) : L.order.map((k) => Array.from({ length: C }, (_, j) => (k !== null && j < t.count ? lp.weights[(t.start + j) * Kreal + k]! : 0)));
+        weightWords.push(...packWeightRows(tileRows, g));
+        const P = pack?.P ?? 1;
+        const offs = pack ? pack.offsets : offsets;
+        placed.push({ ...t, P, K: offs.length, ...tables.get(P)!, weightWord: word, pixels: pack ? pack.pixels : L.pixels, maxOff: Math.max(0, ...offs.map((o) => o ?? 0)) });
+      }
+    }
+    layers.push({ plan: L, K, tiles, pixAddr, offAddr, chan, weightWord, src, maxTile: L.pool ? accRows - (accRows % 4) : accRows, unit: L.pool ? 4 : 1, gemv, placed });
     src = 1 - src;
   }
   if (pixmem.length > 1 << 16) fail(`pixmem must have at most 65536 entries, not ${pixmem.length}`);
@@ -464,7 +648,6 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
     const L = layer.plan;
     const { K, src } = layer;
     const dst = 1 - src;
-    const maxOff = Math.max(...L.offsets.map((o) => o ?? 0));
     layerStart.push(compute.length);
     if (layer.gemv) {
       // One GEMV and one row-major POST for the whole layer (accel/compiler/gemv.ts).
@@ -485,15 +668,18 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
       bank = 1 - bank;
       continue;
     }
-    for (const [n, tile] of layer.tiles.entries()) {
-      const { wRow, block, weightNeeds } = weightBlock(K, layer.weightWord + n * K * WR);
+    for (const [n, tile] of layer.placed.entries()) {
+      const { wRow, block, weightNeeds } = weightBlock(tile.K, tile.weightWord);
       const nValid = tile.count;
-      for (const [m0, mCount] of tilings[li]!) {
+      // A packed tile (tile.P pixels per vector) runs the layer's M tiles (in pixels, multiples of 4) as m0/P, count/P vectors.
+      const V = tile.P;
+      for (const [m0, count] of V === 1 ? tilings[li]! : packedMTiles(tilings[li]!, V, g.accRows, li === 0 && n === 0)) {
+        const mCount = count / V;
         if (li === 0 && inputLoaded < inputCount) {
           // The input elements this GEMM reads end at its largest pixel + offset: LOAD up to there in
           // whole DRAM words (a LOAD ABUF starts at a word boundary).
-          const maxPix = Math.max(...L.pixels.slice(m0, m0 + mCount));
-          const end = Math.min(inputCount, P * Math.ceil((maxPix - inputBase + maxOff + 1) / P));
+          const maxPix = Math.max(...tile.pixels.slice(m0 / V, m0 / V + mCount));
+          const end = Math.min(inputCount, P * Math.ceil((maxPix - inputBase + tile.maxOff + 1) / P));
           if (end > inputLoaded) {
             const chunk: PendingLoad = { ins: { op: 'LOAD', buf: 1, dram: inputWord + inputLoaded / P, addr: inputBase + inputLoaded, count: end - inputLoaded }, firstUse: compute.length, computeBefore: 0 };
             loads.push(chunk);
@@ -502,7 +688,7 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
           }
         }
         block.lastUse = compute.length;
-        compute.push({ ins: { op: 'GEMM', src, bank, mCount, kTiles: K / R, wRow, pixAddr: layer.pixAddr + m0, offAddr: layer.offAddr }, needs: li === 0 ? [...weightNeeds, ...inputLoads] : weightNeeds });
+        compute.push({ ins: { op: 'GEMM', src, bank, mCount, kTiles: tile.K / R, wRow, pixAddr: tile.pixAddr + m0 / V, offAddr: tile.offAddr }, needs: li === 0 ? [...weightNeeds, ...inputLoads] : weightNeeds });
         compute.push({
           ins: {
             op: 'POST',
@@ -517,9 +703,10 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
             mCount,
             interval: 1,
             ...(tile.lcu ? { lcu: 1 } : {}),
+            ...(V > 1 ? { cpool: Math.log2(V) } : {}),
           },
           needs: [],
-          tile: { layer: L.layer.name, bank, m0, mCount, channel0: tile.start, nValid, pool: L.pool },
+          tile: { layer: L.layer.name, bank, m0, mCount: count, channel0: tile.start, nValid, pool: L.pool, ...(V > 1 ? { pack: V } : {}) },
         });
         bank = 1 - bank;
       }
@@ -584,7 +771,8 @@ export function compile(model: Model, config: AccelHardwareConfig, options: Comp
     return streamed(model, config, probe);
   }
   const P = probe.elemsPerWord;
-  const unshifted = planLayers(model, probe.rows, batch, P, probe.abufBanks);
+  const packing = (options.pack ?? true) && machine === 'none';
+  const unshifted = planLayers(model, probe.rows, batch, P, probe.abufBanks, packing);
   const inputCount = model.input.shape[0] * model.input.shape[1] * model.input.shape[2];
   const inputStride = inputStrideOf(model, P);
   const inputElems = (batch - 1) * inputStride + inputCount;
@@ -600,14 +788,13 @@ export function compile(model: Model, config: AccelHardwareConfig, options: Comp
     unshifted[0]!.layer.kind === 'conv2d' &&
     inputBase > 0 &&
     unshifted.every((L, li) => li % 2 === 0 || L.outN * L.plane <= inputBase);
-  const plan = prefetching ? [{ ...unshifted[0]!, pixels: unshifted[0]!.pixels.map((p) => p + inputBase) }, ...unshifted.slice(1)] : unshifted;
-  const placed = place(plan, probe, inputElems, batch);
+  const placed = placeOrUnpacked(unshifted, model, probe, inputElems, batch, packing, prefetching ? inputBase : 0);
   // A GEMV layer writes whole N tiles (tiles·C elements) into abuf0: check the placed extents too.
   const fitsBelow = placed.layers.every((L, li) => li % 2 === 0 || (L.gemv ? L.tiles.length * probe.cols : L.plan.outN * L.plan.plane) <= inputBase);
   // Only with resident weights: a program that reloads its weights every run gains nothing from it.
-  const residentFits = placed.layers.reduce((sum, L) => sum + L.K * L.tiles.length, 0) <= probe.wbufDepth;
+  const residentFits = residentRows(placed.layers) <= probe.wbufDepth;
   const usePrefetch = prefetching && fitsBelow && residentFits;
-  const pl0 = prefetching && !usePrefetch ? place(unshifted, probe, inputElems, batch) : placed;
+  const pl0 = prefetching && !usePrefetch ? placeOrUnpacked(unshifted, model, probe, inputElems, batch, packing, 0) : placed;
   const lastPlaced = pl0.layers.at(-1);
   const outputSlotWords = Math.max(1, Math.ceil((lastPlaced ? lastPlaced.plan.outN * lastPlaced.plan.plane : inputElems) / P));
   const pl: typeof pl0 = usePrefetch ? { ...pl0, prefetch: { inputBase, nextInputWord: pl0.weightBase + pl0.weightWords.length + outputSlotWords } } : pl0;
@@ -632,7 +819,7 @@ export function compile(model: Model, config: AccelHardwareConfig, options: Comp
   };
   finish(best);
   // Resident weights: only when no block reuses a wbuf row (the ring never wraps).
-  const weightRows = pl.layers.reduce((sum, L) => sum + L.K * L.tiles.length, 0);
+  const weightRows = residentRows(pl.layers);
   const warm = options.resident && weightRows <= probe.wbufDepth ? bestSchedule(pl, true) : null;
   const warmLayers = warm ? layersOf(warm) : [];
   if (warm) finish(warm);
@@ -694,6 +881,30 @@ function bestSchedule(pl: Placement, resident: boolean, mode: InputMode = COLD):
     }
   }
   return schedule(pl, tilings, resident, mode);
+}
+
+/** Weight rows of every block of the placed layers (a GEMV's one block of K·tiles rows, each N tile's K rows). */
+function residentRows(layers: readonly PlacedLayer[]): number {
+  return layers.reduce((sum, L) => sum + (L.gemv ? L.K * L.tiles.length : L.placed.reduce((t, p) => t + p.K, 0)), 0);
+}
+
+/** The first layer's pixels (packed mappings' too) moved by `inputBase`: its input at the top of abuf0 (input prefetch). */
+function shiftInput(plan: GemmLayer[], inputBase: number): GemmLayer[] {
+  if (inputBase === 0 || plan.length === 0) return plan;
+  const first = plan[0]!;
+  const move = (pixels: readonly number[]): number[] => pixels.map((p) => p + inputBase);
+  return [{ ...first, pixels: move(first.pixels), ...(first.packs ? { packs: first.packs.map((k) => ({ ...k, pixels: move(k.pixels) })) } : {}) }, ...plan.slice(1)];
+}
+
+/** place() of the plan with its input at inputBase, and without packing when the packed tables or blocks do not fit (E142). */
+function placeOrUnpacked(plan: GemmLayer[], model: Model, probe: AccelGeometry, inputElems: number, batch: number, packing: boolean, inputBase = 0): ReturnType<typeof place> {
+  if (!packing) return place(shiftInput(plan, inputBase), probe, inputElems, batch);
+  try {
+    return place(shiftInput(plan, inputBase), probe, inputElems, batch);
+  } catch (e) {
+    if (!(e instanceof DiagnosticError && e.diagnostics.every((d) => d.code === 'E142'))) throw e;
+    return place(shiftInput(planLayers(model, probe.rows, batch, probe.elemsPerWord, probe.abufBanks), inputBase), probe, inputElems, batch);
+  }
 }
 
 /** Whether the on-chip schedule maps the model (its E142 checks pass); false sends it to the streaming compiler. */

@@ -181,10 +181,19 @@ export function interpret(config: AccelHardwareConfig, image: ProgramImage, opti
       }
       case 'POST': {
         if (ins.nValid > C) throw new RangeError(`${where}: nValid must be at most C = ${C}, not ${ins.nValid}`);
-        const span = ins.pool ? 4 << (ins.window ?? 0) : 1;
+        // Column pooling (isa.ts, cpool): a window of E rows·columns is Gr = E/P rows × P = 2^cpool columns.
+        const cpool = ins.cpool ?? 0;
+        const P = 1 << cpool;
+        if (cpool !== 0) {
+          if (!ins.pool) throw new RangeError(`${where}: cpool must be 0 without pool, not ${cpool}`);
+          if (ins.lcu === 1 && g.protection !== 'none') throw new RangeError(`${where}: cpool must be 0 with lcu = 1, not ${cpool}`);
+          if (P > 4 << (ins.window ?? 0)) throw new RangeError(`${where}: 2^cpool must be at most the pool window ${4 << (ins.window ?? 0)}, not ${P}`);
+          if (P * ins.nValid > C) throw new RangeError(`${where}: 2^cpool·nValid must be at most C = ${C}, not ${P * ins.nValid}`);
+        }
+        const span = ins.pool ? (4 << (ins.window ?? 0)) / P : 1;
         // Row-major (pool = 0, window != 0; isa.ts): row q's column j is output q·nValid + j.
         const rowMajor = !ins.pool && (ins.window ?? 0) !== 0;
-        if (ins.pool && ins.mCount % span !== 0) throw new RangeError(`${where}: mCount must be a multiple of the pool window ${span} with pool, not ${ins.mCount}`);
+        if (ins.pool && ins.mCount % span !== 0) throw new RangeError(`${where}: mCount must be a multiple of the pool window ${span}${cpool ? ' (rows)' : ''} with pool, not ${ins.mCount}`);
         if (ins.mCount > g.accRows) throw new RangeError(`${where}: mCount must be at most ${g.accRows} (accumulator rows), not ${ins.mCount}`);
         const dst = abuf[ins.dst]!;
         const groups = ins.mCount / span;
@@ -201,7 +210,7 @@ export function interpret(config: AccelHardwareConfig, image: ProgramImage, opti
             check(where, rowMajor ? 'pmem entry chan + q·nValid + j' : 'pmem entry chan + j', ins.chan + at + j, image.pmem.length);
             const { bias, b, c, zeroPoint } = decodeParamWord(image.pmem[ins.chan + at + j]!, g.protection);
             let v = -Infinity;
-            for (let r = 0; r < span; r++) v = Math.max(v, requantLane(bank[q * span + r]![j]! + BigInt(bias), b, c, bits, ins.relu === 1, zeroPoint));
+            for (let r = 0; r < span; r++) for (let p = 0; p < P; p++) v = Math.max(v, requantLane(bank[q * span + r]![j * P + p]! + BigInt(bias), b, c, bits, ins.relu === 1, zeroPoint));
             const addr = ins.dstBase + at + out * ins.plane + q * (rowMajor ? 0 : 1);
             check(where, 'destination dstBase + j·plane + q', addr, g.abufDepth);
             dst[addr] = v;

@@ -113,7 +113,7 @@ function effects(ins: Instruction, detail?: HazardDetail, ring?: Ring): Effects 
       return { engine: 'gemm', reads: [...part('wbuf', ins.wRow, rows, g.wbufDepth), ...(ins.ring && ring ? wrapped(act, ring) : act)], writes: [wholeOf(acc)] };
     }
     case 'POST': {
-      const groups = ins.pool ? Math.floor(ins.mCount / (4 << (ins.window ?? 0))) : ins.mCount;
+      const groups = ins.pool ? Math.floor(ins.mCount / postGroupRows(ins)) : ins.mCount;
       const data = g ? postDestinations(abuf(ins.dst), ins, groups, g.abufDepth) : [wholeOf(abuf(ins.dst))];
       return { engine: 'post', reads: [wholeOf(ins.bank ? 'acc1' : 'acc0')], writes: data.length ? [...data, wholeOf(port(ins.dst))] : [] };
     }
@@ -205,14 +205,20 @@ function postDestinations(space: Space, ins: Extract<Instruction, { op: 'POST' }
   return shifted(space, ins.dstBase, ins.dstBase + groups, Array.from({ length: ins.nValid }, (_, j) => j * ins.plane));
 }
 
+/** Accumulator rows per pooled output of a POST with pool = 1: 4·2^window elements over 2^cpool columns (isa.ts), at least 1. */
+export function postGroupRows(ins: Extract<Instruction, { op: 'POST' }>): number {
+  return Math.max(1, (4 << (ins.window ?? 0)) >> (ins.cpool ?? 0));
+}
+
 /**
  * Estimated cycles an engine stays busy after issuing `ins` (docs/accelerator.md, the engines): GEMM is
  * gen/accel/gemm-engine.ts gemmBusyCycles (tested equal to the RTL); LOAD WBUF count·ceil(C/P) + L + 1;
  * LOAD ABUF about count + L + 1 (one element per cycle through the write port), ceil(count/P) + L + 1 on a
  * machine that writes a word's P elements at once (g.loadLanes = P); STORE count + 2; POST
- * groups · max(rows per group · interval, nValid) + 6, (groups − 1) · max(1, interval) + 7 for a row-major POST with
- * plane = 1 on a machine with row lanes (g.postLanes > 1). Only used to choose an order; the RTL decides
- * (test/gen/accel/widewrite.test.ts checks the LOAD ABUF and row-lane POST figures against it).
+ * (groups − 1) · max(Gr · interval, nValid) + (Gr − 1) · interval + nValid + 6 (Gr rows per group: postGroupRows),
+ * (groups − 1) · max(1, interval) + 7 for a row-major POST with plane = 1 on a machine with row lanes
+ * (g.postLanes > 1). Only used to choose an order; the RTL decides (test/gen/accel/widewrite.test.ts and
+ * cpool.test.ts check them against it).
  */
 export function busyEstimate(ins: Instruction, g: AccelGeometry): number {
   switch (ins.op) {
@@ -224,12 +230,17 @@ export function busyEstimate(ins: Instruction, g: AccelGeometry): number {
     case 'GEMM':
       return gemmBusyCycles(g, ins.mCount, ins.kTiles, ins.gemv === 1);
     case 'POST': {
-      const span = ins.pool ? 4 << (ins.window ?? 0) : 1;
+      const span = ins.pool ? postGroupRows(ins) : 1;
       const groups = Math.floor(ins.mCount / span);
       const rowLanes = g.postLanes > 1 && !ins.pool && !!ins.window && ins.plane === 1;
       if (rowLanes) return groups === 0 ? 1 : (groups - 1) * Math.max(1, ins.interval) + 7;
       // lcu: the correction unit loads its codes first (nValid + 1 cycles; none when reused).
-      return (groups === 0 ? 1 : groups * Math.max(1, span * Math.max(1, ins.interval), ins.nValid) + 6) + (ins.lcu ? ins.nValid + 1 : 0);
+      // Groups start every period = max(Gr · interval, nValid) cycles; the last one's rows end (Gr − 1) · interval + 1
+      // cycles after its start, then its nValid outputs leave the serializer and the 3-stage lane (measured equal to
+      // the RTL's busy_post: test/gen/accel/cpool.test.ts).
+      const ivl = Math.max(1, ins.interval);
+      const period = Math.max(1, span * ivl, ins.nValid);
+      return (groups === 0 ? 1 : (groups - 1) * period + (span - 1) * ivl + ins.nValid + 6) + (ins.lcu ? ins.nValid + 1 : 0);
     }
     default:
       return 0;

@@ -13,7 +13,8 @@
 // gen/accel/controller.ts: the engine latches its fields at the end of that cycle and reads row 0 in the
 // next one) is exactly a flip of that neuron's accumulator before bias and requantization.
 // With a fused 2×2 pool, the POST max-pools four consecutive rows: a flip in one of them is a flip of
-// one pre-pool conv output, the neuron NVF analyses.
+// one pre-pool conv output, the neuron NVF analyses. A packed conv tile (column pooling, PostTile.pack) holds a
+// window's pixels in P adjacent columns of Gr = 4/P rows instead (compiler.ts postTileSite).
 //
 // The issue cycles of the POSTs come from one fault-free run of the RTL. The schedule does not depend on
 // the data (no instruction or engine branches on a value), which test/accel/protect/neuron-faults.test.ts
@@ -21,7 +22,7 @@
 import { DiagnosticError, msg } from '../../hdl/diagnostics.js';
 import type { AccelHardwareConfig } from '../../gen/accel/config.js';
 import { memoryNames } from '../../gen/accel/buffers.js';
-import { compile as compileModel, inputToDram, type CompiledModel, type PostTile } from '../compiler.js';
+import { compile as compileModel, inputToDram, postTileSite, type CompiledModel, type PostTile } from '../compiler.js';
 import { layerShapes, type Model } from '../model.js';
 import { accelMachine, accelName, cycleBudget, loadImage } from '../run.js';
 import { createInjector } from '../fault/inject.js';
@@ -133,9 +134,9 @@ export function neuronFaultToRtl(compiled: CompiledModel, postCycles: readonly n
   if (!(nf.bits.length > 0 && nf.bits.every((b) => Number.isSafeInteger(b) && b >= 0 && b < W) && new Set(nf.bits).size === nf.bits.length)) {
     throw bad(`Bits of a neuron fault in layer '${nf.layer}'`, `one or more distinct integers in 0..${W - 1}`, JSON.stringify(nf.bits), `the accumulator is ${W} bits wide`);
   }
-  // A GEMV's row-major POST (PostTile.rowWidth): channel c is in row (c − channel0) div rowWidth, column … mod rowWidth.
-  const c = nf.channel - tile.channel0;
-  const [row, col] = tile.rowWidth ? [Math.floor(c / tile.rowWidth), c % tile.rowWidth] : [nf.pixel - tile.m0, c];
+  // A GEMV's row-major POST (PostTile.rowWidth): channel c is in row (c − channel0) div rowWidth, column … mod rowWidth;
+  // a packed tile (PostTile.pack, column pooling): row = vector, column = channel·pack + pixel of the vector.
+  const { row, col } = postTileSite(tile, nf.channel, nf.pixel);
   const addr = tile.bank * compiled.geometry.accRows + row;
   return { model: 'seu', site: accelName(memoryNames.accbuf(col)), addr, bits: [...nf.bits], cycle: postCycles[index]! };
 }

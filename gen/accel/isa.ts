@@ -50,12 +50,18 @@
 //           g(t, i) = offmem[offAddr+i].valid ? abuf[src][pixmem[pixAddr+t] + offmem[offAddr+i].off] : 0
 //         i.e. an fc layer's N tiles m side by side (the tiles of K tile t at consecutive R-row slots), one
 //         GEMM for the whole layer. On a tile-loading machine wRow is a multiple of R (gemv or not).
-//   POST  bank, mCount, nValid, chan, dst, dstBase, plane, pool, relu, interval, lcu
+//   POST  bank, mCount, nValid, chan, dst, dstBase, plane, pool, relu, interval, lcu, window, cpool
 //         for j < nValid: {bias, b, c} = pmem[chan + j];
 //         v(m, j) = requantize(a(m, j) + bias, {b, c}, relu) (accel/quant.ts), a(m, j) = acc[bank][m][j];
 //         pool = 0: abuf[dst][dstBase + j*plane + m] = v(m, j)
 //         pool = 1: abuf[dst][dstBase + j*plane + q] = max(v(Gq..Gq+G-1, j))   G = 4·2^window rows per
 //                   window (window = 0: 4, the 2×2 pool), mCount a multiple of G
+//         pool = 1, cpool != 0 (column pooling; issue 14): a window's E = 4·2^window elements are Gr = E/P
+//                   consecutive rows × P = 2^cpool adjacent columns; for output g < nValid ({bias, b, c} = pmem[chan + g]):
+//                   abuf[dst][dstBase + g·plane + q] = max(v(Gr·q .. Gr·q+Gr-1, g·P .. g·P+P-1))
+//                   (P <= E, P·nValid <= C, mCount a multiple of Gr; lcu = 1 with cpool != 0 is not allowed;
+//                   cpool != 0 requires pool = 1). A packed conv's N tile puts P output pixels of each pool
+//                   window × C/P channels in its columns: column g·P + p is channel g, pixel p.
 //         pool = 0, window != 0 (row-major, for a GEMV's rows; issue 14): row q's column j is output q·nValid + j:
 //                   {bias, b, c} = pmem[chan + q·nValid + j], written to abuf[dst][dstBase + q·nValid + j·plane]
 //                   (plane = 1: the outputs of all rows consecutive)
@@ -157,7 +163,8 @@ export const FIELDS = {
     dstBase: f(28, 24),
     plane: f(52, 16),
     mCount: f(68, 16),
-    interval: f(84, 8),
+    interval: f(84, 5),
+    cpool: f(89, 3),
     lcu: f(92, 1),
     window: f(93, 3),
   },
@@ -213,10 +220,12 @@ export type Instruction =
       lcu?: number;
       /** With pool = 1: the window is 4·2^window consecutive rows (optional; 0 = the 2×2 window of 4 rows). */
       window?: number;
+      /** With pool = 1: log2 of the columns P pooled together per output (optional; 0 = one column per output). */
+      cpool?: number;
     };
 
 /** Fields that may be left out (0); decode leaves them out when 0, so decode(encode(ins)) equals ins. */
-const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['lcu', 'acc', 'fill', 'window', 'ring', 'ringSel', 'gemv']);
+const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['lcu', 'acc', 'fill', 'window', 'cpool', 'ring', 'ringSel', 'gemv']);
 
 /** Encode an instruction; throws a RangeError naming the field when a value does not fit. */
 export function encode(ins: Instruction): bigint {

@@ -21,6 +21,10 @@
 //   the requantization lane of gen/requant.ts (instance `requant`, REQUANT_LATENCY = 2 stages) takes
 //   it in u+1, and its q is written to abuf[dst][dstBase + j·plane + g] at the edge ending u+3.
 //   The compiler's `interval` is thus a minimum row spacing; 1 runs as fast as the write port allows.
+// Column pooling (pool = 1, cpool != 0; isa.ts; issue 14): a window's 4·2^window elements are Gr = 2^(window+2−cpool)
+//   rows × P = 2^cpool adjacent columns. The running maximum covers the Gr rows as above; a tree of pairwise column
+//   maxima (log2 C levels, level cpool selected) sits between the handed-off vector and the serializer's column
+//   mux, whose element g is then max(columns g·P .. g·P+P−1). Groups start every max(Gr · interval, nValid) cycles.
 // Row-major outputs (pool = 0, window != 0; isa.ts; issue 14): the rows of a GEMV are N tiles, so row q's
 //   column j is output q·nValid + j: its parameters come from pmem[chan + q·nValid + j] and it goes to
 //   dstBase + q·nValid + j·plane. One register (rowBase, + nValid per group) replaces the group index.
@@ -81,8 +85,10 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const fN = dec.field('POST', 'nValid');
   const fI = dec.field('POST', 'interval');
   const ivl = mux(fI.eq(0), 1, fI).zext(PERIOD_BITS);
-  // A pool window is 4·2^window rows: log2 of it is window + 2.
-  const winLog = dec.field('POST', 'window').zext(4).add(2).trunc(4);
+  // A pool window is 4·2^window elements: log2 of it is window + 2; with column pooling (cpool) its rows are
+  // 2^(window + 2 − cpool) (isa.ts; cpool > window + 2 is refused by the interpreter, garbage here).
+  const fCpool = dec.field('POST', 'cpool');
+  const winLog = dec.field('POST', 'window').zext(4).add(2).sub(fCpool.zext(4)).asUnsigned().trunc(4);
   const span = mux(fPool, ivl.shl(winLog), ivl).trunc(PERIOD_BITS);
   const winLast = m.reg('post_winLast', UInt(WINDOW_ROW_BITS), { reset: 0 });
   const n = fN.zext(PERIOD_BITS);
@@ -255,8 +261,21 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   });
   const serChan = chan.add(serBase).trunc(bufs.aw.pmem);
   paramAddr.set(loadIdx ? mux(loading, chan.add(fitU(loadIdx, bufs.aw.pmem)), serChan.add(fitU(serJ, bufs.aw.pmem))).trunc(bufs.aw.pmem) : serChan.add(fitU(serJ, bufs.aw.pmem)).trunc(bufs.aw.pmem));
-  let selected: Value = outVec[0]!;
-  for (let j = 1; j < C; j++) selected = mux(serJ.eq(j), outVec[j]!, selected);
+  // Column pooling (cpool != 0): output g is the max of columns g·P .. g·P+P−1, P = 2^cpool — a tree of
+  // pairwise maxima over the handed-off vector, level cpool selected (exact before requantization: one channel).
+  const levels: Value[][] = [outVec];
+  while (levels.length < 8 && levels.at(-1)!.length >= 2) {
+    const prev = levels.at(-1)!;
+    levels.push(Array.from({ length: prev.length >> 1 }, (_, i) => mux(prev[2 * i + 1]!.gt(prev[2 * i]!), prev[2 * i + 1]!, prev[2 * i]!)));
+  }
+  let reduced: Value[] = outVec;
+  if (levels.length > 1) {
+    const cpool = m.reg('post_cpool', UInt(3), { reset: 0 });
+    m.when(start, () => cpool.set(mux(fPool, fCpool, 0)));
+    reduced = outVec.map((v, j) => levels.reduce<Value>((acc, level, l) => (l > 0 && j < level.length ? mux(cpool.eq(l), level[j]!, acc) : acc), v));
+  }
+  let selected: Value = reduced[0]!;
+  for (let j = 1; j < C; j++) selected = mux(serJ.eq(j), reduced[j]!, selected);
   const z1 = m.reg('post_z1', SInt(g.accWidth), { reset: 0 });
   z1.set(selected);
   const v1 = m.reg('post_v1', Bool, { reset: 0 });

@@ -16,6 +16,8 @@ describe('compiler POST tiles', () => {
       if (ins.op !== 'POST') throw new Error('not a POST');
       // A GEMV's row-major POST (PostTile.rowWidth): its rows are N tiles of rowWidth channels, all of one pixel.
       if (p.rowWidth) expect([ins.bank, ins.mCount, ins.nValid, ins.pool, p.mCount]).toEqual([p.bank, Math.ceil(p.nValid / p.rowWidth), p.rowWidth, 0, 1]);
+      // A packed tile (PostTile.pack, column pooling): mCount pixels in mCount / pack vectors (rows), cpool = log2 pack.
+      else if (p.pack) expect([ins.bank, ins.mCount, ins.nValid, ins.cpool]).toEqual([p.bank, p.mCount / p.pack, p.nValid, Math.log2(p.pack)]);
       else expect([ins.bank, ins.mCount, ins.nValid]).toEqual([p.bank, p.mCount, p.nValid]);
     }
     for (const layer of compiled.layers) {

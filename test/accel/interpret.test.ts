@@ -243,7 +243,10 @@ describe('ISA interpreter', () => {
         dstBase: field(24),
         plane: field(16),
         mCount: field(16),
-        interval: field(8),
+        interval: field(5),
+        cpool: fc.integer({ min: 1, max: 7 }),
+        window: fc.integer({ min: 1, max: 7 }),
+        lcu: fc.constant(1),
       }),
     );
     fc.assert(
@@ -256,6 +259,11 @@ describe('ISA interpreter', () => {
     );
     expect(() => encode({ op: 'GEMM', src: 0, bank: 2, mCount: 1, kTiles: 1, wRow: 0, pixAddr: 0, offAddr: 0 })).toThrow('GEMM.bank must be an integer in 0..1, not 2');
     expect(FIELDS.POST.interval.lo + FIELDS.POST.interval.width).toBeLessThanOrEqual(96);
+    // POST fields do not overlap (interval 84..88, cpool 89..91, lcu 92, window 93..95; issue 14).
+    const bits = Object.values(FIELDS.POST).flatMap((f) => Array.from({ length: f.width }, (_, i) => f.lo + i));
+    expect(new Set(bits).size).toBe(bits.length);
+    expect(Math.max(...bits)).toBe(95);
+    expect(() => encode({ op: 'POST', bank: 0, pool: 1, relu: 0, nValid: 1, chan: 0, dst: 0, dstBase: 0, plane: 1, mCount: 4, interval: 32 })).toThrow('POST.interval must be an integer in 0..31, not 32');
     expect(decodeParamWord(encodeParam(-123456, 2 ** 31 - 1, 63))).toEqual({ bias: -123456, b: 2 ** 31 - 1, c: 63, zeroPoint: 0 });
     for (const protection of ['none', 'dup', 'tmr', 'split']) {
       const word = encodeParam(77, 2 ** 30, 9, protection === 'split' ? 1 : 0, protection === 'split' ? 100 : 0) | encodeZeroPoint(-128, protection);

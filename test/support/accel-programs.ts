@@ -126,8 +126,11 @@ export function randomProgram(seed: number, config?: AccelHardwareConfig, length
       const pool = r.chance(0.5) && g.accRows >= 4 ? 1 : 0;
       // A pool window of 8 rows (POST window = 1) where the bank holds one.
       const window = pool && g.accRows >= 8 && r.chance(0.4) ? 1 : 0;
-      const span = 4 << window;
       const nValid = r.int(0, Math.min(g.cols, sizes.pmemDepth));
+      // Column pooling (issue 14): 2^cpool columns per output, at most the window and C / nValid.
+      const maxCpool = Math.floor(Math.log2(Math.min(4 << window, Math.floor(g.cols / Math.max(1, nValid)))));
+      const cpool = pool && maxCpool >= 1 && r.chance(0.4) ? r.int(1, maxCpool) : 0;
+      const span = (4 << window) >> cpool;
       const maxGroups = Math.min(pool ? Math.floor(g.accRows / span) : g.accRows, Math.floor(g.abufDepth / Math.max(1, nValid)));
       const groups = r.int(1, maxGroups);
       const mCount = pool ? span * groups : groups;
@@ -146,6 +149,7 @@ export function randomProgram(seed: number, config?: AccelHardwareConfig, length
         mCount,
         interval: r.int(0, 3),
         ...(window ? { window } : {}),
+        ...(cpool ? { cpool } : {}),
       });
     } else if (kind === 7) {
       const count = r.int(1, Math.min(wRows, 4));

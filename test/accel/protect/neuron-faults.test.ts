@@ -23,7 +23,8 @@ const widthOf = (layer: string): number => {
 
 describe('GEMM pixel order', () => {
   it('gemmPixelIndex and outputOfGemmPixel are inverse and match the pixel bases the compiler writes to pixmem', () => {
-    const compiled = compile(model, PRESETS.default!);
+    // Unpacked: one pixel per GEMM vector (a packed tile's pixmem holds window bases; postTileSite maps its neurons).
+    const compiled = compile(model, PRESETS.default!, { pack: false });
     for (const layer of ['conv1', 'conv2']) {
       const first = compiled.posts.find((p) => p.layer === layer && p.m0 === 0)!;
       const gemm = compiled.program.slice(0, first.instr).reverse().find((i) => i.op === 'GEMM');
@@ -73,8 +74,13 @@ describe.each(['tiny', 'default'])('neuron faults on %s', (preset) => {
       const bits = s % 5 === 4 ? [bit, (bit + 1) % 32] : [bit];
       const image = s % digits.length;
       const fault = neuronFaultToRtl(compiled, cycles, { layer, channel, pixel, bits });
-      // A GEMV's row-major POST (fc layers on tile-loading presets): channel c is in column c mod rowWidth.
-      expect(fault.site).toBe(`accel.accbuf_${(channel - tile.channel0) % (tile.rowWidth ?? Infinity)}`);
+      // A GEMV's row-major POST (fc layers on tile-loading presets): channel c is in column c mod rowWidth; a packed
+      // conv tile (column pooling, tile.pack pixels per vector): column (c − channel0)·pack + pixel of the vector.
+      const c = channel - tile.channel0;
+      const r = pixel - tile.m0;
+      const col = tile.pack === 4 ? 4 * c + (r % 4) : tile.pack === 2 ? 2 * c + ((r % 4) >> 1) : c % (tile.rowWidth ?? Infinity);
+      expect(fault.site).toBe(`accel.accbuf_${col}`);
+      expect(fault.addr).toBe(tile.bank * compiled.geometry.accRows + (tile.pack === 4 ? r >> 2 : tile.pack === 2 ? 2 * (r >> 2) + (r % 2) : tile.rowWidth ? Math.floor(c / tile.rowWidth) : r));
       const rtl = injector.run(image, fault);
       const { y, x } = outputOfGemmPixel(model, layer, pixel);
       const golden = goldenWithAccFlip(model, digits[image]!.image, { layer, channel, index: y * widthOf(layer) + x, bits });
