@@ -416,6 +416,8 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
   let ringRow = 0;
   let inputLoaded = 0;
   let bank = 0;
+  /** The POST of the last GEMM, pushed after the next GEMM of its layer (or at the layer's end). */
+  let deferred: (typeof compute)[number] | null = null;
   // Ring allocation of the wbuf: blocks in the order they are read; a block that would run past
   // the end starts again at row 0. Its LOAD must follow the last GEMM of every block it overwrites.
   const weightBlock = (rows: number, dram: number): { wRow: number; block: { wRow: number; rows: number; lastUse: number }; weightNeeds: PendingLoad[] } => {
@@ -472,7 +474,10 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
         }
         block.lastUse = compute.length;
         compute.push({ ins: { op: 'GEMM', src, bank, mCount, kTiles: K / R, wRow, pixAddr: layer.pixAddr + m0, offAddr: layer.offAddr }, needs: li === 0 ? [...weightNeeds, ...inputLoads] : weightNeeds });
-        compute.push({
+        // The previous GEMM's POST goes behind this GEMM (same layer, the other bank): the GEMM engine takes this
+        // GEMM while the previous one drains, and the POST's WAIT on its bank no longer holds it up (issue 14).
+        if (deferred) compute.push(deferred);
+        deferred = {
           ins: {
             op: 'POST',
             bank,
@@ -489,10 +494,13 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
           },
           needs: [],
           tile: { layer: L.layer.name, bank, m0, mCount, channel0: tile.start, nValid, pool: L.pool },
-        });
+        };
         bank = 1 - bank;
       }
     }
+    // The next layer reads this one's outputs: its first GEMM follows the last POST.
+    if (deferred) compute.push(deferred);
+    deferred = null;
   }
   if (layers.length === 0 && inputCount > 0) loads.push({ ins: { op: 'LOAD', buf: 1, dram: inputWord, addr: 0, count: inputCount }, firstUse: 0, computeBefore: 0 });
   // The DMA stream in order of first use (weights before input at a tie), then the merge.

@@ -302,7 +302,7 @@ describe('accelerator RTL', () => {
     const cases: [string, bigint][] = [
       ['unknown opcode 9', 9n],
       ['reserved bit 95 of HALT', 1n << 95n],
-      ['reserved bits of WAIT', (1n << 7n) | 5n],
+      ['reserved bits of WAIT', (1n << 9n) | 5n],
       ['GEMM wRow beyond the wbuf address width', encode({ op: 'GEMM', src: 0, bank: 0, mCount: 1, kTiles: 1, wRow: 1 << Math.ceil(Math.log2(g.wbufDepth)), pixAddr: 0, offAddr: 0 })],
       ['POST chan beyond pmem', encode({ op: 'POST', bank: 0, pool: 0, relu: 0, nValid: 1, chan: 4, dst: 0, dstBase: 0, plane: 0, mCount: 1, interval: 1 })],
       ['STORE from WBUF', encode({ op: 'STORE', buf: 0, dram: 0, addr: 0, count: 1 })],
