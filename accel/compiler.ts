@@ -404,7 +404,11 @@ interface PendingLoad {
  * the model): the compute stream, the DMA stream (weight blocks in a wbuf ring, input chunks), their
  * interleaving (see the header), layer ranges, and the estimated cycles.
  */
-function schedule(pl: Placement, tilings: readonly (readonly [number, number][])[], resident = false): Schedule {
+/**
+ * deferPosts: each POST goes behind the next GEMM of its layer (the GEMM engine takes that GEMM while the previous one
+ * drains, issue 14), else right behind its own GEMM (better where the next GEMM waits for a weight LOAD).
+ */
+function schedule(pl: Placement, tilings: readonly (readonly [number, number][])[], resident: boolean, deferPosts: boolean): Schedule {
   const { g, inputCount, inputWord } = pl;
   const layers = pl.layers.slice(0, tilings.length); // a prefix of the model when tilings is shorter
   const { rows: R, cols: C, wbufDepth, wordsPerWeightRow: WR, elemsPerWord: P } = g;
@@ -477,7 +481,7 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
         // The previous GEMM's POST goes behind this GEMM (same layer, the other bank): the GEMM engine takes this
         // GEMM while the previous one drains, and the POST's WAIT on its bank no longer holds it up (issue 14).
         if (deferred) compute.push(deferred);
-        deferred = {
+        const post: (typeof compute)[number] = {
           ins: {
             op: 'POST',
             bank,
@@ -495,6 +499,8 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
           needs: [],
           tile: { layer: L.layer.name, bank, m0, mCount, channel0: tile.start, nValid, pool: L.pool },
         };
+        if (deferPosts) deferred = post;
+        else compute.push(post);
         bank = 1 - bank;
       }
     }
@@ -614,6 +620,13 @@ export function compile(model: Model, config: AccelHardwareConfig, options: Comp
 
 /** The M tiles chosen by the schedule's estimate (see the header) and the schedule they give. */
 function bestSchedule(pl: Placement, resident: boolean): Schedule {
+  // POSTs behind the next GEMM or behind their own (see schedule): the M tiles are searched for each, the estimate decides.
+  const behind = bestScheduleWith(pl, resident, true);
+  const own = bestScheduleWith(pl, resident, false);
+  return own.estimate < behind.estimate ? own : behind;
+}
+
+function bestScheduleWith(pl: Placement, resident: boolean, deferPosts: boolean): Schedule {
   // M tiles: start from full tiles, then choose each layer's tiling in turn (first layer first) by
   // the estimated cycles of the model up to the next layer (whose start waits for this one's last
   // POST), the other tilings fixed: two passes of coordinate descent (the second lets a layer adapt
@@ -622,14 +635,14 @@ function bestSchedule(pl: Placement, resident: boolean): Schedule {
   for (const [li, L] of [...pl.layers.entries(), ...pl.layers.entries()]) {
     const candidates = tilingCandidates(L, li === 0);
     if (candidates.length < 2) continue;
-    const prefix = (t: [number, number][]): number => schedule(pl, [...tilings.slice(0, li), t, ...tilings.slice(li + 1, li + 2)], resident).estimate;
+    const prefix = (t: [number, number][]): number => schedule(pl, [...tilings.slice(0, li), t, ...tilings.slice(li + 1, li + 2)], resident, deferPosts).estimate;
     let bestCost = prefix(tilings[li]!);
     for (const candidate of candidates) {
       const cost = prefix(candidate);
       if (cost < bestCost) [bestCost, tilings[li]] = [cost, candidate];
     }
   }
-  return schedule(pl, tilings, resident);
+  return schedule(pl, tilings, resident, deferPosts);
 }
 
 /** Whether the on-chip schedule maps the model (its E142 checks pass); false sends it to the streaming compiler. */
