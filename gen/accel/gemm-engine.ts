@@ -30,14 +30,20 @@
 //   (the pixel steps instead) and load in one cycle, the strobe of their first vector, so the next K tile
 //   follows the last vector at once: d = max(M-1, 1), period max(M, 2). A GEMV of an fc layer (mCount = N
 //   tiles) streams one vector per cycle: R + (kTiles-1)·max(M, 2) + M + (R+C-1) + 3 (gemmBusyCycles gemv).
-//   A GEMM does not overlap the next one: the next issues once the last write is done.
+//   Consecutive GEMMs overlap (issue 14): the sequencer (gemm_active) is free once the last vector has issued
+//   and a tail of max(0, d - M - 1) cycles has passed (gemmSeqCycles), and the controller issues the next GEMM
+//   then; its first tile loads while this one's last vectors stream and drain, as a next K tile would. Each
+//   vector's accumulator address, first-tile and last-vector flags and bank travel beside it (gemm_tag*, R + C + 1
+//   stages to out_valid; src to stage 2), so the drain writes this GEMM's bank whatever the next one latched.
+//   busy_gemm = sequencer busy or a bank with outstanding writes (gemm_pending_b: GEMMs issued on bank b and
+//   not yet at their last write); WAIT bits 3/4 wait for a bank (isa.ts).
 // Pipeline of one vector
 //   T    pixmem read;                 wbuf/offmem read (loading)
 //   T+1  R abuf reads at pix + off_i (copy i of abuf[src], or its bank; an invalid offset feeds 0)
 //   T+2  act_i, valid, swap on the array;   weight_j, loadWeight on the array
-//   T+2+L out_valid (L = R + C - 1): read accbuf[bank][m] (tiles after the first)
+//   T+2+L out_valid (L = R + C - 1): read accbuf[bank][m] (tiles after the first; bank, m from the vector's tag)
 //   T+3+L write accbuf[bank][m] = (first tile and not acc ? 0 : old) + out, wrapping at accWidth (a row's next
-//         read comes at least d + R >= 2 cycles after, so it always sees this write).
+//         read comes at least d + R >= 2 cycles after, or M + R >= 2 in the next GEMM, so it always sees this write).
 import { Bool, cat, mux, UInt, SInt, type ModuleBuilder, type Value } from '../../hdl/dsl/index.js';
 import { arrayPorts, systolicArray } from '../array.js';
 import { wrappingAdd } from '../arith.js';
