@@ -617,7 +617,11 @@ interface InputMode {
 }
 const COLD: InputMode = { own: true, next: false };
 
-function schedule(pl: Placement, tilings: readonly (readonly [number, number][])[], resident = false, mode: InputMode = COLD): Schedule {
+/**
+ * deferPosts: each POST goes behind the next GEMM of its layer (the GEMM engine takes that GEMM while the previous one
+ * drains, issue 14), else right behind its own GEMM (better where the next GEMM waits for a weight LOAD).
+ */
+function schedule(pl: Placement, tilings: readonly (readonly [number, number][])[], resident: boolean, deferPosts: boolean, mode: InputMode = COLD): Schedule {
   const { g, inputCount, inputWord } = pl;
   const inputBase = pl.prefetch?.inputBase ?? 0;
   // A stream program finds its inputs on chip (the previous run LOADed them).
@@ -631,6 +635,8 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
   const inputLoads: PendingLoad[] = [];
   let ringRow = 0;
   let bank = 0;
+  /** The POST of the last GEMM, pushed after the next GEMM of its layer (or at the layer's end). */
+  let deferred: (typeof compute)[number] | null = null;
   // Ring allocation of the wbuf: blocks in the order they are read; a block that would run past
   // the end starts again at row 0. Its LOAD must follow the last GEMM of every block it overwrites.
   const weightBlock = (rows: number, dram: number): { wRow: number; block: { wRow: number; rows: number; lastUse: number }; weightNeeds: PendingLoad[] } => {
@@ -689,7 +695,10 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
         }
         block.lastUse = compute.length;
         compute.push({ ins: { op: 'GEMM', src, bank, mCount, kTiles: tile.K / R, wRow, pixAddr: tile.pixAddr + m0 / V, offAddr: tile.offAddr }, needs: li === 0 ? [...weightNeeds, ...inputLoads] : weightNeeds });
-        compute.push({
+        // The previous GEMM's POST goes behind this GEMM (same layer, the other bank): the GEMM engine takes this
+        // GEMM while the previous one drains, and the POST's WAIT on its bank no longer holds it up (issue 14).
+        if (deferred) compute.push(deferred);
+        const post: (typeof compute)[number] = {
           ins: {
             op: 'POST',
             bank,
@@ -707,10 +716,15 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
           },
           needs: [],
           tile: { layer: L.layer.name, bank, m0, mCount: count, channel0: tile.start, nValid, pool: L.pool, ...(V > 1 ? { pack: V } : {}) },
-        });
+        };
+        if (deferPosts) deferred = post;
+        else compute.push(post);
         bank = 1 - bank;
       }
     }
+    // The next layer reads this one's outputs: its first GEMM follows the last POST.
+    if (deferred) compute.push(deferred);
+    deferred = null;
   }
   // Prefetch: the next batch's inputs, once every step of the first layer has issued (its last GEMM's reads are
   // then behind the WAIT of its POST); last in the DMA stream. Only in the whole-model program.
@@ -865,6 +879,13 @@ export function compile(model: Model, config: AccelHardwareConfig, options: Comp
 
 /** The M tiles chosen by the schedule's estimate (see the header) and the schedule they give. */
 function bestSchedule(pl: Placement, resident: boolean, mode: InputMode = COLD): Schedule {
+  // POSTs behind the next GEMM or behind their own (see schedule): the M tiles are searched for each, the estimate decides.
+  const behind = bestScheduleWith(pl, resident, true, mode);
+  const own = bestScheduleWith(pl, resident, false, mode);
+  return own.estimate < behind.estimate ? own : behind;
+}
+
+function bestScheduleWith(pl: Placement, resident: boolean, deferPosts: boolean, mode: InputMode): Schedule {
   // M tiles: start from full tiles, then choose each layer's tiling in turn (first layer first) by
   // the estimated cycles of the model up to the next layer (whose start waits for this one's last
   // POST), the other tilings fixed: two passes of coordinate descent (the second lets a layer adapt
@@ -873,14 +894,14 @@ function bestSchedule(pl: Placement, resident: boolean, mode: InputMode = COLD):
   for (const [li, L] of [...pl.layers.entries(), ...pl.layers.entries()]) {
     const candidates = tilingCandidates(L, li === 0);
     if (candidates.length < 2) continue;
-    const prefix = (t: [number, number][]): number => schedule(pl, [...tilings.slice(0, li), t, ...tilings.slice(li + 1, li + 2)], resident, mode).estimate;
+    const prefix = (t: [number, number][]): number => schedule(pl, [...tilings.slice(0, li), t, ...tilings.slice(li + 1, li + 2)], resident, deferPosts, mode).estimate;
     let bestCost = prefix(tilings[li]!);
     for (const candidate of candidates) {
       const cost = prefix(candidate);
       if (cost < bestCost) [bestCost, tilings[li]] = [cost, candidate];
     }
   }
-  return schedule(pl, tilings, resident, mode);
+  return schedule(pl, tilings, resident, deferPosts, mode);
 }
 
 /** Weight rows of every block of the placed layers (a GEMV's one block of K·tiles rows, each N tile's K rows). */

@@ -95,6 +95,7 @@ export function interpret(config: AccelHardwareConfig, image: ProgramImage, opti
       case 'HALT':
         return { dram, wbuf, abuf, acc, executed, macs };
       case 'WAIT':
+        check(where, 'mask', ins.mask, 32); // DMA, GEMM, POST, acc bank 0, acc bank 1: no effect on the state
         break;
       case 'RING':
         if (!g.ring) throw new RangeError(`${where}: RING needs a machine with ring addressing (config ringAddressing), not one without`);

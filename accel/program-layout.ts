@@ -5,7 +5,7 @@
 // of a compute stream (GEMM/POST) with a DMA stream (LOADs) into one in-order program.
 // test/support/accel-programs.ts re-exports the packing helpers and HazardProgram for the tests.
 import type { AccelGeometry } from '../gen/accel/config.js';
-import { gemmBusyCycles } from '../gen/accel/gemm-engine.js';
+import { gemmBusyCycles, gemmSeqCycles } from '../gen/accel/gemm-engine.js';
 import { decodeOffset, FIELDS, OFF_VALID, WAIT_MASK, type Instruction } from '../gen/accel/isa.js';
 
 /** Pack signed elements P per DRAM word (element e in lane e mod P, little-endian lanes). */
@@ -41,8 +41,18 @@ export function unpackElements(dram: readonly bigint[], word: number, count: num
  */
 type Space = 'wbuf' | 'abuf0' | 'abuf1' | 'port0' | 'port1' | 'acc0' | 'acc1' | 'dram';
 type Engine = 'dma' | 'gemm' | 'post';
-const ENGINES: readonly Engine[] = ['dma', 'gemm', 'post'];
-const ENGINE_BIT: Record<Engine, number> = { dma: WAIT_MASK.DMA, gemm: WAIT_MASK.GEMM, post: WAIT_MASK.POST };
+/**
+ * What a WAIT can wait for (isa.ts WAIT): the engines, and the GEMM engine's writes of accumulator bank 0 / 1
+ * (a GEMM's reads of wbuf and abuf end when its last vector enters the array, and the next GEMM issues only then;
+ * its bank writes go on while later GEMMs run, so they are waited for separately).
+ */
+type Waitable = Engine | 'acc0' | 'acc1';
+const WAITABLES: readonly Waitable[] = ['dma', 'gemm', 'post', 'acc0', 'acc1'];
+const WAIT_BIT: Record<Waitable, number> = { dma: WAIT_MASK.DMA, gemm: WAIT_MASK.GEMM, post: WAIT_MASK.POST, acc0: WAIT_MASK.ACC0, acc1: WAIT_MASK.ACC1 };
+/** The engine a waitable belongs to (an engine runs its own instructions in order: no WAIT within it). */
+const ENGINE_OF: Record<Waitable, Engine> = { dma: 'dma', gemm: 'gemm', post: 'post', acc0: 'gemm', acc1: 'gemm' };
+/** What a WAIT on it also makes idle (the GEMM engine idle: its banks drained). */
+const CLEARS: Record<Waitable, readonly Waitable[]> = { dma: ['dma'], gemm: ['gemm', 'acc0', 'acc1'], post: ['post'], acc0: ['acc0'], acc1: ['acc1'] };
 
 /** Rows (wbuf) or elements lo .. hi − 1 of a space. */
 interface Span {
@@ -254,7 +264,9 @@ const effectsMemo = new WeakMap<HazardDetail, Map<string, Effects | null>>();
  * instruction, a WAIT on every other engine whose outstanding (last issued) instruction writes
  * something this one reads or writes, or reads something this one writes. An engine runs its
  * instructions in order and the controller issues in order, so only the last instruction per engine
- * can still be running. HALT waits for every engine by itself.
+ * can still be running — except the GEMM engine's accumulator writes: every GEMM since the last WAIT on
+ * its bank may still drain, so the banks are waited for separately (WAIT bits 3, 4; a GEMM's wbuf/abuf reads
+ * on bit 1). HALT waits for every engine by itself.
  *
  * Without `detail` buffers are tracked whole. With it, parts of buffers (see effects) — still
  * exactly the rule, since two accesses to disjoint rows or elements of a buffer do not interact
@@ -265,10 +277,14 @@ const effectsMemo = new WeakMap<HazardDetail, Map<string, Effects | null>>();
  */
 export class HazardProgram {
   readonly program: Instruction[] = [];
-  private readonly outstanding = new Map<Engine, Effects>();
-  /** Estimated issue model: the first cycle the next instruction may issue, and when each engine is idle. */
+  private readonly outstanding = new Map<Waitable, Effects>();
+  /**
+   * Estimated issue model: the first cycle the next instruction may issue, when each waitable is idle (gemm: the
+   * engine with its drains), and when the GEMM engine's sequencer is free (the next GEMM may issue).
+   */
   private nextSlot = 1;
-  private readonly idleAt: Record<Engine, number> = { dma: 0, gemm: 0, post: 0 };
+  private readonly idleAt: Record<Waitable, number> = { dma: 0, gemm: 0, post: 0, acc0: 0, acc1: 0 };
+  private gemmSeqFree = 0;
   private readonly byObject = new WeakMap<Instruction, Effects | null>();
   /** Ring registers as the RINGs pushed so far set them (a GEMM's reads depend on them). */
   private readonly rings: Ring[] = Array.from({ length: 4 }, () => ({ base: 0, size: 0 }));
@@ -309,9 +325,9 @@ export class HazardProgram {
   /** The WAIT mask `ins` needs now (0: none). */
   private waitMask(fx: Effects): number {
     let mask = 0;
-    for (const [engine, o] of this.outstanding) {
-      if (engine === fx.engine) continue;
-      if (overlaps(fx.writes, o.reads) || overlaps(fx.writes, o.writes) || overlaps(fx.reads, o.writes)) mask |= ENGINE_BIT[engine];
+    for (const [w, o] of this.outstanding) {
+      if (ENGINE_OF[w] === fx.engine) continue;
+      if (overlaps(fx.writes, o.reads) || overlaps(fx.writes, o.writes) || overlaps(fx.reads, o.writes)) mask |= WAIT_BIT[w];
     }
     return mask;
   }
@@ -323,9 +339,9 @@ export class HazardProgram {
   /** Issue cycle of an instruction at the current point of the model (WAIT and HALT: when their engines are idle). */
   private issueAt(ins: Instruction, from: number): number {
     const engine = this.engineOf(ins);
-    if (engine) return Math.max(from, this.idleAt[engine]);
-    const mask = ins.op === 'WAIT' ? ins.mask : ins.op === 'HALT' ? 7 : 0;
-    return Math.max(from, ...ENGINES.filter((e) => mask & ENGINE_BIT[e]).map((e) => this.idleAt[e]));
+    if (engine) return Math.max(from, engine === 'gemm' ? this.gemmSeqFree : this.idleAt[engine]);
+    const mask = ins.op === 'WAIT' ? ins.mask : ins.op === 'HALT' ? 31 : 0;
+    return Math.max(from, ...WAITABLES.filter((w) => mask & WAIT_BIT[w]).map((w) => this.idleAt[w]));
   }
 
   /** Estimated cycle at which `ins` would issue if pushed now (after its WAIT, if it needs one). */
@@ -338,19 +354,34 @@ export class HazardProgram {
 
   /** Append `ins`, preceded by the WAIT its hazards need (if any). */
   push(ins: Instruction): this {
-    if (ins.op === 'WAIT') for (const e of ENGINES) if (ins.mask & ENGINE_BIT[e]) this.outstanding.delete(e);
+    if (ins.op === 'WAIT') for (const w of WAITABLES) if (ins.mask & WAIT_BIT[w]) for (const c of CLEARS[w]) this.outstanding.delete(c);
     if (ins.op === 'HALT') this.outstanding.clear();
     if (ins.op === 'RING') this.rings[ins.reg] = { base: ins.base, size: ins.size };
     const fx = this.effectsOf(ins);
     if (fx) {
       const mask = this.waitMask(fx);
       if (mask) this.push({ op: 'WAIT', mask });
-      this.outstanding.set(fx.engine, fx);
+      if (fx.engine === 'gemm') {
+        // The GEMM's reads end when the next GEMM issues; its bank writes stay outstanding until a WAIT on the bank.
+        const accWrites = fx.writes.filter((s) => s.space === 'acc0' || s.space === 'acc1');
+        this.outstanding.set('gemm', { engine: 'gemm', reads: fx.reads, writes: fx.writes.filter((s) => !accWrites.includes(s)) });
+        for (const s of accWrites) this.outstanding.set(s.space as Waitable, { engine: 'gemm', reads: [], writes: [s] });
+      } else this.outstanding.set(fx.engine, fx);
     }
     const at = this.issueAt(ins, this.nextSlot);
     this.nextSlot = at + 1;
     const engine = this.engineOf(ins);
-    if (engine && this.detail) this.idleAt[engine] = at + 1 + busyEstimate(ins, this.detail.geometry);
+    if (engine === 'gemm' && this.detail && ins.op === 'GEMM') {
+      // Sequencer free after gemmSeqCycles, the bank drained after gemmBusyCycles (gen/accel/gemm-engine.ts).
+      const g = this.detail.geometry;
+      this.gemmSeqFree = at + 1 + gemmSeqCycles(g, ins.mCount, ins.kTiles, ins.gemv === 1);
+      const drained = at + 1 + gemmBusyCycles(g, ins.mCount, ins.kTiles, ins.gemv === 1);
+      this.idleAt.gemm = Math.max(this.idleAt.gemm, drained);
+      if (ins.mCount > 0 && ins.kTiles > 0) {
+        const bank: Waitable = ins.bank ? 'acc1' : 'acc0';
+        this.idleAt[bank] = Math.max(this.idleAt[bank], drained);
+      }
+    } else if (engine && this.detail) this.idleAt[engine] = at + 1 + busyEstimate(ins, this.detail.geometry);
     this.program.push(ins);
     return this;
   }

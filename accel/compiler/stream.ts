@@ -332,6 +332,14 @@ export function compileStreamed(model: Model, g: AccelGeometry): StreamedProgram
 
     // ---- the units ----
     const units = Math.ceil(st.outS.h / unitRows);
+    /** The last segment's POST, not yet in the program (flushPost puts it in, after the next segment's first GEMM). */
+    let pendingPost: { post: (typeof posts)[number]; ins: Instruction } | null = null;
+    const flushPost = (): void => {
+      if (!pendingPost) return;
+      program.push(pendingPost.ins);
+      posts.push({ ...pendingPost.post, instr: program.length - 1 }); // after its WAIT, if it got one
+      pendingPost = null;
+    };
     let sHalf = 0;
     const bandIn: (string | null)[] = [null, null];
     for (let u = 0; u < units; u++) {
@@ -362,15 +370,18 @@ export function compileStreamed(model: Model, g: AccelGeometry): StreamedProgram
               wHalf = 1 - wHalf;
             }
             program.push({ op: 'GEMM', src: 0, bank, mCount: seg.count * G, kTiles: blockRows[ti]![gi]! / R, wRow, pixAddr: pixAddr[bandHalf]! + seg.q0 * G, offAddr: gr.offAddr, ...(gi > 0 ? { acc: 1 } : {}) });
+            // The previous segment's POST goes behind this segment's first GEMM (the other bank): the GEMM engine
+            // takes it while the previous GEMM drains, and the POST's WAIT on its bank no longer holds it up (issue 14).
+            if (gi === 0) flushPost();
           }
-          posts.push({ layer: st.name, instr: program.length, bank, m0: (u * unitRows * st.outS.w + seg.q0) * G, mCount: seg.count * G, channel0: t.start, nValid: t.count, pool: G > 1 });
-          program.push({ op: 'POST', bank, pool: G > 1 ? 1 : 0, relu, nValid: t.count, chan: chanOf[seg.cls]! + t.start, dst: 1, dstBase: stage0 + t.logical0 * plane + seg.q0, plane, mCount: seg.count * G, interval: 1, ...(t.lcu ? { lcu: 1 } : {}), ...(windowField ? { window: windowField } : {}) });
-          // POST's instruction index: a WAIT may have gone in front of it.
-          const last = posts.at(-1)!;
-          if (program.program[last.instr]!.op !== 'POST') posts[posts.length - 1] = { ...last, instr: last.instr + 1 };
+          pendingPost = {
+            post: { layer: st.name, instr: 0, bank, m0: (u * unitRows * st.outS.w + seg.q0) * G, mCount: seg.count * G, channel0: t.start, nValid: t.count, pool: G > 1 },
+            ins: { op: 'POST', bank, pool: G > 1 ? 1 : 0, relu, nValid: t.count, chan: chanOf[seg.cls]! + t.start, dst: 1, dstBase: stage0 + t.logical0 * plane + seg.q0, plane, mCount: seg.count * G, interval: 1, ...(t.lcu ? { lcu: 1 } : {}), ...(windowField ? { window: windowField } : {}) },
+          };
           bank = 1 - bank;
         }
       }
+      flushPost(); // the unit's STOREs read its POSTs' outputs
       // STORE the unit's rows: channel o, row r → the consumer's layout (the last word's tail holds the map's fill).
       const fill = fillByte ? { fill: fillByte } : {};
       if (L.kind === 'fc') program.push({ op: 'STORE', buf: 2, dram: outMap.word, addr: stage0, count: st.outS.c, ...fill });

@@ -312,6 +312,13 @@ export function compileGroup(input: GroupInput): CompiledGroup {
   );
   let bank = 0;
   let sHalf = 0;
+  /** The POSTs of the last GEMM chunk, not yet in the program (flushPosts). */
+  let pendingPosts: (() => void) | null = null;
+  const flushPosts = (): void => {
+    const f = pendingPosts;
+    pendingPosts = null;
+    f?.();
+  };
   const last = geoms.at(-1)!;
   const stage0 = (): number => stagingBase + sHalf * lay.stagingRows * last.outC * last.outW;
   const inMap = input.input;
@@ -376,25 +383,31 @@ export function compileGroup(input: GroupInput): CompiledGroup {
     const windowField = G > 1 ? Math.log2(G) - 2 : 0;
     for (const ch of chunks(l, oy)) {
       const mCount = (ch.x1 - ch.x0) * G;
+      const chunkBank = bank; // this chunk's bank (its POSTs may go in after the next chunk's first GEMM)
       w.groups[ti]!.forEach((gr, gi) => {
         const pixAddr = intern(pixmem, 'pix', pixels(l, oy, ch.x0, ch.x1, gr.channels[0]!));
         const wRow = wRowOf(gi);
         const ring = useRing(l);
-        program.push({ op: 'GEMM', src: l % 2, bank, mCount, kTiles: w.rows[ti]![gi]! / R, wRow, pixAddr, offAddr: offAddrOf(l, gr.channels), ...(gi > 0 ? { acc: 1 } : {}), ...ring });
+        program.push({ op: 'GEMM', src: l % 2, bank: chunkBank, mCount, kTiles: w.rows[ti]![gi]! / R, wRow, pixAddr, offAddr: offAddrOf(l, gr.channels), ...(gi > 0 ? { acc: 1 } : {}), ...ring });
+        if (gi === 0) flushPosts();
       });
       const post = (dst: number, dstBase: number, plane: number): void => {
-        posts.push({ layer: st.name, instr: program.length, bank, m0: (oy * geo.outW + ch.x0) * G, mCount, channel0: t.start, nValid: t.count, pool: G > 1 });
-        program.push({ op: 'POST', bank, pool: G > 1 ? 1 : 0, relu: st.relu ? 1 : 0, nValid: t.count, chan: chanOf[l]![ch.cls]! + t.start, dst, dstBase, plane, mCount, interval: 1, ...(t.lcu ? { lcu: 1 } : {}), ...(windowField ? { window: windowField } : {}) });
+        posts.push({ layer: st.name, instr: program.length, bank: chunkBank, m0: (oy * geo.outW + ch.x0) * G, mCount, channel0: t.start, nValid: t.count, pool: G > 1 });
+        program.push({ op: 'POST', bank: chunkBank, pool: G > 1 ? 1 : 0, relu: st.relu ? 1 : 0, nValid: t.count, chan: chanOf[l]![ch.cls]! + t.start, dst, dstBase, plane, mCount, interval: 1, ...(t.lcu ? { lcu: 1 } : {}), ...(windowField ? { window: windowField } : {}) });
         const last = posts.at(-1)!;
         if (program.program[last.instr]!.op !== 'POST') posts[posts.length - 1] = { ...last, instr: last.instr + 1 };
       };
-      if (l + 1 < n) {
-        const next = geoms[l + 1]!;
-        const [p, mirror] = ringRow(l + 1, oy + next.pad[0]);
-        const at = (row: number): number => ringBase[l + 1]! + t.logical0 * chanStride[l + 1]! + row * rowStride[l + 1]! + next.pad[1] + ch.x0;
-        post((l + 1) % 2, at(p), chanStride[l + 1]!);
-        if (mirror !== null) post((l + 1) % 2, at(mirror), chanStride[l + 1]!);
-      } else post(n % 2, stage0() + t.logical0 * lay.stagingRows * geo.outW + r * geo.outW + ch.x0, lay.stagingRows * geo.outW);
+      // The POSTs go in behind the next GEMM of this stage (the GEMM engine takes it while this one drains, issue 14):
+      // they write the next stage's ring (the other buffer), which this stage's GEMMs do not read.
+      pendingPosts = (): void => {
+        if (l + 1 < n) {
+          const next = geoms[l + 1]!;
+          const [p, mirror] = ringRow(l + 1, oy + next.pad[0]);
+          const at = (row: number): number => ringBase[l + 1]! + t.logical0 * chanStride[l + 1]! + row * rowStride[l + 1]! + next.pad[1] + ch.x0;
+          post((l + 1) % 2, at(p), chanStride[l + 1]!);
+          if (mirror !== null) post((l + 1) % 2, at(mirror), chanStride[l + 1]!);
+        } else post(n % 2, stage0() + t.logical0 * lay.stagingRows * geo.outW + r * geo.outW + ch.x0, lay.stagingRows * geo.outW);
+      };
       bank = 1 - bank;
     }
   };
@@ -458,6 +471,7 @@ export function compileGroup(input: GroupInput): CompiledGroup {
   }
 
   for (const ev of schedule.events) {
+    flushPosts(); // an event of another kind or stage may read what they write
     if (ev.kind === 'load') {
       const geo = geoms[0]!;
       for (let y = ev.lo; y <= ev.hi; y++) {
@@ -493,6 +507,7 @@ export function compileGroup(input: GroupInput): CompiledGroup {
           for (let oy = ev.lo; oy <= ev.hi; oy++) computeRow(l, oy, oy - ev.lo, ti, () => wRow);
         }
       }
+      flushPosts();
       if (l + 1 === n) {
         // The tile's rows from the staging half to the output map, row by row (the last word's tail holds the fill).
         const fill = outMap.fill ? { fill: outMap.fill & 0xff } : {};
@@ -505,6 +520,7 @@ export function compileGroup(input: GroupInput): CompiledGroup {
       }
     }
   }
+  flushPosts();
   const buffers: GroupBuffers = { ...lay.buffers, wbufRows: streamBase + 2 * half };
   return { program: program.program, pixmem, offmem, pmem, privateWords: priv, posts, traffic, buffers, schedule };
 }

@@ -5,8 +5,10 @@
 //   imem's read port is addressed with the NEXT pc, so the instruction at pc is in `ir` in the cycle
 //   after pc changes: one instruction can issue per cycle. The first cycle after reset only fetches
 //   (irValid is 0), so tables and imem poked while reset is held or right after it are seen.
-//   An instruction issues in a cycle in which its engine is idle (LOAD/STORE: DMA; GEMM; POST), or,
-//   for WAIT, every engine of its mask is idle; HALT issues when all engines are idle and sets `done`
+//   An instruction issues in a cycle in which its engine is idle (LOAD/STORE: DMA; POST), GEMM when the
+//   GEMM engine's load/stream sequencer is free (the previous GEMM's last vector has entered the array: its
+//   drain overlaps the next GEMM), or, for WAIT, every resource of its mask is idle (DMA, GEMM engine with
+//   its drain, POST, accumulator bank 0 / 1 without outstanding GEMM writes); HALT issues when all engines are idle and sets `done`
 //   at that edge (done stays high until reset; pc then stays at the HALT). An engine started at an
 //   edge is busy from the next cycle on, so back-to-back instructions for one engine wait for it.
 //   An instruction with an unknown opcode, nonzero reserved bits, or a field value whose high bits do
@@ -20,8 +22,14 @@ import { anyBits, sliceWords, splitWords } from './config.js';
 /** Engine busy flags (wires driven by the engines). */
 export interface EngineBusy {
   readonly dma: Value;
+  /** The GEMM engine is not idle (a GEMM loading, streaming or draining). */
   readonly gemm: Value;
   readonly post: Value;
+  /** The GEMM engine's load/stream sequencer is busy (a GEMM issues only when it is not). */
+  readonly gemmSeq: Value;
+  /** Accumulator bank 0 / 1 has outstanding GEMM writes. */
+  readonly gemmBank0: Value;
+  readonly gemmBank1: Value;
 }
 
 /** Field access for the engines: they read the fields of the instruction being issued. */
@@ -120,13 +128,13 @@ export function buildController(m: ModuleBuilder, bufs: Buffers, busy: EngineBus
   const is = (name: OpName): Value => op.eq(OP[name]);
   const isDma = is('LOAD').or(is('STORE'));
   const mask = decoder.field('WAIT', 'mask');
-  const busyVec = [busy.dma, busy.gemm, busy.post];
+  const busyVec = [busy.dma, busy.gemm, busy.post, busy.gemmBank0, busy.gemmBank1]; // WAIT mask bits (isa.ts WAIT_MASK)
   const waitBlocked = busyVec.map((b, i) => b.and(mask.bit(i))).reduce((a, b) => a.or(b));
-  const anyBusy = busyVec.reduce((a, b) => a.or(b));
+  const anyBusy = busyVec.slice(0, 3).reduce((a, b) => a.or(b));
   const ready = mux(
     isDma,
     busy.dma.not(),
-    mux(is('GEMM'), busy.gemm.not(), mux(is('POST'), busy.post.not(), mux(is('WAIT'), waitBlocked.not(), ring ? mux(is('RING'), 1, anyBusy.not()) : anyBusy.not()))),
+    mux(is('GEMM'), busy.gemmSeq.not(), mux(is('POST'), busy.post.not(), mux(is('WAIT'), waitBlocked.not(), ring ? mux(is('RING'), 1, anyBusy.not()) : anyBusy.not()))),
   );
   const active = irValid.and(done.not()).and(fault.not());
   const badNow = m.wire('badInstruction', Bool);

@@ -30,14 +30,20 @@
 //   (the pixel steps instead) and load in one cycle, the strobe of their first vector, so the next K tile
 //   follows the last vector at once: d = max(M-1, 1), period max(M, 2). A GEMV of an fc layer (mCount = N
 //   tiles) streams one vector per cycle: R + (kTiles-1)·max(M, 2) + M + (R+C-1) + 3 (gemmBusyCycles gemv).
-//   A GEMM does not overlap the next one: the next issues once the last write is done.
+//   Consecutive GEMMs overlap (issue 14): the sequencer (gemm_active) is free once the last vector has issued
+//   and a tail of max(0, d - M - 1) cycles has passed (gemmSeqCycles), and the controller issues the next GEMM
+//   then; its first tile loads while this one's last vectors stream and drain, as a next K tile would. Each
+//   vector's accumulator address, first-tile and last-vector flags and bank travel beside it (gemm_tag*, R + C + 1
+//   stages to out_valid; src to stage 2), so the drain writes this GEMM's bank whatever the next one latched.
+//   busy_gemm = sequencer busy or a bank with outstanding writes (gemm_pending_b: GEMMs issued on bank b and
+//   not yet at their last write); WAIT bits 3/4 wait for a bank (isa.ts).
 // Pipeline of one vector
 //   T    pixmem read;                 wbuf/offmem read (loading)
 //   T+1  R abuf reads at pix + off_i (copy i of abuf[src], or its bank; an invalid offset feeds 0)
 //   T+2  act_i, valid, swap on the array;   weight_j, loadWeight on the array
-//   T+2+L out_valid (L = R + C - 1): read accbuf[bank][m] (tiles after the first)
+//   T+2+L out_valid (L = R + C - 1): read accbuf[bank][m] (tiles after the first; bank, m from the vector's tag)
 //   T+3+L write accbuf[bank][m] = (first tile and not acc ? 0 : old) + out, wrapping at accWidth (a row's next
-//         read comes at least d + R >= 2 cycles after, so it always sees this write).
+//         read comes at least d + R >= 2 cycles after, or M + R >= 2 in the next GEMM, so it always sees this write).
 import { Bool, cat, mux, UInt, SInt, type ModuleBuilder, type Value } from '../../hdl/dsl/index.js';
 import { arrayPorts, systolicArray } from '../array.js';
 import { wrappingAdd } from '../arith.js';
@@ -50,7 +56,12 @@ import { OFF_BITS } from './isa.js';
 import { buildRingUnit } from './ring.js';
 
 export interface GemmEngine {
+  /** busy_gemm: a GEMM is loading, streaming or draining (its last accumulator write not done). */
   readonly busy: Value;
+  /** The load/stream sequencer is busy: the next GEMM may issue only when this is low. */
+  readonly seqBusy: Value;
+  /** Accumulator bank b has outstanding GEMM writes (a GEMM on it issued, its last write not done). */
+  readonly bankBusy: readonly [Value, Value];
 }
 
 const PHASE_BITS = 18;
@@ -124,6 +135,13 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const ldLast = R === 1 ? ldOn : ldOn.and(ldK.eq(R - 1).or(gemvLater));
   const loadNext = stOn.and(p.eq(dMinus1)).and(ldTile.lt(kTiles)).and(contLoad.not());
   const lastVector = stOn.and(stTile.add(1).eq(kTiles)).and(p.add(1).eq(mCount));
+  // The sequencer stays busy `tail` = max(0, d - M - 1) cycles after the last vector, so that the next GEMM's first
+  // tile loads no earlier than a next K tile of this GEMM would (shift loading with M < R - 2, single-buffered arrays).
+  const tail = m.reg('gemm_tail', UInt(PHASE_BITS), { reset: 0 });
+  const mW = mCount.zext(PHASE_BITS);
+  m.when(lastVector, () => tail.set(mux(dMinus1.gt(mW), dMinus1.sub(mW), 0).asUnsigned().trunc(PHASE_BITS))).elseWhen(tail.ne(0), () =>
+    tail.set(tail.sub(1).asUnsigned().trunc(PHASE_BITS)),
+  );
   m.when(start, () => {
     const go = fM.ne(0).and(fK.ne(0));
     active.set(go);
@@ -149,7 +167,10 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
       if (R > 1) m.when(ldOn, () => ldK.set(ldK.add(1).trunc(kBits)));
       m.when(loadNext, () => ldOn.set(1));
       m.when(stOn, () => p.set(p.add(1).trunc(PHASE_BITS)));
-      m.when(lastVector, () => stOn.set(0));
+      m.when(lastVector, () => {
+        stOn.set(0);
+        active.set(0);
+      });
     });
 
   // ---- stage 0: table and buffer reads ----
@@ -232,8 +253,10 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
     [arrayPorts.valid]: vec2,
     [arrayPorts.loadWeight]: (tileLoad2 ?? ld2)!,
   };
+  // The next GEMM may latch its src while this one's last vector is in stage 2: src travels with the vector.
+  const src2 = reg1('gemm_src2', reg1('gemm_src1', src));
   actQ.forEach(({ q0, q1 }, i) => {
-    inputs[arrayPorts.act(i)] = mux(vec2.and(offValid2[i]!), mux(src, q1, q0), zero);
+    inputs[arrayPorts.act(i)] = mux(vec2.and(offValid2[i]!), mux(src2, q1, q0), zero);
   });
   weight2.forEach((w, j) => (inputs[arrayPorts.weight(j)] = w));
   tileQ.forEach((w, b) => (inputs[arrayPorts.tileWeight(Math.floor(b / C), b % C)] = w));
@@ -242,39 +265,59 @@ export function buildGemmEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const array = m.instance('array', systolicArray({ rows: R, cols: C, width: g.bits, signed: true, accWidth: g.accWidth, dataflow: 'ws', doubleBuffer: g.doubleBuffer, rowLoad: g.rowLoad, tileLoad: g.tileLoad }), inputs);
 
   // ---- results: accumulate into accbuf[bank] ----
+  // Each vector's accumulator address, first-tile flag (overwrite instead of add) and last-vector flag travel with
+  // it through the two issue stages and the array latency (L = R + C - 1), so that this GEMM drains into its bank
+  // while the next one loads and streams.
   const outValid = array.out(arrayPorts.outValid);
-  const resM = m.reg('gemm_resM', UInt(16), { reset: 0 });
-  const resTile = m.reg('gemm_resTile', UInt(12), { reset: 0 });
-  const resRowLast = resM.add(1).eq(mCount);
-  m.when(start, () => {
-    resM.set(0);
-    resTile.set(0);
-  }).elseWhen(outValid, () => {
-    resM.set(mux(resRowLast, 0, resM.add(1).trunc(16)));
-    m.when(resRowLast, () => resTile.set(resTile.add(1).trunc(12)));
-  });
-  const addrA = accAddress(m, g, bufs, bank, resM);
+  const tag0 = {
+    addr: accAddress(m, g, bufs, bank, p.trunc(Math.min(16, PHASE_BITS))),
+    first: stTile.eq(0).and(accumulate.not()),
+    last: lastVector,
+    bank: bank as Value,
+  };
+  let tag = tag0;
+  for (let k = 1; k <= R + C + 1; k++) {
+    tag = {
+      addr: reg1(`gemm_tagAddr_${k}`, tag.addr, bufs.aw.acc),
+      first: reg1(`gemm_tagFirst_${k}`, tag.first),
+      last: reg1(`gemm_tagLast_${k}`, tag.last),
+      bank: reg1(`gemm_tagBank_${k}`, tag.bank),
+    };
+  }
+  const addrA = tag.addr;
   const rd = bufs.accbuf.map((col, j) => col.read(`gemm_accq_${j}`, addrA));
   const aValid = reg1('gemm_accValid', outValid);
-  const aFirst = reg1('gemm_accFirst', resTile.eq(0).and(accumulate.not()));
-  const aLast = reg1('gemm_accLast', outValid.and(resRowLast).and(resTile.add(1).eq(kTiles)));
+  const aFirst = reg1('gemm_accFirst', tag.first);
+  const aLast = reg1('gemm_accLast', outValid.and(tag.last));
+  const aBank = reg1('gemm_accBank', tag.bank);
   const aAddr = reg1('gemm_accAddr', addrA, bufs.aw.acc);
   const aOut = Array.from({ length: C }, (_, j) => reg1(`gemm_accOut_${j}`, array.out(arrayPorts.out(j)), g.accWidth));
-  // No forwarding is needed: results for one row come from consecutive tiles, at least
-  // period = d + R >= 2 cycles apart, so a row's read follows its previous write's edge.
+  // No forwarding is needed: results for one row come from consecutive tiles, at least period = d + R >= 2 cycles
+  // apart, or from consecutive GEMMs, at least M + R >= 2 cycles apart; so a row's read follows its previous write's edge.
   const zeroAcc = m.constant(0, SInt(g.accWidth));
   aOut.forEach((out, j) => {
     const sum = m.wire(`gemm_sum_${j}`, wrappingAdd(mux(aFirst, zeroAcc, rd[j]!), out));
     bufs.accbuf[j]!.write(aAddr, sum, aValid);
   });
-  m.when(aValid.and(aLast), () => active.set(0));
+  // GEMMs per bank between their issue and their last write (at most one every R + 1 cycles, each in flight for
+  // fewer than R + M + L + 4 + tail cycles after its sequencer frees: a few bits suffice).
+  const pendBits = Math.ceil(Math.log2(2 * (R + C) + 8)) + 1;
+  const bankBusy = [0, 1].map((b) => {
+    const pend = m.reg(`gemm_pending_${b}`, UInt(pendBits), { reset: 0 });
+    const inc = start.and(fM.ne(0)).and(fK.ne(0)).and(b === 0 ? dec.field('GEMM', 'bank').not() : dec.field('GEMM', 'bank'));
+    const decr = aValid.and(aLast).and(b === 0 ? aBank.not() : aBank);
+    m.when(inc.and(decr.not()), () => pend.set(pend.add(1).trunc(pendBits))).elseWhen(decr.and(inc.not()), () => pend.set(pend.sub(1).asUnsigned().trunc(pendBits)));
+    return m.wire(`gemm_bankBusy_${b}`, pend.ne(0));
+  }) as unknown as [Value, Value];
+  const seqBusy = m.wire('gemm_seqBusy', active.or(tail.ne(0)));
+  const busy = m.wire('gemm_busy', seqBusy.or(bankBusy[0]).or(bankBusy[1]));
 
   counters.add('cnt_macs', mux(vec2, m.constant(R * C, UInt(Math.ceil(Math.log2(R * C + 1)))), 0));
   if (!g.tileLoad) counters.add('cnt_wbuf_rd', ldOn);
   counters.add('cnt_abuf_rd', mux(vec1, m.constant(R, UInt(Math.ceil(Math.log2(R + 1)))), 0));
-  counters.add('cnt_acc_rd', outValid.and(resTile.ne(0).or(accumulate)));
+  counters.add('cnt_acc_rd', outValid.and(tag.first.not()));
   counters.add('cnt_acc_wr', aValid);
-  return { busy: active };
+  return { busy, seqBusy, bankBusy };
 }
 
 /**
@@ -297,4 +340,23 @@ export function gemmBusyCycles(g: Pick<AccelGeometry, 'rows' | 'cols' | 'doubleB
   const d = g.doubleBuffer ? Math.max(R - 1, mCount - R) : mCount + R + C - 3;
   const period = Math.max(1, d) + R;
   return R + (kTiles - 1) * period + mCount + (R + C - 1) + 3;
+}
+
+/**
+ * Cycles a GEMM instruction keeps the GEMM engine's load/stream sequencer busy (from the cycle after it issues to
+ * the cycle its last vector issues, plus the tail that keeps the next GEMM's first tile from loading earlier than a
+ * next K tile of this one could): the next GEMM issues in the cycle after. The RTL is tested equal:
+ *   gemmBusyCycles − (R + C − 1) − 3 + max(0, d − mCount − 1),
+ * d the load delay of the header (max(1, R − 1, mCount − R) double-buffered with shift loading, mCount + R + C − 3
+ * single-buffered; with row or tile loading and for a GEMV the tail is 0). The GEMM's accumulator bank is busy for
+ * gemmBusyCycles (the drain: two issue stages, the array latency, the read-modify-write).
+ */
+export function gemmSeqCycles(g: Parameters<typeof gemmBusyCycles>[0], mCount: number, kTiles: number, gemv = false): number {
+  if (mCount === 0 || kTiles === 0) return 0;
+  const { rows: R, cols: C } = g;
+  const stream = gemmBusyCycles(g, mCount, kTiles, gemv) - (R + C - 1) - 3;
+  const rowLike = g.rowLoad || g.tileLoad || (g.rowLoad === undefined && (g.weightLoad === 'row' || g.weightLoad === 'tile'));
+  if (gemv || (rowLike && g.doubleBuffer)) return stream;
+  const d = Math.max(1, g.doubleBuffer ? Math.max(R - 1, mCount - R) : mCount + R + C - 3);
+  return stream + Math.max(0, d - mCount - 1);
 }

@@ -24,7 +24,8 @@
 // Engines. The controller issues instructions in order; LOAD/STORE go to the DMA engine, GEMM to the
 // GEMM engine, POST to the post-processing engine. An instruction waits until its engine is idle, then
 // starts it and the controller moves on, so engines overlap. WAIT blocks until every engine in its
-// mask is idle; HALT waits for all engines and raises `done`. Data hazards between engines are the
+// mask is idle (the GEMM engine accepts the next GEMM while the previous one still drains: WAIT can name an
+// accumulator bank); HALT waits for all engines and raises `done`. Data hazards between engines are the
 // compiler's business: it places WAITs.
 //
 // Semantics (R×C array, B = DRAM bytes per word; all addresses are word/byte indices, not bytes of a
@@ -84,7 +85,11 @@
 //                                  issues at once (a GEMM takes the registers' values when it issues, so a
 //                                  RING after a GEMM does not affect it). Only on a machine with ring
 //                                  addressing; registers are 0 after reset.
-//   WAIT  mask                     bit 0 DMA, bit 1 GEMM, bit 2 POST.
+//   WAIT  mask                     blocks until every resource of the mask is idle: bit 0 DMA, bit 1 GEMM (the
+//                                  engine fully idle, its last accumulator write done), bit 2 POST, bit 3 acc
+//                                  bank 0 (no GEMM on bank 0 issued and not yet drained), bit 4 acc bank 1.
+//                                  (issue 14: a GEMM issues as soon as the previous one's last vector has entered
+//                                  the array, so GEMMs overlap their drains; a POST of a bank waits for that bank.)
 //   HALT
 //
 // Precisions and corner cases (settled with the hardware of gen/accel/, issue 5; the interpreter
@@ -114,9 +119,15 @@
 //           instruction writes what it reads or writes, or reads what it writes. Resources: wbuf,
 //           abuf0, abuf1, acc bank 0, acc bank 1, DRAM. GEMM reads wbuf and abuf[src], writes
 //           acc[bank]; POST reads acc[bank], writes abuf[dst]; LOAD writes its buffer (reads DRAM);
-//           STORE reads its buffer (writes DRAM). In particular a LOAD into ABUFx must not overlap a
-//           POST into ABUFx: they share the buffer's write port and POST wins (on a banked machine, where
-//           LOAD and POST may write several consecutive elements per cycle, POST wins each bank both write).
+//           STORE reads its buffer (writes DRAM). The accumulator banks are separately waitable (WAIT
+//           bits 3, 4): an instruction that reads or writes acc[b] while a GEMM on bank b is outstanding waits
+//           on bit 3 + b (the other engine's reads/writes of wbuf and abuf[src] still wait on the GEMM bit 1,
+//           the whole engine). Consecutive GEMMs need no WAIT between them, on the same bank too (an acc = 1
+//           continuation or an overwrite): the engine keeps their order, vector by vector, and a row's
+//           read-modify-write of the next GEMM comes at least M + R >= 2 cycles after that of the previous one.
+//           In particular a LOAD into ABUFx must not overlap a POST into ABUFx: they share the buffer's write
+//           port and POST wins (on a banked machine, where LOAD and POST may write several consecutive elements
+//           per cycle, POST wins each bank both write).
 //           (test/support/accel-programs.ts ProgramBuilder inserts exactly these WAITs.)
 //   Timing of each engine: docs/accelerator.md.
 
@@ -137,7 +148,7 @@ export const OP = { HALT: 0, LOAD: 1, STORE: 2, GEMM: 3, POST: 4, WAIT: 5, RING:
 export type OpName = keyof typeof OP;
 
 export const BUF = { WBUF: 0, ABUF0: 1, ABUF1: 2 } as const;
-export const WAIT_MASK = { DMA: 1, GEMM: 2, POST: 4 } as const;
+export const WAIT_MASK = { DMA: 1, GEMM: 2, POST: 4, ACC0: 8, ACC1: 16 } as const;
 
 /** A field: lowest bit and width. */
 export interface Field {
@@ -168,7 +179,7 @@ export const FIELDS = {
     lcu: f(92, 1),
     window: f(93, 3),
   },
-  WAIT: { mask: f(4, 3) },
+  WAIT: { mask: f(4, 5) },
   HALT: {},
   RING: { reg: f(4, 2), base: f(6, 24), size: f(30, 24) },
 } as const;

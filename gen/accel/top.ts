@@ -96,7 +96,7 @@ export function accelTop(config: AccelHardwareConfig, sizes: AccelSizes, init: P
     const rdValid = m.input(accelPorts.rdValid, Bool);
     const rdData = m.input(accelPorts.rdData, UInt(g.wordBits));
     const bufs = declareBuffers(m, g, init);
-    const busy = { dma: m.wire('busyDma', Bool), gemm: m.wire('busyGemm', Bool), post: m.wire('busyPost', Bool) };
+    const busy = { dma: m.wire('busyDma', Bool), gemm: m.wire('busyGemm', Bool), post: m.wire('busyPost', Bool), gemmSeq: m.wire('busyGemmSeq', Bool), gemmBank0: m.wire('busyAcc0', Bool), gemmBank1: m.wire('busyAcc1', Bool) };
     const ctl = buildController(m, bufs, busy, { ring: g.ring });
     const counters = new Counters();
     const dma = buildDma(m, g, bufs, ctl, rdValid, rdData, counters);
@@ -104,6 +104,9 @@ export function accelTop(config: AccelHardwareConfig, sizes: AccelSizes, init: P
     const post = buildPostEngine(m, g, bufs, ctl, counters);
     busy.dma.set(dma.busy);
     busy.gemm.set(gemm.busy);
+    busy.gemmSeq.set(gemm.seqBusy);
+    busy.gemmBank0.set(gemm.bankBusy[0]);
+    busy.gemmBank1.set(gemm.bankBusy[1]);
     busy.post.set(post.busy);
     abufWritePorts(m, bufs, dma.abufWrite, post.abufWrite);
     ctl.finish();

@@ -172,6 +172,9 @@ describe('ISA interpreter', () => {
     const g = accelGeometry(config, { imemDepth: 1, pixDepth: 1, offDepth: 1, pmemDepth: 1, dramWords: 1 });
     const run = (program: Instruction[], rest: Partial<ProgramImage> = {}) => () => interpret(config, image(program, rest), { maxInstructions: 1000 });
     expect(run([{ op: 'WAIT', mask: 7 }])).toThrow('program: pc must be in 0..0, not 1');
+    // WAIT's mask: 5 bits (issue 14: bits 3, 4 = accumulator banks); no effect on the state.
+    expect(run([{ op: 'WAIT', mask: 31 }, { op: 'HALT' }])).not.toThrow();
+    expect(run([{ op: 'WAIT', mask: 32 }, { op: 'HALT' }])).toThrow('instruction 0 (WAIT): mask must be in 0..31, not 32');
     expect(run([{ op: 'WAIT', mask: 0 }, { op: 'GEMM', src: 0, bank: 0, mCount: 1, kTiles: 1, wRow: g.wbufDepth - 1, pixAddr: 0, offAddr: 0 }, { op: 'HALT' }], { offmem: [0, 0] })).toThrow(
       `instruction 1 (GEMM): last wbuf row wRow + kTiles·R - 1 must be in 0..${g.wbufDepth - 1}, not ${g.wbufDepth}`,
     );

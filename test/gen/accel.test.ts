@@ -302,7 +302,7 @@ describe('accelerator RTL', () => {
     const cases: [string, bigint][] = [
       ['unknown opcode 9', 9n],
       ['reserved bit 95 of HALT', 1n << 95n],
-      ['reserved bits of WAIT', (1n << 7n) | 5n],
+      ['reserved bits of WAIT', (1n << 9n) | 5n],
       ['GEMM wRow beyond the wbuf address width', encode({ op: 'GEMM', src: 0, bank: 0, mCount: 1, kTiles: 1, wRow: 1 << Math.ceil(Math.log2(g.wbufDepth)), pixAddr: 0, offAddr: 0 })],
       ['POST chan beyond pmem', encode({ op: 'POST', bank: 0, pool: 0, relu: 0, nValid: 1, chan: 4, dst: 0, dstBase: 0, plane: 0, mCount: 1, interval: 1 })],
       ['STORE from WBUF', encode({ op: 'STORE', buf: 0, dram: 0, addr: 0, count: 1 })],
@@ -313,7 +313,8 @@ describe('accelerator RTL', () => {
       expect({ what, fault: run.fault, done: run.done, pc: run.sim.peekNumber('pc') }).toEqual({ what, fault: true, done: false, pc: 1 });
     }
     // The same slots with valid instructions run to HALT.
-    const ok = runOnRtl(tiny, sizes, base, { maxCycles: 50, rawProgram: [encode({ op: 'WAIT', mask: 7 }), encode({ op: 'WAIT', mask: 1 }), encode({ op: 'HALT' })] });
+    // WAIT's mask is 5 bits (issue 14: bits 3, 4 = accumulator banks), all of them valid.
+    const ok = runOnRtl(tiny, sizes, base, { maxCycles: 50, rawProgram: [encode({ op: 'WAIT', mask: 7 }), encode({ op: 'WAIT', mask: 31 }), encode({ op: 'HALT' })] });
     expect([ok.fault, ok.done]).toEqual([false, true]);
     expect(FIELDS.op.width).toBe(4);
   });

@@ -120,6 +120,7 @@ export function randomProgram(seed: number, config?: AccelHardwareConfig, length
         wRow: tile ? g.rows * r.int(0, Math.floor(g.wbufDepth / g.rows) - kTiles) : r.int(0, g.wbufDepth - kTiles * g.rows),
         pixAddr: r.int(0, sizes.pixDepth - mCount),
         offAddr: r.int(0, sizes.offDepth - kTiles * g.rows),
+        ...(r.chance(0.3) ? { acc: 1 } : {}), // a continuation, often right behind a GEMM on the same bank (issue 14)
       });
     } else if (kind <= 6) {
       // The destinations of different channels must not overlap (plane >= outputs per channel).
@@ -163,7 +164,7 @@ export function randomProgram(seed: number, config?: AccelHardwareConfig, length
       const fill = r.chance(0.5) ? { fill: r.int(0, 255) } : {}; // the last word's spare lanes (issue 12)
       b.push({ op: 'STORE', buf: r.int(1, 2), dram: outBase + r.int(0, outWords - Math.ceil(count / g.elemsPerWord) - 1), addr: r.int(0, g.abufDepth - Math.max(count, 1)), count, ...fill });
     }
-    if (r.chance(0.1)) b.push({ op: 'WAIT', mask: r.int(0, 7) });
+    if (r.chance(0.1)) b.push({ op: 'WAIT', mask: r.int(0, 31) });
   }
   const perBuf = Math.ceil(g.abufDepth / g.elemsPerWord);
   b.push({ op: 'STORE', buf: 1, dram: outBase, addr: 0, count: g.abufDepth });

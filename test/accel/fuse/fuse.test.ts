@@ -98,6 +98,13 @@ describe('fused-layer compiler', () => {
     expect(bytes.read).toBe(plan.groups[0]!.traffic.fmRead);
     expect(plan.groups[0]!.traffic.fmRead).toBeLessThan(3 * 32 * 32 * 1.2);
     expect(plan.fused.fmRead + plan.fused.fmWritten).toBeLessThan((plan.layerByLayer.fmRead + plan.layerByLayer.fmWritten) / 3);
+    // Overlapped GEMMs (issue 14): a chunk's POST goes in behind the next chunk's GEMM (other bank), and waits for
+    // its own bank only, not for the GEMM engine.
+    const body = c.program.slice(group.firstInstr, group.lastInstr + 1);
+    const compute = body.filter((i) => i.op === 'GEMM' || i.op === 'POST');
+    const behind = compute.filter((ins, i) => ins.op === 'POST' && compute[i - 1]?.op === 'GEMM' && compute[i - 1]!.bank !== ins.bank).length;
+    expect(behind).toBeGreaterThan(compute.filter((i) => i.op === 'POST').length / 3); // 93 of 231 (mirror-row and padding POSTs follow their own)
+    for (const [i, ins] of body.entries()) if (ins.op === 'WAIT' && body[i + 1]?.op === 'POST') expect(ins.mask & 2).toBe(0);
     for (const { image } of randomInputs(model, 1, 7)) {
       const want = Array.from(runGolden(model, image, { accWidth: 32 }).logits);
       const run = runModelImage(config, c, image);
