@@ -24,7 +24,8 @@ const model = readModel(readFileSync(new URL('../../models/lenet5-mnist-int8.sfm
 // unchanged cold: their M tiles wait on weight LOADs; the resident stream gains, test below and docs).
 // The bounds leave 0.5% for harmless schedule changes; a regression beyond that should be looked at.
 // Cold, one image (issue 14 wide writes: LOAD ABUF a word per cycle, row-major POSTs a row per cycle; before: 29,868 / 7,891 / 5,087).
-const MEASURED: Record<string, number> = { tiny: 29_703, default: 6_866, large: 4_238 };
+// With packed conv1 (column pooling) and overlapped GEMMs too; default's cold run is DMA-bound and packing adds a weight block (6,866 before it).
+const MEASURED: Record<string, number> = { tiny: 27_736, default: 7_008, large: 4_136 };
 
 describe('LeNet-5 on the accelerator RTL', () => {
   it.each(['tiny', 'default', 'large'])('%s: the RTL logits equal the golden model on 3 test digits, within the measured cycles', (preset) => {
@@ -58,10 +59,10 @@ describe('LeNet-5 on the accelerator RTL', () => {
     // LeNet-5's K tiles need no reordering beyond ceil(K/R) tiles (accel/compiler/banks.ts): with copies (one element
     // written per cycle) the cycles of the banked machine before its wide writes; banked, the input LOADs a word per
     // cycle and the fc POSTs a row per cycle (gen/accel/dma.ts, post-engine.ts).
-    expect([a.cycles, b.cycles]).toEqual([6_866, 7_891]);
+    expect([a.cycles, b.cycles]).toEqual([7_008, 7_724]);
   }, 120_000);
 
-  it('default, weights resident (the steady batch-1 stream): conv2 runs at >= 90% utilisation; conv1 stays under its padding cap 25/32 · 6/8', () => {
+  it('default, weights resident (the steady batch-1 stream): conv2 runs at >= 90% utilisation; packed conv1 beats the unpacked padding cap 25/32 · 6/8', () => {
     // A cold run is bound by loading 46 KB of weights at 8 B/cycle (5,770 cycles) since the fc layers run as GEMVs.
     const config = PRESETS.default!;
     const compiled = compile(model, config, { resident: true });
@@ -80,7 +81,8 @@ describe('LeNet-5 on the accelerator RTL', () => {
     // weight and input LOADs before any GEMM can start, on top of the 58.6% padding cap.
     expect(by.conv2).toBeGreaterThanOrEqual(0.9);
     expect(by.conv1).toBeGreaterThanOrEqual(0.45);
-    expect(by.conv1).toBeLessThanOrEqual((25 / 32) * (6 / 8));
+    // Packed (column pooling): 1,872 array cycles instead of 2,304, above the unpacked cap.
+    expect(by.conv1).toBeGreaterThan((25 / 32) * (6 / 8));
     // fc layers are one GEMV each (tile loading, accel/compiler/gemv.ts): a weight tile per cycle, so fc1 runs
     // far above the 1/R = 1/8 that loading a K tile row by row allows (row loading: 11.4%; shift: 6.4%).
     expect(by.fc1).toBeGreaterThanOrEqual(0.5);

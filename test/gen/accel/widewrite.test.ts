@@ -185,7 +185,7 @@ describe('random programs on banked machines with wide writes', () => {
     });
 
     it('agrees with the TS simulator on every output and register in every cycle of random programs with wide LOADs and row-lane POSTs', async () => {
-      const programs = [16, 33].map((seed) => randomProgram(seed, wideConfig(seed)));
+      const programs = [14, 21].map((seed) => randomProgram(seed, wideConfig(seed)));
       for (const p of programs) {
         const g = accelGeometry(p.config, p.sizes);
         expect([g.loadLanes > 1, g.postLanes > 1]).toEqual([true, true]);
