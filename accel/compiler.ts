@@ -800,10 +800,9 @@ export function compile(model: Model, config: AccelHardwareConfig, options: Comp
     options.resident === true &&
     unshifted.length > 1 &&
     unshifted[0]!.layer.kind === 'conv2d' &&
-    inputBase > 0 &&
-    unshifted.every((L, li) => li % 2 === 0 || L.outN * L.plane <= inputBase);
+    inputBase > 0;
   const placed = placeOrUnpacked(unshifted, model, probe, inputElems, batch, packing, prefetching ? inputBase : 0);
-  // A GEMV layer writes whole N tiles (tiles·C elements) into abuf0: check the placed extents too.
+  // Every map abuf0 holds must stay below the inputs (a GEMV layer writes whole N tiles, tiles·C elements).
   const fitsBelow = placed.layers.every((L, li) => li % 2 === 0 || (L.gemv ? L.tiles.length * probe.cols : L.plan.outN * L.plan.plane) <= inputBase);
   // Only with resident weights: a program that reloads its weights every run gains nothing from it.
   const residentFits = residentRows(placed.layers) <= probe.wbufDepth;
