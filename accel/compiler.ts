@@ -80,7 +80,7 @@ import { compiledFromMaps } from './compiler/assemble.js';
 import { applyOrder, balancedSpacing, reductionOrder, reductionTiles } from './compiler/banks.js';
 import { compileStreamed, mapIndex, type MapLayout } from './compiler/stream.js';
 import { compileWithFusion, type FuseTarget } from './fuse/compile.js';
-import { HazardProgram, interleave, packElements, packWeightRows, unpackElements, type ComputeStep, type DmaStep, type HazardDetail } from './program-layout.js';
+import { busyEstimate, HazardProgram, interleave, packElements, packWeightRows, unpackElements, type ComputeStep, type DmaStep, type HazardDetail } from './program-layout.js';
 
 /** One compiled layer: its instruction range [firstInstr, lastInstr] (WAITs included) and MACs. */
 export interface CompiledLayer {
@@ -751,7 +751,8 @@ function schedule(pl: Placement, tilings: readonly (readonly [number, number][])
   // The final STORE reads the last layer's output: its WAIT on POST is part of the estimate.
   const last = layers.at(-1);
   const outCount = last ? last.plan.outN * last.plan.plane : inputCount;
-  const estimate = program.estimate({ op: 'STORE', buf: (last ? 1 - last.src : 0) + 1, dram: 0, addr: 0, count: outCount }) + outCount + 4;
+  const store: Instruction = { op: 'STORE', buf: (last ? 1 - last.src : 0) + 1, dram: 0, addr: 0, count: outCount };
+  const estimate = program.estimate(store) + busyEstimate(store, g) + 2;
   return { program, firstInstr, posts, estimate };
 }
 

@@ -4,7 +4,7 @@
 // activation-buffer elements, with an estimate of when each instruction issues; and the interleaving
 // of a compute stream (GEMM/POST) with a DMA stream (LOADs) into one in-order program.
 // test/support/accel-programs.ts re-exports the packing helpers and HazardProgram for the tests.
-import type { AccelGeometry } from '../gen/accel/config.js';
+import { postUsesRowLanes, type AccelGeometry } from '../gen/accel/config.js';
 import { gemmBusyCycles, gemmSeqCycles } from '../gen/accel/gemm-engine.js';
 import { decodeOffset, FIELDS, OFF_VALID, WAIT_MASK, type Instruction } from '../gen/accel/isa.js';
 
@@ -224,10 +224,11 @@ export function postGroupRows(ins: Extract<Instruction, { op: 'POST' }>): number
  * Estimated cycles an engine stays busy after issuing `ins` (docs/accelerator.md, the engines): GEMM is
  * gen/accel/gemm-engine.ts gemmBusyCycles (tested equal to the RTL); LOAD WBUF count·ceil(C/P) + L + 1;
  * LOAD ABUF about count + L + 1 (one element per cycle through the write port), ceil(count/P) + L + 1 on a
- * machine that writes a word's P elements at once (g.loadLanes = P); STORE count + 2; POST
+ * machine that writes a word's P elements at once (g.loadLanes = P); STORE count + 2 (1 for count 0), ceil(count/P) + 2 where it
+ * reads a word's P elements at once (g.loadLanes = P; plus stalls while a GEMM reads its buffer); POST
  * (groups − 1) · max(Gr · interval, nValid) + (Gr − 1) · interval + nValid + 6 (Gr rows per group: postGroupRows),
- * (groups − 1) · max(1, interval) + 7 for a row-major POST with plane = 1 on a machine with row lanes
- * (g.postLanes > 1). Only used to choose an order; the RTL decides (test/gen/accel/widewrite.test.ts and
+ * (groups − 1) · max(1, interval) + 7 for an unpooled POST through the row lanes (gen/accel/config.ts
+ * postUsesRowLanes: a machine with g.postLanes > 1, a plane that puts a row's outputs in distinct banks). Only used to choose an order; the RTL decides (test/gen/accel/widewrite.test.ts and
  * cpool.test.ts check them against it).
  */
 export function busyEstimate(ins: Instruction, g: AccelGeometry): number {
@@ -236,13 +237,14 @@ export function busyEstimate(ins: Instruction, g: AccelGeometry): number {
       if (ins.count === 0) return 1;
       return (ins.buf === 0 ? ins.count * g.wordsPerWeightRow : g.loadLanes > 1 ? Math.ceil(ins.count / g.loadLanes) : ins.count) + g.dramLatency + 1;
     case 'STORE':
-      return ins.count + 2;
+      if (ins.count === 0) return 1;
+      return (g.loadLanes > 1 ? Math.ceil(ins.count / g.loadLanes) : ins.count) + 2;
     case 'GEMM':
       return gemmBusyCycles(g, ins.mCount, ins.kTiles, ins.gemv === 1);
     case 'POST': {
       const span = ins.pool ? postGroupRows(ins) : 1;
       const groups = Math.floor(ins.mCount / span);
-      const rowLanes = g.postLanes > 1 && !ins.pool && !!ins.window && ins.plane === 1;
+      const rowLanes = postUsesRowLanes(g, ins);
       if (rowLanes) return groups === 0 ? 1 : (groups - 1) * Math.max(1, ins.interval) + 7;
       // lcu: the correction unit loads its codes first (nValid + 1 cycles; none when reused).
       // Groups start every period = max(Gr · interval, nValid) cycles; the last one's rows end (Gr − 1) · interval + 1

@@ -6,9 +6,9 @@
 //               during the previous one: `splitfuse run --batch 1`; and with `--no-prefetch`, each run LOADing its
 //               own input first) vs ideal = ceil(MACs / (R·C)); target on default: <= 5,500 (checked on the
 //               prefetching stream)
-//   batch B     the steady state of `splitfuse run --batch B` (B = 8, or the largest batch whose maps fit
-//               the activation buffers): cycles per image of a warm batch (resident weights) vs ideal;
-//               target: within 15% of ideal
+//   batch B     the steady state of `splitfuse run --images 3B --batch B` (B = 8, or the largest batch whose maps
+//               fit the activation buffers): cycles per image of the third batch (resident weights, inputs
+//               prefetched during the second) vs ideal; target: within 15% of ideal
 //   DRAM        bytes per image, batch 1 (cold) vs the steady batch; target: >= 10× fewer
 //   on-chip     memory bits of the generated accelerator (accel/report.ts onChipBits), the activation
 //               buffers' share; target (issue 14 item 3): half the bits of the R-copy design
@@ -74,7 +74,9 @@ for (const name of values.configs!.split(',')) {
   const B = largestBatch(config, wantBatch);
   let batched: Row['batched'] = null;
   if (B > 1) {
-    const r = runModel({ model, config, images: testImages(2 * B), batch: B });
+    // Three batches: cold, then the first warm one (LOADs its own inputs), then the steady stream (inputs prefetched
+    // by its predecessor; `splitfuse run --images 3B --batch B`), as for batch 1.
+    const r = runModel({ model, config, images: testImages(3 * B), batch: B });
     batched = { batch: B, cycles: r.batch!.steady.cyclesPerImage, dramBytes: r.batch!.steady.dramBytes.read + r.batch!.steady.dramBytes.written, residentWeights: r.batch!.residentWeights, bitExact: r.goldenMismatches === 0 };
   }
   const compiled = compile(model, config);
@@ -108,7 +110,8 @@ else {
     console.log(`  batch 1:      ${int(r.batch1.cycles)} cycles/image cold (${(r.batch1.cycles / r.ideal).toFixed(2)}× ideal), ${stream}${b1Target}; bit-exact ${r.batch1.bitExact ? 'yes' : 'NO'}`);
     if (r.batched) {
       const over = r.batched.cycles / r.ideal - 1;
-      console.log(`  ${`batch ${r.batched.batch}:`.padEnd(13)} ${int(r.batched.cycles)} cycles/image (${pct(over)} over ideal; target <= ${pct(TARGETS.batchOverIdeal)}: ${mark(over <= TARGETS.batchOverIdeal)}); weights ${r.batched.residentWeights ? 'resident' : 'reloaded each batch'}; bit-exact ${r.batched.bitExact ? 'yes' : 'NO'}`);
+      const bTarget = r.config === 'default' ? `; target <= ${pct(TARGETS.batchOverIdeal)}: ${mark(over <= TARGETS.batchOverIdeal)}` : '';
+      console.log(`  ${`batch ${r.batched.batch}:`.padEnd(13)} ${int(r.batched.cycles)} cycles/image (${pct(over)} over ideal${bTarget}); weights ${r.batched.residentWeights ? 'resident' : 'reloaded each batch'}; bit-exact ${r.batched.bitExact ? 'yes' : 'NO'}`);
       const factor = r.batch1.dramBytes / r.batched.dramBytes;
       console.log(`  DRAM:         ${int(r.batch1.dramBytes)} B/image at batch 1, ${int(r.batched.dramBytes)} B/image at batch ${r.batched.batch}: ${factor.toFixed(1)}× fewer (target >= ${TARGETS.dramReduction}×: ${mark(factor >= TARGETS.dramReduction)})`);
     } else console.log('  batch > 1:    does not fit the activation buffers');

@@ -12,11 +12,15 @@
 // one, accel/interpret.ts refuses a program where two collide); the bank index of every row is registered with
 // the read, and in the next cycle row i takes the output of bank (a_i mod NB). The data arrive in the same cycle
 // as a copy's would, so the pipeline and every cycle count are those of the copies.
-// Writes (DMA LOAD, POST: one element per cycle) enable the one bank a mod NB. A bank has one read port (so it
+// Writes (DMA LOAD, POST: one element per cycle; or several lanes, abufBankWrites) enable the one bank a mod NB. A bank has one read port (so it
 // maps to one block RAM: one write and one read port), shared by the GEMM and the DMA's STORE: a bank of buffer b
 // reads at the GEMM's row address while a GEMM vector reads b (stage 1), else at the STORE's address / NB; the
 // STORE takes bank (address mod NB) a cycle later, and waits (stalls) in the cycles a GEMM vector reads its
-// buffer. With read copies the STORE keeps its own read port on copy 0 and never waits.
+// buffer. A wide STORE (P <= NB lanes, issue 14) reads P consecutive elements at once: bank k at the row of element
+// addr + ((k − addr) mod NB), lane e from bank (addr + e) mod NB. With read copies the STORE keeps its own read port
+// on copy 0, one element per cycle, and never waits.
+// Writes with lanes of their own addresses (a planar POST row through the row lanes, addr + e·plane): each bank takes
+// the lane whose address falls in it (abufBankWrites).
 import { Bool, mux, UInt, SInt, type MemoryHandle, type ModuleBuilder, type Signal, type Value } from '../../hdl/dsl/index.js';
 import { addrBits, fitU, type AccelGeometry } from './config.js';
 
@@ -71,12 +75,13 @@ export interface BankWrite {
 }
 
 /**
- * A write of consecutive elements into a banked buffer, per bank: lane e (en, data) writes element addr + e.
+ * A write of several elements into a banked buffer, per bank: lane e (en, data) writes element addr + e, or its own
+ * addr when lanes carry one.
  * With L <= NB lanes the L addresses fall in distinct banks: bank k takes lane d = (k − addr) mod NB
  * (when d < L) at row (addr + d) / NB — a rotation of the lanes by the address's bank. Lanes past the buffer (an
  * invalid program: the interpreter refuses it) write garbage rows.
  */
-export function abufBankWrites(m: ModuleBuilder, buf: AbufMemories, name: string, addr: Value, lanes: readonly { readonly en: Value; readonly data: Value }[]): BankWrite[] {
+export function abufBankWrites(m: ModuleBuilder, buf: AbufMemories, name: string, addr: Value, lanes: readonly { readonly en: Value; readonly data: Value; readonly addr?: Value }[]): BankWrite[] {
   const NB = buf.banks;
   const lg = bankBits(NB);
   const rowBits = addrBits(buf.mems[0]!.depth);
@@ -84,6 +89,25 @@ export function abufBankWrites(m: ModuleBuilder, buf: AbufMemories, name: string
   if (lanes.length === 1) {
     const { bank, row } = split(m, addr, NB, rowBits);
     return buf.mems.map((_, k) => ({ en: lanes[0]!.en.and(bank.eq(k)), row, data: lanes[0]!.data }));
+  }
+  if (lanes.some((l, e) => e > 0 && l.addr)) {
+    // Lanes with addresses of their own (a planar POST row, addr + e·plane): bank k takes the lane whose address is in
+    // it (a one-hot choice: the POST engine uses its lanes only where the addresses hit distinct banks).
+    const parts = lanes.map((l, e) => split(m, e === 0 ? addr : l.addr!, NB, rowBits));
+    return buf.mems.map((_, k) => {
+      let en: Value = m.constant(0, Bool);
+      let row: Value = parts[0]!.row;
+      let data: Value = lanes[0]!.data;
+      lanes.forEach((l, e) => {
+        const hit = l.en.and(parts[e]!.bank.eq(k));
+        en = en.or(hit);
+        if (e > 0) {
+          row = mux(hit, parts[e]!.row, row);
+          data = mux(hit, l.data, data);
+        }
+      });
+      return { en: m.wire(`${name}_bank${k}_we`, en), row, data };
+    });
   }
   const w = Math.max(addr.width, lg) + 1;
   const wideAddr = fitU(addr, w);
@@ -108,7 +132,8 @@ interface StoreRequest {
   readonly addr: Value;
   /** Which buffer (0: abuf0, 1: abuf1). */
   readonly sel: Value;
-  readonly q: readonly [Signal, Signal];
+  /** Per buffer, lane e: element addr + e (lanes consecutive elements, distinct banks). */
+  readonly q: readonly [Signal[], Signal[]];
   readonly stall: Signal;
 }
 
@@ -116,21 +141,26 @@ interface StoreRequest {
 const storeRequests = new WeakMap<readonly AbufMemories[], StoreRequest>();
 
 /**
- * The DMA's STORE read of buffer `sel` at element `addr`: `elem` is the element one cycle after a cycle without
- * `stall` (null: never stalls). Copies: copy 0's own read port (`<name>_q0`, `<name>_q1`). Banked: the banks' shared
- * ports, driven by abufRowReads, which must be called for the same buffers.
+ * The DMA's STORE read of buffer `sel` at element `addr`: `elems[e]` is element addr + e one cycle after a cycle
+ * without `stall` (null: never stalls). Copies: copy 0's own read port (`<name>_q0`, `<name>_q1`), one lane. Banked: the
+ * banks' shared ports, driven by abufRowReads, which must be called for the same buffers; `lanes` <= NB consecutive
+ * elements lie in distinct banks, so a wide STORE (issue 14) reads them in one cycle: bank k reads element addr + d,
+ * d = (k − addr) mod NB, and lane e takes bank (addr + e) mod NB a cycle later.
  */
-export function abufStoreRead(m: ModuleBuilder, bufs: readonly AbufMemories[], name: string, sel: Value, addr: Value): { elem: Value; stall: Value | null } {
+export function abufStoreRead(m: ModuleBuilder, bufs: readonly AbufMemories[], name: string, sel: Value, addr: Value, lanes = 1): { elems: Value[]; stall: Value | null } {
   if (bufs[0]!.banks === 1) {
+    if (lanes !== 1) throw new RangeError('abufStoreRead: several lanes need banked activation buffers');
     const q0 = bufs[0]!.mems[0]!.read(`${name}_q0`, addr);
     const q1 = bufs[1]!.mems[0]!.read(`${name}_q1`, addr);
-    return { elem: mux(sel, q1, q0), stall: null };
+    return { elems: [mux(sel, q1, q0)], stall: null };
   }
+  if (lanes > bufs[0]!.banks) throw new RangeError(`abufStoreRead: ${lanes} lanes need at least as many banks, not ${bufs[0]!.banks}`);
   const shape = bufs[0]!.mems[0]!.shape;
-  const q: [Signal, Signal] = [m.wire(`${name}_q0`, shape), m.wire(`${name}_q1`, shape)];
+  const wires = (b: number): Signal[] => Array.from({ length: lanes }, (_, e) => m.wire(e === 0 ? `${name}_q${b}` : `${name}_q${b}_${e}`, shape));
+  const q: [Signal[], Signal[]] = [wires(0), wires(1)];
   const stall = m.wire(`${name}_storeStall`, Bool);
   storeRequests.set(bufs, { name, addr, sel, q, stall });
-  return { elem: mux(sel, q[1], q[0]), stall };
+  return { elems: q[0].map((q0, e) => mux(sel, q[1][e]!, q0)), stall };
 }
 
 /** One array row's activation read: its element address and whether it reads at all (a valid offset). */
@@ -164,13 +194,22 @@ export function abufRowReads(m: ModuleBuilder, prefix: string, bufs: readonly Ab
   storeRequests.delete(bufs);
   let q: Value[][];
   if (store) {
-    // One read port per bank: the GEMM's address while a vector reads this buffer, else the STORE's.
+    // One read port per bank: the GEMM's address while a vector reads this buffer, else the STORE's (bank k: element
+    // addr + d, d = (k − addr) mod NB, the lane a wide STORE puts there; with one lane, addr's row).
+    const L = store.q[0].length;
     const { bank: storeBank, row: storeRow } = split(m, store.addr, banks, rowBits);
+    const w = Math.max(store.addr.width, lg) + 1;
+    const wideAddr = fitU(store.addr, w);
+    const storeRows = Array.from({ length: banks }, (_, k) => {
+      if (L === 1) return storeRow;
+      const d = m.constant(k + banks, UInt(lg + 1)).sub(wideAddr.slice(0, lg).zext(lg + 1)).trunc(lg).asUnsigned();
+      return fitU(wideAddr.add(d.zext(w)).trunc(w).shr(lg), rowBits);
+    });
     const gemmHere = [m.wire(`${prefix}_reads0`, use.valid.and(use.src.not())), m.wire(`${prefix}_reads1`, use.valid.and(use.src))];
-    q = [0, 1].map((b) => bankAddr.map((a, k) => bufs[b]!.mems[k]!.read(`${prefix}_a${b}_bank${k}`, mux(gemmHere[b]!, a, storeRow))));
+    q = [0, 1].map((b) => bankAddr.map((a, k) => bufs[b]!.mems[k]!.read(`${prefix}_a${b}_bank${k}`, mux(gemmHere[b]!, a, storeRows[k]!))));
     const storeSel = m.reg(`${store.name}_bankSel`, UInt(lg), { reset: 0 });
     storeSel.set(storeBank);
-    store.q.forEach((wire, b) => wire.set(selectBank(q[b]!, storeSel)));
+    store.q.forEach((wires, b) => wires.forEach((wire, e) => wire.set(selectBank(q[b]!, e === 0 ? storeSel : storeSel.add(e).trunc(lg)))));
     store.stall.set(mux(store.sel, gemmHere[1]!, gemmHere[0]!));
   } else q = [0, 1].map((b) => bankAddr.map((a, k) => bufs[b]!.mems[k]!.read(`${prefix}_a${b}_bank${k}`, a)));
   return bankOf.map((bank, i) => {

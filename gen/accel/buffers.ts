@@ -100,8 +100,8 @@ export function declareBuffers(m: ModuleBuilder, g: AccelGeometry, init: Program
 
 /**
  * One writer of an activation buffer: this cycle it writes `data` at `addr` of abuf[sel] when `en`, and on a banked
- * machine lane e of `more` writes its data at addr + 1 + e when its en (consecutive elements, distinct banks: a
- * LOAD's DRAM word, a row of a row-major POST; issue 14).
+ * machine lane e of `more` writes its data at addr + 1 + e, or at its own addr, when its en (distinct banks: a LOAD's
+ * DRAM word, a row of an unpooled POST through the row lanes; issue 14).
  */
 export interface AbufWrite {
   readonly en: Value;
@@ -109,7 +109,8 @@ export interface AbufWrite {
   readonly sel: Value;
   readonly addr: Value;
   readonly data: Value;
-  readonly more?: readonly { readonly en: Value; readonly data: Value }[];
+  /** Lane e's address: addr + 1 + e when absent (consecutive), else its own (a planar POST row: addr + (e+1)·plane). */
+  readonly more?: readonly { readonly en: Value; readonly data: Value; readonly addr?: Value }[];
 }
 
 /**
@@ -132,7 +133,7 @@ export function abufWritePorts(m: ModuleBuilder, bufs: Buffers, dma: AbufWrite, 
       abufWrite(m, buf, addr, data, en);
       return;
     }
-    const lanes = (w: AbufWrite, here: Value) => [{ en: here, data: w.data }, ...(w.more ?? []).map((l) => ({ en: l.en.and(w.sel.eq(b)), data: l.data }))];
+    const lanes = (w: AbufWrite, here: Value) => [{ en: here, data: w.data }, ...(w.more ?? []).map((l) => ({ en: l.en.and(w.sel.eq(b)), data: l.data, ...(l.addr ? { addr: l.addr } : {}) }))];
     const fromPost = abufBankWrites(m, buf, `abuf${b}_post`, post.addr, lanes(post, postHere));
     const fromDma = abufBankWrites(m, buf, `abuf${b}_dma`, dma.addr, lanes(dma, dmaHere));
     // abuf<b>_we: some bank writes (a named signal, a fault site of accel/fault/sites.ts); every bank's enable goes through it.

@@ -237,3 +237,21 @@ export function anyBits(words: readonly Value[], lo: number, width: number): Val
   }
   return any!;
 }
+
+/**
+ * Low bits of a POST's plane that tell whether its row lanes apply (issue 14): the nValid <= C outputs of a row,
+ * base + j·plane, lie in distinct banks of NB iff plane = 2^v·odd with v <= log2(NB) − ceil(log2 C), i.e. iff
+ * plane mod 2^(log2(NB) − ceil(log2 C) + 1) != 0. The mask 2^(…) − 1; 0 on a machine without row lanes.
+ */
+export function postLanePlaneMask(g: Pick<AccelGeometry, 'postLanes' | 'abufBanks' | 'cols'>): number {
+  if (g.postLanes <= 1) return 0;
+  return (1 << (Math.log2(g.abufBanks) - Math.ceil(Math.log2(g.cols)) + 1)) - 1;
+}
+
+/**
+ * Whether a POST writes each row's outputs in one cycle through the row lanes (g.postLanes = C; issue 14): an unpooled
+ * POST (row-major or planar) whose plane spreads a row's outputs base + j·plane over distinct banks (postLanePlaneMask).
+ */
+export function postUsesRowLanes(g: Pick<AccelGeometry, 'postLanes' | 'abufBanks' | 'cols'>, ins: { readonly pool: number; readonly plane: number }): boolean {
+  return g.postLanes > 1 && !ins.pool && (ins.plane & postLanePlaneMask(g)) !== 0;
+}

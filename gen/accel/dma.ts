@@ -20,7 +20,11 @@
 //              past `count` in the last word are not written. ceil(count/P) + dramLatency + 1 cycles, like
 //              LOAD WBUF; cnt_abuf_wr still counts elements.
 //   STORE      reads one element per cycle from copy 0, packs P per word and writes each full word (the
-//              last one padded with the instruction's fill element): count + 2 cycles.
+//              last one padded with the instruction's fill element): count + 2 cycles. On a banked machine with
+//              P <= NB (g.loadLanes = P; issue 14) it reads a word's P consecutive elements rdAddr .. rdAddr + P − 1
+//              (P distinct banks, any alignment: abuf-banks.ts abufStoreRead) in one cycle and writes the word in
+//              the next: ceil(count/P) + 2 cycles. Either way a cycle in which a GEMM vector reads the buffer is a
+//              stall (the banks' one read port).
 import { Bool, cat, mux, UInt, type ModuleBuilder, type Value } from '../../hdl/dsl/index.js';
 import { BUF } from './isa.js';
 import { DRAM_ADDR_BITS, fitU, sliceWords, splitWords, tileAddress, type AccelGeometry } from './config.js';
@@ -177,22 +181,32 @@ export function buildDma(m: ModuleBuilder, g: AccelGeometry, bufs: Buffers, ctl:
     });
   }
 
-  // ---- STORE: read copy 0, pack P elements per word ----
+  // ---- STORE: read P elements per cycle (wide, g.loadLanes = P) or one (copy 0 / a bank), pack P per word ----
   const rdLeft = m.reg('dma_rdLeft', UInt(COUNT_BITS), { reset: 0 });
   const rdAddr = m.reg('dma_rdAddr', UInt(bufs.aw.abuf), { reset: 0 });
+  const wideStore = g.loadLanes > 1;
   // Banked activation buffers: the STORE shares the banks' read ports with the GEMM and waits while it reads (abuf-banks.ts).
-  const store = abufStoreRead(m, bufs.abuf, 'dma', sel, rdAddr);
+  const store = abufStoreRead(m, bufs.abuf, 'dma', sel, rdAddr, wideStore ? P : 1);
   const readS = m.wire('dma_storeRead', store.stall ? modeS.and(rdLeft.ne(0)).and(store.stall.not()) : modeS.and(rdLeft.ne(0)));
   const got = m.reg('dma_storeGot', Bool, { reset: 0 });
   got.set(readS);
-  const gotLast = m.reg('dma_storeLast', Bool, { reset: 0 });
-  gotLast.set(readS.and(rdLeft.eq(1)));
-  const elem = store.elem.asUnsigned();
+  const gotLast = wideStore ? null : m.reg('dma_storeLast', Bool, { reset: 0 });
+  gotLast?.set(readS.and(rdLeft.eq(1)));
+  const elem = store.elems[0]!.asUnsigned();
   const laneBits = Math.max(1, Math.ceil(Math.log2(P)));
-  const packIdx = P > 1 ? m.reg('dma_packIdx', UInt(laneBits), { reset: 0 }) : null;
-  const lanes = P > 1 ? Array.from({ length: P }, (_, k) => m.reg(`dma_pack_${k}`, UInt(g.bits), { reset: 0 })) : [];
-  const laneNow = packIdx ? lanes.map((l, k) => mux(packIdx.eq(k), elem, l)) : [elem];
-  const wordDone = m.wire('dma_wordDone', packIdx ? got.and(packIdx.eq(P - 1).or(gotLast)) : got);
+  const packIdx = P > 1 && !wideStore ? m.reg('dma_packIdx', UInt(laneBits), { reset: 0 }) : null;
+  const lanes = P > 1 && !wideStore ? Array.from({ length: P }, (_, k) => m.reg(`dma_pack_${k}`, UInt(g.bits), { reset: 0 })) : [];
+  const fillReg = P > 1 ? m.reg('dma_fill', UInt(g.bits), { reset: 0 }) : null;
+  // A wide STORE's word: lane e is element rdAddr + e of the read a cycle ago, or the fill element past `count`
+  // (dma_storeValid: the lanes that read, registered with the read).
+  let laneNow: Value[];
+  if (wideStore) {
+    const validBits = Math.ceil(Math.log2(P + 1));
+    const valid = m.reg('dma_storeValid', UInt(validBits), { reset: 0 });
+    valid.set(mux(rdLeft.ge(P), P, fitU(rdLeft, validBits)));
+    laneNow = store.elems.map((q, e) => mux(valid.gt(e), q.asUnsigned(), fillReg!));
+  } else laneNow = packIdx ? lanes.map((l, k) => mux(packIdx.eq(k), elem, l)) : [elem];
+  const wordDone = m.wire('dma_wordDone', packIdx ? got.and(packIdx.eq(P - 1).or(gotLast!)) : got);
   const packedLanes = cat(...[...laneNow].reverse());
   const packed = packedLanes.width < g.wordBits ? packedLanes.zext(g.wordBits) : packedLanes;
   const wrPtr = m.reg('dma_wrPtr', UInt(DRAM_ADDR_BITS), { reset: 0 });
@@ -203,19 +217,19 @@ export function buildDma(m: ModuleBuilder, g: AccelGeometry, bufs: Buffers, ctl:
     packIdx?.set(0);
   });
   m.when(readS, () => {
-    rdLeft.set(rdLeft.sub(1).trunc(COUNT_BITS).asUnsigned());
-    rdAddr.set(rdAddr.add(1).trunc(bufs.aw.abuf));
+    rdLeft.set(wideStore ? mux(rdLeft.ge(P), rdLeft.sub(P).trunc(COUNT_BITS).asUnsigned(), 0) : rdLeft.sub(1).trunc(COUNT_BITS).asUnsigned());
+    rdAddr.set(rdAddr.add(wideStore ? P : 1).trunc(bufs.aw.abuf));
   });
   // The lanes of a word start out holding the STORE's fill element (the map's padding value, isa.ts), so the
   // last word's lanes past `count` carry it into DRAM.
-  if (P > 1) {
-    const fillReg = m.reg('dma_fill', UInt(g.bits), { reset: 0 });
+  if (fillReg) {
     const fillNow = dec.field('STORE', 'fill').asSigned().resize(g.bits).asUnsigned();
-    m.when(start, () => {
-      fillReg.set(fillNow);
-      lanes.forEach((l) => l.set(fillNow));
-    });
-    m.when(got, () => lanes.forEach((l, k) => l.set(mux(wordDone, fillReg, laneNow[k]!))));
+    m.when(start, () => fillReg.set(fillNow));
+  }
+  if (P > 1 && !wideStore) {
+    const fillNow = dec.field('STORE', 'fill').asSigned().resize(g.bits).asUnsigned();
+    m.when(start, () => lanes.forEach((l) => l.set(fillNow)));
+    m.when(got, () => lanes.forEach((l, k) => l.set(mux(wordDone, fillReg!, laneNow[k]!))));
   }
   m.when(got, () => {
     if (packIdx) packIdx.set(mux(wordDone, 0, packIdx.add(1).trunc(laneBits)));
@@ -243,6 +257,8 @@ export function buildDma(m: ModuleBuilder, g: AccelGeometry, bufs: Buffers, ctl:
   counters.add('cnt_abuf_wr', writeA);
   for (const l of more) counters.add('cnt_abuf_wr', l.en);
   counters.add('cnt_abuf_rd', readS);
+  // A wide STORE's read counts its elements (cnt_abuf_rd counts elements, like cnt_abuf_wr).
+  if (wideStore) for (let e = 1; e < P; e++) counters.add('cnt_abuf_rd', readS.and(rdLeft.gt(e)));
 
   return {
     busy: active,

@@ -106,8 +106,9 @@
 //           because requantization is non-decreasing in z. The destinations of the channels must not
 //           overlap (plane >= mCount, or mCount/4 with pool, when nValid > 1): the RTL writes
 //           group-major. `interval` is only a minimum spacing of accumulator rows (0 acts as 1); the
-//           engine paces itself to the write port (one element per cycle; a row per cycle for a row-major
-//           POST with plane = 1 on a machine with row lanes, config postLanes), so 1 is always right.
+//           engine paces itself to the write port (one element per cycle; a row per cycle for an unpooled
+//           POST on a machine with row lanes, config postLanes, whose plane puts a row's outputs in distinct
+//           banks: config.ts postUsesRowLanes), so 1 is always right.
 //   Faults. The controller refuses (output `fault`, no `done`) an unknown opcode (RING on a machine
 //           without ring addressing, whose GEMM ring/ringSel bits are reserved bits), nonzero bits above
 //           the op's last field, a field whose value needs more bits than the memory it addresses

@@ -29,12 +29,16 @@
 //   column j is output q·nValid + j: its parameters come from pmem[chan + q·nValid + j] and it goes to
 //   dstBase + q·nValid + j·plane. One register (rowBase, + nValid per group) replaces the group index.
 // Row lanes (g.postLanes = C, config postLanes 'columns' on a banked machine with C <= NB and no correction unit;
-//   issue 14): a row-major POST with plane = 1 writes a row's nValid outputs dstBase + q·nValid + j — consecutive, so in
-//   distinct banks — in ONE cycle: the serializer runs for one cycle per row, lane 0 is the lane above and lanes
-//   j = 1..C−1 (instances requant_<j>, each with a pmem read port of its own at chan + q·nValid + j) take column j
-//   in the same cycles; the write goes out as one wide write (buffers.ts AbufWrite.more). Groups then start
-//   every max(1, interval) cycles: (groups − 1)·max(1, interval) + 7 cycles instead of groups·max(interval,
-//   nValid) + 6. Every other POST (pooled, planar, plane != 1) keeps the one-lane path and its timing.
+//   issue 14): an unpooled POST whose plane puts a row's outputs in distinct banks (config.ts postUsesRowLanes: plane
+//   = 2^v·odd, v <= log2 NB − ceil(log2 C); every plane = 1) writes a row's nValid outputs base + j·plane in ONE
+//   cycle — a row-major POST's row q at dstBase + q·nValid + j·plane, a planar POST's row g at dstBase + g + j·plane
+//   (an fc layer's batch of images: channel-major outputs) — : the serializer runs for one cycle per row, lane 0 is
+//   the lane above and lanes j = 1..C−1 (instances requant_<j>, each with a pmem read port of its own at
+//   serChan + j) take column j in the same cycles; lane j's address is lane 0's plus j·plane (registers
+//   post_laneOff_<j>, set by shift-and-add at the start); the write goes out as one wide write (buffers.ts
+//   AbufWrite.more, each bank takes the lane addressing it). Groups then start every max(1, interval) cycles:
+//   (groups − 1)·max(1, interval) + 7 cycles instead of groups·max(interval, nValid) + 6. Every other POST (pooled,
+//   a plane that puts two outputs of a row in one bank, one-lane machines) keeps the one-lane path and its timing.
 // Correction unit (config protection != none; gen/protect/lcu.ts, issue 11)
 //   Between the accumulator read and the running maximum: each row's C accumulators pass through the unit,
 //   which combines a protected neuron's copies into its head column before pooling (pooling a sum of
@@ -45,7 +49,7 @@
 //   logical channel i lands at dstBase + i·plane. cnt_lcu counts rows in which a head saw its copies disagree.
 import { Bool, mux, UInt, SInt, type ModuleBuilder, type Value } from '../../hdl/dsl/index.js';
 import { requant, REQUANT_BIAS_BITS, REQUANT_SHIFT_BITS } from '../requant.js';
-import { fitU, type AccelGeometry } from './config.js';
+import { fitU, postLanePlaneMask, type AccelGeometry } from './config.js';
 import { lcu as correctionUnit, LCU_BOUND_BITS, LCU_CODE_BITS } from '../protect/lcu.js';
 import { PARAM_BITS, zeroPointLo } from './isa.js';
 import { accAddress, type AbufWrite, type Buffers } from './buffers.js';
@@ -93,15 +97,16 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   const winLast = m.reg('post_winLast', UInt(WINDOW_ROW_BITS), { reset: 0 });
   const n = fN.zext(PERIOD_BITS);
   const rowMajor = m.reg('post_rowMajor', Bool, { reset: 0 });
-  // Row lanes (g.postLanes = C; issue 14): a row-major POST with plane = 1 writes
-  // each row's nValid consecutive outputs in one cycle through C requantization lanes, so a group takes `span`
+  // Row lanes (g.postLanes = C; issue 14): an unpooled POST whose plane spreads a row over distinct banks writes
+  // each row's nValid outputs in one cycle through C requantization lanes, so a group takes `span`
   // cycles instead of max(span, nValid).
   const lanesC = g.postLanes;
   const wide = lanesC > 1 ? m.reg('post_wide', Bool, { reset: 0 }) : null;
-  const wideNow =
-    lanesC > 1
-      ? m.wire('post_wideNow', fPool.not().and(dec.field('POST', 'window').orR()).and(dec.field('POST', 'plane').eq(1)))
-      : null;
+  const laneMaskBits = Math.log2(postLanePlaneMask(g) + 1);
+  const wideNow = lanesC > 1 ? m.wire('post_wideNow', fPool.not().and(dec.field('POST', 'plane').slice(0, laneMaskBits).orR())) : null;
+  // Lane j writes at the row's base + j·plane: the offsets j·plane, fixed for the POST (shift-and-add, no multiplier).
+  const planeField = dec.fit('POST', 'plane', awA);
+  const laneOff = Array.from({ length: lanesC }, (_, j) => (j === 0 ? null : m.reg(`post_laneOff_${j}`, UInt(awA), { reset: 0 })));
   m.when(start, () => {
     active.set(1);
     bank.set(dec.field('POST', 'bank'));
@@ -117,6 +122,12 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
     period.set(wideNow ? mux(wideNow, span, mux(span.gt(n), span, n)) : mux(span.gt(n), span, n));
     rowMajor.set(fPool.not().and(dec.field('POST', 'window').orR()));
     wide?.set(wideNow!);
+    laneOff.forEach((r, j) => {
+      if (!r) return;
+      let sum: Value | null = null;
+      for (let bit = 0; 1 << bit <= j; bit++) if (j & (1 << bit)) sum = sum ? sum.add(planeField.shl(bit)) : planeField.shl(bit);
+      r.set(fitU(sum!, awA));
+    });
   });
 
   // ---- row reads: group gRead, row rdRow of it, every `interval` cycles ----
@@ -316,9 +327,9 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
   };
   const q = m.wire('post_q', outputOf(lane.out('q'), zp3, 'post_zpSum'));
 
-  // ---- the other row lanes (row-major, plane = 1): column j of the row handed off in the serializer's one cycle,
-  // its parameters from a pmem read port of its own at serChan + j, written at wa3 + j ----
-  const more: { en: Value; data: Value }[] = [];
+  // ---- the other row lanes: column j of the row handed off in the serializer's one cycle, its parameters from a
+  // pmem read port of its own at serChan + j, written at wa3 + j·plane ----
+  const more: { en: Value; data: Value; addr: Value }[] = [];
   for (let j = 1; j < lanesC; j++) {
     const zj = m.reg(`post_z1_${j}`, SInt(g.accWidth), { reset: 0 });
     zj.set(outVec[j]!);
@@ -337,7 +348,7 @@ export function buildPostEngine(m: ModuleBuilder, g: AccelGeometry, bufs: Buffer
     zpj2.set(pj.slice(zeroPointLo(g.protection), 8).asSigned());
     const zpj3 = m.reg(`post_zp3_${j}`, SInt(8), { reset: 0 });
     zpj3.set(zpj2);
-    more.push({ en: lj.out('valid_out'), data: m.wire(`post_q_${j}`, outputOf(lj.out('q'), zpj3)) });
+    more.push({ en: lj.out('valid_out'), data: m.wire(`post_q_${j}`, outputOf(lj.out('q'), zpj3)), addr: m.wire(`post_wa_${j}`, wa3.add(laneOff[j]!).trunc(awA)) });
   }
 
   const finished = gRead.eq(groups).and(loading.not()).and(loadQ.not()).and(rd1.not()).and(serOn.not()).and(v1.not()).and(v2.not()).and(v3.not());
