@@ -256,13 +256,15 @@ describe('random programs on banked machines with wide writes', () => {
       toolchain = await defaultToolchain();
     });
 
-    it('agrees with the TS simulator on every output and register in every cycle of random programs with wide LOADs and row-lane POSTs', async () => {
+    it('agrees with the TS simulator on every output and register in every cycle of random programs with wide LOADs, wide STOREs and row-lane POSTs', async () => {
       const programs = [14, 21].map((seed) => randomProgram(seed, wideConfig(seed)));
       for (const p of programs) {
         const g = accelGeometry(p.config, p.sizes);
         expect([g.loadLanes > 1, g.postLanes > 1]).toEqual([true, true]);
         expect(p.image.program.some((i) => i.op === 'POST' && !i.pool && i.window && i.plane === 1 && i.nValid > 1)).toBe(true);
         expect(p.image.program.some((i) => i.op === 'LOAD' && i.buf !== 0 && i.addr % g.loadLanes !== 0)).toBe(true);
+        // Wide STOREs of several words (seed 14: 6 elements from the unaligned 26 and 40 from 0, P = 2; seed 21: 57, P = 4).
+        expect(p.image.program.some((i) => i.op === 'STORE' && i.count > 2 * g.loadLanes)).toBe(true);
       }
       // Seed 21 also writes a planar POST's rows through the lanes (lane j at base + j·plane, plane > 1).
       expect(programs[1]!.image.program.some((i) => i.op === 'POST' && !i.window && i.plane > 1 && i.nValid > 1 && postUsesRowLanes(accelGeometry(programs[1]!.config, programs[1]!.sizes), i))).toBe(true);
