@@ -67,6 +67,18 @@ export function abufWrite(m: ModuleBuilder, buf: AbufMemories, addr: Value, data
   buf.mems.forEach((mem, k) => mem.write(rowAddr, data, en.and(bank.eq(k))));
 }
 
+/**
+ * Consecutive elements addr, addr + 1, … over NB banks: bank k holds element addr + d, d = (k − addr) mod NB, at row
+ * (addr + d) / NB (a rotation of the lanes by the address's bank; wide writes and the wide STORE read).
+ */
+function rotatedLane(m: ModuleBuilder, addr: Value, k: number, banks: number, rowBits: number): { d: Value; row: Value } {
+  const lg = bankBits(banks);
+  const w = Math.max(addr.width, lg) + 1;
+  const wideAddr = fitU(addr, w);
+  const d = m.constant(k + banks, UInt(lg + 1)).sub(wideAddr.slice(0, lg).zext(lg + 1)).trunc(lg).asUnsigned();
+  return { d, row: fitU(wideAddr.add(d.zext(w)).trunc(w).shr(lg), rowBits) };
+}
+
 /** One bank's write this cycle: `data` at row `row` when `en`. */
 export interface BankWrite {
   readonly en: Value;
@@ -109,11 +121,8 @@ export function abufBankWrites(m: ModuleBuilder, buf: AbufMemories, name: string
       return { en: m.wire(`${name}_bank${k}_we`, en), row, data };
     });
   }
-  const w = Math.max(addr.width, lg) + 1;
-  const wideAddr = fitU(addr, w);
-  const b0 = wideAddr.slice(0, lg);
   return buf.mems.map((_, k) => {
-    const d = m.constant(k + NB, UInt(lg + 1)).sub(b0.zext(lg + 1)).trunc(lg).asUnsigned();
+    const { d, row } = rotatedLane(m, addr, k, NB, rowBits);
     let en: Value = lanes[0]!.en;
     let data: Value = lanes[0]!.data;
     for (let e = 1; e < lanes.length; e++) {
@@ -121,7 +130,6 @@ export function abufBankWrites(m: ModuleBuilder, buf: AbufMemories, name: string
       data = mux(d.eq(e), lanes[e]!.data, data);
     }
     const here = lanes.length === NB ? en : d.lt(lanes.length).and(en);
-    const row = fitU(wideAddr.add(d.zext(w)).trunc(w).shr(lg), rowBits);
     return { en: m.wire(`${name}_bank${k}_we`, here), row, data };
   });
 }
@@ -198,13 +206,7 @@ export function abufRowReads(m: ModuleBuilder, prefix: string, bufs: readonly Ab
     // addr + d, d = (k − addr) mod NB, the lane a wide STORE puts there; with one lane, addr's row).
     const L = store.q[0].length;
     const { bank: storeBank, row: storeRow } = split(m, store.addr, banks, rowBits);
-    const w = Math.max(store.addr.width, lg) + 1;
-    const wideAddr = fitU(store.addr, w);
-    const storeRows = Array.from({ length: banks }, (_, k) => {
-      if (L === 1) return storeRow;
-      const d = m.constant(k + banks, UInt(lg + 1)).sub(wideAddr.slice(0, lg).zext(lg + 1)).trunc(lg).asUnsigned();
-      return fitU(wideAddr.add(d.zext(w)).trunc(w).shr(lg), rowBits);
-    });
+    const storeRows = Array.from({ length: banks }, (_, k) => (L === 1 ? storeRow : rotatedLane(m, store.addr, k, banks, rowBits).row));
     const gemmHere = [m.wire(`${prefix}_reads0`, use.valid.and(use.src.not())), m.wire(`${prefix}_reads1`, use.valid.and(use.src))];
     q = [0, 1].map((b) => bankAddr.map((a, k) => bufs[b]!.mems[k]!.read(`${prefix}_a${b}_bank${k}`, mux(gemmHere[b]!, a, storeRows[k]!))));
     const storeSel = m.reg(`${store.name}_bankSel`, UInt(lg), { reset: 0 });
